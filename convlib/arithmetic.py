@@ -1,0 +1,143 @@
+"""Convolution arithmetic: padding rules and output sizes.
+
+The formulas follow Dumoulin & Visin, *A guide to convolution arithmetic for
+deep learning* (2016). For one spatial axis with input size ``n``, kernel size
+``k``, dilation ``d``, stride ``s`` and padding ``p_lo + p_hi``:
+
+    k_eff = d * (k - 1) + 1
+    out   = floor((n + p_lo + p_hi - k_eff) / s) + 1
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._checks import as_int, as_pair
+
+Pads = tuple[tuple[int, int], tuple[int, int]]
+
+PADDING_STRINGS = ("valid", "same", "full")
+
+
+def effective_kernel_size(kernel: int, dilation: int) -> int:
+    """Span of a dilated kernel: ``dilation * (kernel - 1) + 1``."""
+    return dilation * (kernel - 1) + 1
+
+
+def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    """Padding ``(before, after)`` that makes ``out == ceil(size / stride)``.
+
+    When the total padding is odd the extra pixel goes *after* (bottom or
+    right), as TensorFlow and Keras do. This is the rule the source article
+    got wrong: padding symmetrically by ``(k - 1) / 2`` rounds up for even
+    kernels and ignores the stride.
+
+    Examples
+    --------
+    >>> same_padding(28, 3)
+    (1, 1)
+    >>> same_padding(28, 2)          # even kernel: extra pixel at the end
+    (0, 1)
+    >>> same_padding(28, 3, stride=2)  # out = ceil(28 / 2) = 14
+    (0, 1)
+    """
+    k_eff = effective_kernel_size(kernel, dilation)
+    out = -(-size // stride)  # ceil division
+    total = max((out - 1) * stride + k_eff - size, 0)
+    return (total // 2, total - total // 2)
+
+
+def resolve_padding(
+    padding: Any,
+    input_hw: tuple[int, int],
+    kernel_hw: tuple[int, int],
+    stride: tuple[int, int] = (1, 1),
+    dilation: tuple[int, int] = (1, 1),
+) -> Pads:
+    """Turn any accepted ``padding`` argument into ``((top, bottom), (left, right))``.
+
+    Parameters
+    ----------
+    padding : str, int or tuple
+        ``"valid"`` (none), ``"same"`` (output ``ceil(input / stride)``),
+        ``"full"`` (every overlap of kernel and input, ``k_eff - 1`` a side),
+        an int ``p``, a pair ``(p_h, p_w)``, or
+        ``((top, bottom), (left, right))``.
+    input_hw, kernel_hw, stride, dilation : tuple of int
+        Spatial sizes ``(H, W)``, ``(KH, KW)``, ``(s_h, s_w)``, ``(d_h, d_w)``.
+
+    Returns
+    -------
+    tuple
+        ``((top, bottom), (left, right))``, all non-negative ints.
+
+    Raises
+    ------
+    ValueError
+        Unknown padding string, negative padding, wrong nesting.
+    TypeError
+        Padding entries that are not integers.
+    """
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            return ((0, 0), (0, 0))
+        if mode == "same":
+            return (
+                same_padding(input_hw[0], kernel_hw[0], stride[0], dilation[0]),
+                same_padding(input_hw[1], kernel_hw[1], stride[1], dilation[1]),
+            )
+        if mode == "full":
+            ph = effective_kernel_size(kernel_hw[0], dilation[0]) - 1
+            pw = effective_kernel_size(kernel_hw[1], dilation[1]) - 1
+            return ((ph, ph), (pw, pw))
+        raise ValueError(
+            f"padding must be one of {PADDING_STRINGS}, an int, (p_h, p_w) or "
+            f"((top, bottom), (left, right)); got {padding!r}"
+        )
+    if isinstance(padding, (tuple, list)):
+        if len(padding) != 2:
+            raise ValueError(
+                f"padding must be an int, (p_h, p_w) or ((top, bottom), (left, right)); "
+                f"got {padding!r}"
+            )
+        if all(isinstance(p, (tuple, list)) for p in padding):
+            top, bottom = as_pair("padding[0]", padding[0], 0)
+            left, right = as_pair("padding[1]", padding[1], 0)
+            if len(padding[0]) != 2 or len(padding[1]) != 2:  # pragma: no cover - as_pair checks
+                raise ValueError(f"padding must be ((top, bottom), (left, right)); got {padding!r}")
+            return ((top, bottom), (left, right))
+        ph, pw = as_pair("padding", padding, 0)
+        return ((ph, ph), (pw, pw))
+    p = as_int("padding", padding, 0)
+    return ((p, p), (p, p))
+
+
+def conv_output_size(
+    size: int, kernel: int, stride: int = 1, pad: tuple[int, int] | int = 0, dilation: int = 1
+) -> int:
+    """Output length along one axis: ``(size + pads - k_eff) // stride + 1``.
+
+    Raises ``ValueError`` when the dilated kernel does not fit in the padded
+    input (the output would be empty).
+
+    Examples
+    --------
+    >>> conv_output_size(7, 3)
+    5
+    >>> conv_output_size(28, 3, stride=2, pad=(0, 1))
+    14
+    """
+    size = as_int("size", size, 1)
+    kernel = as_int("kernel", kernel, 1)
+    stride = as_int("stride", stride, 1)
+    dilation = as_int("dilation", dilation, 1)
+    lo, hi = (pad, pad) if isinstance(pad, int) else pad
+    k_eff = effective_kernel_size(kernel, dilation)
+    padded = size + lo + hi
+    if k_eff > padded:
+        raise ValueError(
+            f"kernel of size {kernel} with dilation {dilation} spans {k_eff} pixels, "
+            f"more than the padded input's {padded} ({size} + padding {lo}+{hi})"
+        )
+    return (padded - k_eff) // stride + 1

@@ -1,0 +1,391 @@
+"""Numerical gradient checking.
+
+Every backward pass in convlib -- and every backward pass a reader writes in
+the exercises -- is checked the same way: perturb one input element by
+``+eps`` and ``-eps``, run the forward pass twice, and compare the centered
+difference with the analytic gradient.
+
+For a function ``y = f(x)`` and an upstream gradient ``dout`` (the gradient
+of some loss ``L`` with respect to ``y``), the chain rule says
+``dL/dx_i = sum_j dout_j * dy_j/dx_i``, which is approximated by::
+
+    sum(dout * (f(x + eps e_i) - f(x - eps e_i))) / (2 eps)
+
+The error of this estimate is ``O(eps**2)`` (truncation) plus roughly
+``machine_eps * |f| / eps`` (rounding); chapter 2 of the book plots both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_numeric_array
+
+__all__ = [
+    "numerical_gradient",
+    "rel_error",
+    "check_gradients",
+    "GradientReport",
+    "InputReport",
+]
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    dout: Any = None,
+    eps: float = 1e-5,
+) -> np.ndarray:
+    """Centered-difference gradient of ``sum(dout * f(x))`` with respect to ``x``.
+
+    ``x`` is perturbed in place, one element at a time, and restored
+    afterwards, so ``f`` must read ``x`` when called (a closure over the same
+    array object is the usual way).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns an array (any shape) or a scalar.
+    x : ndarray, any shape, floating point
+        Point at which to differentiate. Use float64: in float32 the rounding
+        error swamps the estimate for any useful ``eps``.
+    dout : array_like, shape of ``f(x)``, optional
+        Upstream gradient. ``None`` means ones (the gradient of ``sum(f(x))``;
+        for a scalar ``f``, simply ``df/dx``).
+    eps : float
+        Step size.
+
+    Returns
+    -------
+    ndarray, shape of ``x``
+        The estimate of ``d sum(dout * f(x)) / dx``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 3.0])
+    >>> np.round(numerical_gradient(lambda v: v ** 2, x), 6)  # 2 x
+    array([2., 4., 6.])
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a NumPy array (it is perturbed in place), got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"x must be floating point to be perturbed, got dtype {x.dtype}")
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        idx = it.multi_index
+        old = x[idx]
+        x[idx] = old + eps
+        plus = np.array(f(x), dtype=np.float64, copy=True)
+        x[idx] = old - eps
+        minus = np.array(f(x), dtype=np.float64, copy=True)
+        x[idx] = old
+        diff = plus - minus  # difference first: far less rounding than f+ - f-
+        if dout is None:
+            grad[idx] = np.sum(diff) / (2 * eps)
+        else:
+            d = np.asarray(dout, dtype=np.float64)
+            if d.shape != diff.shape:
+                raise ValueError(f"dout has shape {d.shape} but f(x) has shape {diff.shape}")
+            grad[idx] = np.sum(diff * d) / (2 * eps)
+        it.iternext()
+    return grad
+
+
+def _rel_errors(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    mag = np.abs(a) + np.abs(b)
+    scale = float(mag.max()) if mag.size else 0.0
+    denom = np.maximum(mag, max(floor * scale, np.finfo(np.float64).tiny))
+    return np.abs(a - b) / denom
+
+
+def rel_error(a: Any, b: Any, floor: float = 1e-3) -> float:
+    """Largest element-wise relative error between two arrays.
+
+    ``max_i |a_i - b_i| / max(|a_i| + |b_i|, floor * s)`` with
+    ``s = max_i (|a_i| + |b_i|)``. The floor keeps entries that are tiny
+    compared with the rest of the array (where rounding noise dominates)
+    from reporting huge relative errors; it is a thousandth of the array's
+    scale by default. Two all-zero arrays have error 0.
+
+    Rules of thumb in float64: below ``1e-7`` the gradient is right; around
+    ``1e-4`` or above, look for a bug (or a kink such as ReLU at 0).
+
+    Parameters
+    ----------
+    a, b : array_like, same shape
+    floor : float
+        Fraction of the array's scale below which entries are compared in
+        absolute terms.
+
+    Returns
+    -------
+    float
+    """
+    a = as_numeric_array("a", a)
+    b = as_numeric_array("b", b)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
+    return float(_rel_errors(a, b, floor).max())
+
+
+@dataclass
+class InputReport:
+    """Gradient check result for one input.
+
+    Attributes
+    ----------
+    name : str
+    max_rel_error : float
+    worst_index : tuple of int
+        Where the relative error is largest.
+    analytic, numerical : float
+        The two gradients at ``worst_index``.
+    fraction_wrong : float
+        Share of elements whose relative error exceeds the tolerance.
+    passed : bool
+    hint : str
+        A guess at the kind of bug, or ``""``.
+    """
+
+    name: str
+    max_rel_error: float
+    worst_index: tuple[int, ...]
+    analytic: float
+    numerical: float
+    fraction_wrong: float
+    passed: bool
+    hint: str = ""
+
+    def line(self) -> str:
+        status = "ok" if self.passed else "WRONG"
+        text = (
+            f"  {self.name}: max relative error {self.max_rel_error:.2e} at index "
+            f"{self.worst_index} (analytic {self.analytic:.6g}, numerical "
+            f"{self.numerical:.6g}); {100 * self.fraction_wrong:.1f}% of entries off  [{status}]"
+        )
+        if self.hint:
+            text += f"\n      hint: {self.hint}"
+        return text
+
+
+@dataclass
+class GradientReport:
+    """All inputs' results of :func:`check_gradients`.
+
+    Attributes
+    ----------
+    inputs : list of InputReport
+    tol : float
+    """
+
+    inputs: list[InputReport] = field(default_factory=list)
+    tol: float = 1e-7
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.inputs)
+
+    @property
+    def max_rel_error(self) -> dict[str, float]:
+        """``{input name: max relative error}``."""
+        return {r.name: r.max_rel_error for r in self.inputs}
+
+    def __str__(self) -> str:
+        head = "gradient check passed" if self.passed else "gradient check FAILED"
+        lines = [f"{head} (tolerance {self.tol:.0e}, float64 centered differences):"]
+        lines += [r.line() for r in self.inputs]
+        return "\n".join(lines)
+
+
+def _hint(analytic: np.ndarray, numerical: np.ndarray, bad: np.ndarray) -> str:
+    """Name a common kind of mistake from how the two gradients differ."""
+    scale = np.abs(numerical).max()
+    if scale == 0 and np.abs(analytic).max() > 0:
+        return "the true gradient is zero here: this input does not affect the output"
+    if np.abs(analytic).max() == 0:
+        return "the analytic gradient is all zeros: is it computed, and returned in the right position?"
+    if np.allclose(analytic, -numerical, rtol=1e-5, atol=1e-8 * scale):
+        return "the analytic gradient has the wrong sign"
+    mask = np.abs(numerical) > 1e-3 * scale
+    if mask.any():
+        ratio = analytic[mask] / numerical[mask]
+        if np.allclose(ratio, ratio[0], rtol=1e-5) and not np.isclose(ratio[0], 1.0):
+            return (
+                f"the analytic gradient is the true one times {ratio[0]:.6g}: "
+                "a missing or extra factor (batch size, stride, 2 from a square?)"
+            )
+    if np.allclose(np.sort(analytic.ravel()), np.sort(numerical.ravel()), rtol=1e-5, atol=1e-8 * scale):
+        return "the right values in the wrong places: a flipped kernel, swapped axes or a transpose?"
+    frac = bad.mean()
+    if 0 < frac < 0.5:
+        return (
+            f"only {100 * frac:.1f}% of entries are wrong: look at borders, padding, "
+            "stride or overlapping windows"
+        )
+    return ""
+
+
+def check_gradients(
+    forward: Callable[..., tuple[Any, Any]],
+    backward: Callable[[np.ndarray, Any], Any],
+    inputs: Mapping[str, Any] | Sequence[Any],
+    *,
+    wrt: Sequence[str] | None = None,
+    dout: Any = None,
+    eps: float = 1e-5,
+    tol: float = 1e-7,
+    seed: int = 0,
+    raise_on_failure: bool = True,
+    **kwargs: Any,
+) -> GradientReport:
+    """Check a forward/backward pair against centered differences.
+
+    The pair follows convlib's functional convention::
+
+        out, cache = forward(*inputs, **kwargs)
+        grads = backward(dout, cache)   # one gradient per input, in order
+
+    Every array input is copied to float64 first.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(*inputs, **kwargs) -> (out, cache)``.
+    backward : callable
+        ``backward(dout, cache)`` returning the gradients of the inputs, in the
+        order of ``inputs`` (a single array when there is one input). An entry
+        may be ``None`` for an input that has no gradient (e.g. labels).
+    inputs : dict of str to array_like, or sequence of array_like
+        Positional inputs of ``forward``. With a dict, its keys name the
+        inputs in the report; a sequence gets ``x0, x1, ...``.
+    wrt : sequence of str, optional
+        Names of the inputs to check; default: every floating-point input
+        whose gradient is not ``None``.
+    dout : array_like, shape of ``out``, optional
+        Upstream gradient; default: standard normal from ``seed``.
+    eps : float
+        Finite-difference step.
+    tol : float
+        Largest acceptable relative error (see :func:`rel_error`).
+    seed : int
+        Seed of the generator that draws ``dout``.
+    raise_on_failure : bool
+        Raise ``AssertionError`` with the report when a check fails.
+    **kwargs
+        Passed to ``forward`` (stride, padding, ...).
+
+    Returns
+    -------
+    GradientReport
+        Per input: max relative error, where it is worst, both values there.
+
+    Raises
+    ------
+    AssertionError
+        If a gradient is off by more than ``tol`` or has the wrong shape (and
+        ``raise_on_failure``). The message is the report.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convlib import conv2d_forward, conv2d_backward
+    >>> rng = np.random.default_rng(0)
+    >>> report = check_gradients(
+    ...     conv2d_forward, conv2d_backward,
+    ...     {"x": rng.normal(size=(2, 5, 5, 3)), "w": rng.normal(size=(3, 3, 3, 4)),
+    ...      "b": rng.normal(size=4)},
+    ...     stride=2, padding="same")
+    >>> report.passed
+    True
+    """
+    if isinstance(inputs, Mapping):
+        names = [str(k) for k in inputs]
+        values = list(inputs.values())
+    else:
+        values = list(inputs)
+        names = [f"x{i}" for i in range(len(values))]
+    arrays: list[Any] = []
+    for name, v in zip(names, values):
+        if v is None:
+            arrays.append(None)
+            continue
+        a = as_numeric_array(name, v)
+        arrays.append(a.astype(np.float64) if a.dtype.kind == "f" else a.copy())
+    if wrt is not None:
+        unknown = [n for n in wrt if n not in names]
+        if unknown:
+            raise ValueError(f"wrt names {unknown} are not among the inputs {names}")
+
+    out, cache = forward(*arrays, **kwargs)
+    out = np.asarray(out)
+    if dout is None:
+        dout = np.random.default_rng(seed).standard_normal(out.shape)
+    dout = np.asarray(dout, dtype=np.float64)
+    if dout.shape != out.shape:
+        raise ValueError(f"dout has shape {dout.shape} but forward's output has shape {out.shape}")
+    grads = backward(dout.copy(), cache)
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    if len(grads) != len(arrays):
+        raise AssertionError(
+            f"backward returned {len(grads)} gradient(s) for {len(arrays)} input(s) "
+            f"{names}: return one per input, in order (None for an input without one)"
+        )
+
+    report = GradientReport(tol=tol)
+    for i, (name, x, g) in enumerate(zip(names, arrays, grads)):
+        checked = wrt is None or name in wrt
+        if not checked or x is None or x.dtype.kind != "f":
+            continue
+        if g is None:
+            if wrt is not None:
+                raise AssertionError(f"backward returned None as the gradient of {name}")
+            continue
+        g = np.asarray(g, dtype=np.float64)
+        if g.shape != x.shape:
+            raise AssertionError(
+                f"the gradient of {name} has shape {g.shape} but {name} has shape "
+                f"{x.shape}: a gradient always has the shape of what it differentiates"
+            )
+
+        def f(xi: np.ndarray, i: int = i) -> np.ndarray:
+            args = list(arrays)
+            args[i] = xi
+            return forward(*args, **kwargs)[0]
+
+        num = numerical_gradient(f, x, dout, eps=eps)
+        errs = _rel_errors(g, num, 1e-3)
+        worst = np.unravel_index(int(np.argmax(errs)), errs.shape) if errs.size else ()
+        worst = tuple(int(k) for k in worst)
+        max_err = float(errs.max()) if errs.size else 0.0
+        bad = errs > tol
+        passed = max_err <= tol
+        report.inputs.append(
+            InputReport(
+                name=name,
+                max_rel_error=max_err,
+                worst_index=worst,
+                analytic=float(g[worst]) if errs.size else 0.0,
+                numerical=float(num[worst]) if errs.size else 0.0,
+                fraction_wrong=float(bad.mean()) if errs.size else 0.0,
+                passed=passed,
+                hint="" if passed else _hint(g, num, bad),
+            )
+        )
+    if not report.inputs:
+        raise ValueError(f"no floating-point input with a gradient to check among {names}")
+    if raise_on_failure and not report.passed:
+        raise AssertionError(str(report))
+    return report
