@@ -1,0 +1,8 @@
+"""Plotting helpers used by the book's chapters.
+
+Each module draws one family of figures from the same code that computes
+them: :mod:`convlib.plotting.gradients` (chain rule, gradient checking),
+:mod:`convlib.plotting.conv_diagrams` (windows, padding, stride, dilation,
+animations), and so on. Every function returns the matplotlib ``Figure`` (or
+the animation) it made, so a notebook can both show and test it.
+"""
