@@ -17,11 +17,23 @@ from .conv import (
     conv2d_forward_naive,
     im2col,
 )
+from .datasets import (
+    DatasetNotFoundError,
+    load_fashion_mnist,
+    load_mnist,
+    one_hot,
+    to_float_nhwc,
+)
 from .gradcheck import GradientReport, check_gradients, numerical_gradient, rel_error
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DatasetNotFoundError",
+    "load_fashion_mnist",
+    "load_mnist",
+    "one_hot",
+    "to_float_nhwc",
     "Conv2DCache",
     "GradientReport",
     "check_gradients",
