@@ -232,7 +232,8 @@ def _hint(analytic: np.ndarray, numerical: np.ndarray, bad: np.ndarray) -> str:
     if 0 < frac < 0.5:
         return (
             f"only {100 * frac:.1f}% of entries are wrong: look at borders, padding, "
-            "stride or overlapping windows"
+            "stride or overlapping windows -- or at inputs within eps of a kink "
+            "(ReLU at 0, tied maxima in max pooling)"
         )
     return ""
 
