@@ -41,6 +41,10 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
     >>> same_padding(28, 3, stride=2)  # out = ceil(28 / 2) = 14
     (0, 1)
     """
+    size = as_int("size", size, 1)
+    kernel = as_int("kernel", kernel, 1)
+    stride = as_int("stride", stride, 1)
+    dilation = as_int("dilation", dilation, 1)
     k_eff = effective_kernel_size(kernel, dilation)
     out = -(-size // stride)  # ceil division
     total = max((out - 1) * stride + k_eff - size, 0)
@@ -78,6 +82,10 @@ def resolve_padding(
     TypeError
         Padding entries that are not integers.
     """
+    input_hw = as_pair("input_hw", input_hw, 1)
+    kernel_hw = as_pair("kernel_hw", kernel_hw, 1)
+    stride = as_pair("stride", stride, 1)
+    dilation = as_pair("dilation", dilation, 1)
     if isinstance(padding, str):
         mode = padding.lower()
         if mode == "valid":
@@ -132,7 +140,7 @@ def conv_output_size(
     kernel = as_int("kernel", kernel, 1)
     stride = as_int("stride", stride, 1)
     dilation = as_int("dilation", dilation, 1)
-    lo, hi = (pad, pad) if isinstance(pad, int) else pad
+    lo, hi = as_pair("pad", pad, 0)
     k_eff = effective_kernel_size(kernel, dilation)
     padded = size + lo + hi
     if k_eff > padded:
