@@ -7,6 +7,17 @@ Arrays are NHWC: ``(batch, height, width, channels)``; filters are
     dx, dparams... = layer_backward(dout, cache)
 """
 
+from .activations import (
+    ActivationCache,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
 from .arithmetic import conv_output_size, resolve_padding, same_padding
 from .conv import (
     Conv2DCache,
@@ -17,6 +28,7 @@ from .conv import (
     conv2d_forward_naive,
     im2col,
 )
+from .batchnorm import BatchNormCache, batchnorm_backward, batchnorm_backward_graph, batchnorm_forward
 from .datasets import (
     DatasetNotFoundError,
     load_fashion_mnist,
@@ -24,28 +36,84 @@ from .datasets import (
     one_hot,
     to_float_nhwc,
 )
+from .dense import (
+    DenseCache,
+    FlattenCache,
+    dense_backward,
+    dense_forward,
+    flatten_backward,
+    flatten_forward,
+)
+from .dropout import DropoutCache, dropout_backward, dropout_forward
 from .gradcheck import GradientReport, check_gradients, numerical_gradient, rel_error
+from .losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
+from .pooling import (
+    Pool2DCache,
+    avgpool2d_backward,
+    avgpool2d_backward_naive,
+    avgpool2d_forward,
+    avgpool2d_forward_naive,
+    maxpool2d_backward,
+    maxpool2d_backward_naive,
+    maxpool2d_forward,
+    maxpool2d_forward_naive,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DatasetNotFoundError",
-    "load_fashion_mnist",
-    "load_mnist",
-    "one_hot",
-    "to_float_nhwc",
-    "Conv2DCache",
-    "GradientReport",
+    "ActivationCache",
+    "avgpool2d_backward",
+    "avgpool2d_backward_naive",
+    "avgpool2d_forward",
+    "avgpool2d_forward_naive",
+    "batchnorm_backward",
+    "batchnorm_backward_graph",
+    "batchnorm_forward",
+    "BatchNormCache",
     "check_gradients",
     "col2im",
     "conv2d_backward",
     "conv2d_backward_naive",
     "conv2d_forward",
     "conv2d_forward_naive",
+    "Conv2DCache",
     "conv_output_size",
+    "DatasetNotFoundError",
+    "dense_backward",
+    "dense_forward",
+    "DenseCache",
+    "dropout_backward",
+    "dropout_forward",
+    "DropoutCache",
+    "flatten_backward",
+    "flatten_forward",
+    "FlattenCache",
+    "GradientReport",
     "im2col",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
+    "load_fashion_mnist",
+    "load_mnist",
+    "log_softmax",
+    "maxpool2d_backward",
+    "maxpool2d_backward_naive",
+    "maxpool2d_forward",
+    "maxpool2d_forward_naive",
+    "mse_loss",
     "numerical_gradient",
+    "one_hot",
+    "Pool2DCache",
     "rel_error",
+    "relu_backward",
+    "relu_forward",
     "resolve_padding",
     "same_padding",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "softmax",
+    "softmax_cross_entropy",
+    "tanh_backward",
+    "tanh_forward",
+    "to_float_nhwc",
 ]

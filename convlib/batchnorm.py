@@ -1,0 +1,381 @@
+"""Batch normalization, forward and backward (two ways).
+
+For each feature (a column of ``(N, D)`` dense activations, or a channel of
+``(N, H, W, C)`` feature maps, where the statistics run over ``N``, ``H``
+and ``W``) with ``m`` values ``x_i`` in the batch::
+
+    mu    = (1/m) sum_i x_i                      mean
+    xc_i  = x_i - mu                             centered
+    var   = (1/m) sum_i xc_i**2                  variance (biased)
+    std   = sqrt(var + eps)
+    inv   = 1 / std
+    xhat_i = xc_i * inv                          normalized
+    out_i = gamma * xhat_i + beta                scale and shift
+
+Training mode normalizes with the batch's statistics and updates the running
+averages *in place*::
+
+    running_mean = momentum * running_mean + (1 - momentum) * mu
+    running_var  = momentum * running_var  + (1 - momentum) * var * m / (m - 1)
+
+The running variance uses the *unbiased* batch variance, as PyTorch does (the
+normalization itself uses the biased one, as every framework does). Note that
+``momentum`` here is the weight of the *old* value (Keras' convention, default
+0.9); PyTorch's ``momentum=0.1`` means the same update. Evaluation mode
+normalizes with the running statistics and leaves them alone; the layer is
+then a fixed affine map.
+
+Two backward passes give the same result:
+
+* :func:`batchnorm_backward_graph` walks the graph above node by node, in
+  reverse, applying the chain rule once per node (chapter 10 of the book);
+* :func:`batchnorm_backward` uses the simplified formula the walk collapses
+  into, with ``dxhat = dout * gamma``::
+
+      dx = (inv / m) * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_numeric_array, float_dtype
+
+__all__ = [
+    "BatchNormCache",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_graph",
+]
+
+
+@dataclass(frozen=True)
+class BatchNormCache:
+    """The nodes of the forward graph that the backward passes need.
+
+    Attributes
+    ----------
+    xc : ndarray, shape of x
+        Centered input ``x - mu`` (``mu`` the batch mean in training mode,
+        the running mean in evaluation mode).
+    xhat : ndarray, shape of x
+        Normalized input ``xc * inv``.
+    gamma : ndarray, shape (C,)
+        Scale, in the compute dtype.
+    std, inv : ndarray, shape (C,)
+        ``sqrt(var + eps)`` and ``1 / std``.
+    training : bool
+        Whether batch statistics were used (then ``mu`` and ``var`` depend
+        on ``x`` and the backward must differentiate through them).
+    m : int
+        Number of values per feature, ``N`` or ``N * H * W``.
+    """
+
+    xc: np.ndarray
+    xhat: np.ndarray
+    gamma: np.ndarray
+    std: np.ndarray
+    inv: np.ndarray
+    training: bool
+    m: int
+
+    @property
+    def axes(self) -> tuple[int, ...]:
+        """The axes statistics run over: all but the last."""
+        return tuple(range(self.xhat.ndim - 1))
+
+
+# Speed. With few features (8 channels, say) NumPy is slow at both things
+# batch norm does all the time: summing over every axis but the last (the
+# reduction steps through 8 numbers at a time) and broadcasting a (C,)
+# vector against (..., C) data (same short inner loop). Two helpers avoid
+# this without changing the arithmetic:
+# * _feature_sum computes the sums as a matrix-vector product with a vector
+#   of ones, which BLAS does at full speed;
+# * _per_feature repeats a (C,) vector along a whole row of the
+#   (N, H * W * C) view of the data (_rows), so broadcasting runs over long
+#   contiguous rows.
+# batchnorm_backward_graph keeps the plain ``.sum(axis=...)`` for readability.
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """View ``(N, ..., C)`` as ``(N, prod(...) * C)``, one example per row."""
+    return a.reshape(a.shape[0], -1)
+
+
+def _per_feature(v: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Repeat a per-feature vector ``(C,)`` to match a row of :func:`_rows` ``(a)``."""
+    return np.tile(v, math.prod(a.shape[1:]) // v.size)
+
+
+def _feature_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over every axis but the last: ``(..., C) -> (C,)``."""
+    a2 = a.reshape(-1, a.shape[-1])
+    return np.ones(a2.shape[0], dtype=a.dtype) @ a2
+
+
+def _check_stat(name: str, value: Any, c: int, writable: bool) -> np.ndarray:
+    """A running statistic: a float ndarray of shape ``(C,)``."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(
+            f"{name} must be a NumPy array of shape ({c},) (it is updated in place), "
+            f"got {type(value).__name__}"
+        )
+    if value.dtype.kind != "f":
+        raise TypeError(
+            f"{name} must be floating point to hold running averages, got dtype {value.dtype}"
+        )
+    if value.shape != (c,):
+        raise ValueError(f"{name} must have shape ({c},), one per feature, got {value.shape}")
+    if writable and not value.flags.writeable:
+        raise ValueError(f"{name} must be writable: training mode updates it in place")
+    return value
+
+
+def _check_fraction(name: str, value: Any, lo: float, hi: float) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value}")
+    return value
+
+
+def batchnorm_forward(
+    x: Any,
+    gamma: Any,
+    beta: Any,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    training: bool = True,
+    momentum: float = 0.9,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, BatchNormCache]:
+    """Batch normalization forward pass, per feature (the last axis).
+
+    Parameters
+    ----------
+    x : array_like, shape (N, D) or (N, H, W, C)
+        Dense features or NHWC feature maps; statistics run over every axis
+        but the last (any ``ndim >= 2`` works the same way).
+    gamma, beta : array_like, shape (C,)
+        Learned scale and shift (``C`` is ``D`` for dense input).
+    running_mean, running_var : ndarray, shape (C,), floating point
+        Running statistics. Updated in place in training mode; used, not
+        changed, in evaluation mode.
+    training : bool
+        Batch statistics and running-average update (True) or running
+        statistics (False).
+    momentum : float in [0, 1]
+        Weight of the old running value in the update.
+    eps : float >= 0
+        Added to the variance before the square root (0 is allowed, but a
+        constant feature then divides by zero).
+
+    Returns
+    -------
+    out : ndarray, shape of x
+        In the promoted floating-point dtype of ``x``, ``gamma``, ``beta``.
+    cache : BatchNormCache
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, ``x`` with fewer than 2 dimensions, a
+        training batch with a single value per feature (its variance is
+        undefined), ``momentum`` or ``eps`` out of range.
+    TypeError
+        Running statistics that are not float arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0], [3.0]])
+    >>> rm, rv = np.zeros(1), np.ones(1)
+    >>> out, _ = batchnorm_forward(x, np.ones(1), np.zeros(1), rm, rv, eps=0.0)
+    >>> out.ravel()
+    array([-1.,  1.])
+    >>> rm, rv   # 0.9 * 0 + 0.1 * 2 and 0.9 * 1 + 0.1 * 2 (unbiased variance)
+    (array([0.2]), array([1.1]))
+    """
+    x = as_numeric_array("x", x)
+    if x.ndim < 2:
+        raise ValueError(
+            f"x must be (N, D) or (N, H, W, C): at least 2-D with features last, "
+            f"got shape {x.shape}"
+        )
+    if min(x.shape) == 0:
+        raise ValueError(f"x must not have empty axes, got shape {x.shape}")
+    c = x.shape[-1]
+    gamma = as_numeric_array("gamma", gamma)
+    beta = as_numeric_array("beta", beta)
+    for name, arr in (("gamma", gamma), ("beta", beta)):
+        if arr.shape != (c,):
+            raise ValueError(
+                f"{name} must have shape ({c},), one per feature of x {x.shape}, got {arr.shape}"
+            )
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"training must be a bool, got {training!r}")
+    running_mean = _check_stat("running_mean", running_mean, c, bool(training))
+    running_var = _check_stat("running_var", running_var, c, bool(training))
+    momentum = _check_fraction("momentum", momentum, 0.0, 1.0)
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"eps must be a real number, got {eps!r}")
+    eps = float(eps)
+    if not eps >= 0 or not np.isfinite(eps):
+        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    m = x.size // c
+    if training and m < 2:
+        raise ValueError(
+            f"training needs more than one value per feature to estimate a variance, "
+            f"got x of shape {x.shape} ({m} per feature)"
+        )
+
+    dtype = float_dtype(x, gamma, beta)
+    x = np.ascontiguousarray(x, dtype=dtype)
+    gamma = gamma.astype(dtype, copy=False)
+    beta = beta.astype(dtype, copy=False)
+    if training:
+        mu = _feature_sum(x) / m
+        xc = (_rows(x) - _per_feature(mu, x)).reshape(x.shape)
+        var = _feature_sum(xc * xc) / m  # biased: divides by m
+        running_mean *= momentum
+        running_mean += (1 - momentum) * mu
+        running_var *= momentum
+        running_var += (1 - momentum) * var * (m / (m - 1))  # unbiased
+    else:
+        mu = running_mean.astype(dtype, copy=False)
+        var = running_var.astype(dtype, copy=False)
+        xc = (_rows(x) - _per_feature(mu, x)).reshape(x.shape)
+    std = np.sqrt(var + dtype.type(eps))
+    inv = 1 / std
+    xhat = (_rows(xc) * _per_feature(inv, x)).reshape(x.shape)
+    out = _rows(xhat) * _per_feature(gamma, x)
+    out += _per_feature(beta, x)
+    out = out.reshape(x.shape)
+    cache = BatchNormCache(
+        xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=bool(training), m=m
+    )
+    return out, cache
+
+
+def _check_dout(dout: Any, cache: Any) -> np.ndarray:
+    if not isinstance(cache, BatchNormCache):
+        raise TypeError(
+            f"cache must be the BatchNormCache returned by batchnorm_forward, "
+            f"got {type(cache).__name__}"
+        )
+    dout = as_numeric_array("dout", dout)
+    if dout.shape != cache.xhat.shape:
+        raise ValueError(
+            f"dout has shape {dout.shape} but the forward output had shape {cache.xhat.shape}"
+        )
+    dtype = cache.xhat.dtype
+    dtype = np.result_type(dout, dtype) if dout.dtype.kind == "f" else dtype
+    return dout.astype(dtype, copy=False)
+
+
+def batchnorm_backward(
+    dout: Any, cache: BatchNormCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch normalization backward pass, compact formula.
+
+    In training mode, with ``dxhat = dout * gamma`` and sums over the ``m``
+    values of each feature::
+
+        dx = (inv / m) * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+
+    The two subtracted terms are the gradient flowing through the batch mean
+    and the batch variance. In evaluation mode the statistics are constants
+    and ``dx = dxhat * inv``.
+
+    Parameters
+    ----------
+    dout : array_like, shape of x
+        Gradient of the loss with respect to the output.
+    cache : BatchNormCache
+        From :func:`batchnorm_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape of x
+    dgamma : ndarray, shape (C,)
+        ``sum(dout * xhat)`` over all axes but the last.
+    dbeta : ndarray, shape (C,)
+        ``sum(dout)`` over all axes but the last.
+    """
+    dout = np.ascontiguousarray(_check_dout(dout, cache))
+    xhat = cache.xhat.astype(dout.dtype, copy=False)
+    dbeta = _feature_sum(dout)
+    dgamma = _feature_sum(dout * xhat)
+    # With dxhat = dout * gamma, sum(dxhat) = gamma * dbeta and
+    # sum(dxhat * xhat) = gamma * dgamma, so the formula above becomes
+    #     dx = gamma * inv * (dout - dbeta / m - xhat * dgamma / m)
+    # and needs no further pass over the data to compute sums.
+    scale = _per_feature(cache.gamma * cache.inv, dout)
+    if not cache.training:
+        return (_rows(dout) * scale).reshape(dout.shape), dgamma, dbeta
+    m = cache.m
+    dx = _rows(dout) - _per_feature(dbeta / m, dout)
+    dx -= _rows(xhat) * _per_feature(dgamma / m, dout)
+    dx *= scale
+    return dx.reshape(dout.shape), dgamma, dbeta
+
+
+def batchnorm_backward_graph(
+    dout: Any, cache: BatchNormCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch normalization backward pass, one node of the graph at a time.
+
+    Walks the forward graph (mean, centered, variance, std, inverse, xhat,
+    scale, shift) in reverse. Each step is the chain rule for one node; where
+    a node's output was broadcast in the forward (``mu``, ``inv``) its
+    gradient is summed in the backward, and where it was a sum or a mean its
+    gradient is broadcast back. Gives the same result as
+    :func:`batchnorm_backward`, more slowly.
+
+    Parameters
+    ----------
+    dout : array_like, shape of x
+    cache : BatchNormCache
+        From :func:`batchnorm_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape of x
+    dgamma : ndarray, shape (C,)
+    dbeta : ndarray, shape (C,)
+    """
+    dout = _check_dout(dout, cache)
+    axes, m = cache.axes, cache.m
+    xc, xhat, gamma, std, inv = cache.xc, cache.xhat, cache.gamma, cache.std, cache.inv
+
+    # shift: out = y + beta                 (beta broadcast over the batch)
+    dbeta = dout.sum(axis=axes)
+    dy = dout
+    # scale: y = gamma * xhat               (gamma broadcast over the batch)
+    dgamma = (dy * xhat).sum(axis=axes)
+    dxhat = dy * gamma
+    # normalize: xhat = xc * inv            (inv broadcast over the batch)
+    dxc = dxhat * inv
+    if not cache.training:
+        # mu and var were the running statistics: constants, the walk ends.
+        return dxc, dgamma, dbeta
+    dinv = (dxhat * xc).sum(axis=axes)
+    # inverse: inv = 1 / std
+    dstd = -dinv / std**2
+    # std = sqrt(var + eps)
+    dvar = dstd / (2 * std)
+    # variance: var = mean(xc ** 2)          (a mean: broadcast back, / m)
+    dxc = dxc + (2 / m) * xc * dvar  # xc feeds both xhat and var: add up
+    # centered: xc = x - mu                 (mu broadcast over the batch)
+    dmu = -dxc.sum(axis=axes)
+    dx = dxc.copy()
+    # mean: mu = mean(x)                    (a mean: broadcast back, / m)
+    dx += dmu / m
+    return dx, dgamma, dbeta

@@ -1,0 +1,146 @@
+"""Inverted dropout, forward and backward.
+
+In training, each element of ``x`` is zeroed with probability ``p`` and the
+survivors are multiplied by ``1 / (1 - p)``, so the expected value of every
+output element equals its input: ``E[out] = (1 - p) * x / (1 - p) = x``.
+Because the scaling happens during training ("inverted" dropout), evaluation
+needs no correction at all: the layer is the identity there.
+
+The backward pass routes the gradient through the same mask with the same
+scale: ``dx = dout * mask / (1 - p)``.
+
+The random mask comes from a ``numpy.random.Generator`` the caller passes in,
+so a run is reproducible from its seed (``np.random.default_rng(seed)``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_numeric_array, float_dtype
+
+__all__ = ["DropoutCache", "dropout_forward", "dropout_backward"]
+
+
+@dataclass(frozen=True)
+class DropoutCache:
+    """What :func:`dropout_forward` keeps for :func:`dropout_backward`.
+
+    Attributes
+    ----------
+    scaled_mask : ndarray, shape of x, or None
+        ``keep / (1 - p)``: 0 for dropped elements, ``1 / (1 - p)`` for kept
+        ones. ``None`` when the forward was the identity (evaluation mode or
+        ``p == 0``).
+    shape : tuple of int
+        Shape of ``x``.
+    dtype : numpy.dtype
+        Floating-point dtype of the forward computation.
+    p : float
+        Drop probability.
+    training : bool
+    """
+
+    scaled_mask: np.ndarray | None
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    p: float
+    training: bool
+
+
+def dropout_forward(
+    x: Any, p: float, rng: np.random.Generator, training: bool = True
+) -> tuple[np.ndarray, DropoutCache]:
+    """Inverted dropout: drop each element with probability ``p``, rescale the rest.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+    p : float in [0, 1)
+        Probability of *dropping* an element (not of keeping it).
+    rng : numpy.random.Generator
+        Source of the random mask, e.g. ``np.random.default_rng(0)``. It is
+        required in evaluation mode too (and then left untouched), so that a
+        wrong argument is caught whatever the mode.
+    training : bool
+        Apply dropout (True) or be the identity (False).
+
+    Returns
+    -------
+    out : ndarray, shape of x
+        Floating point (integers become float64). In evaluation mode or with
+        ``p == 0`` this is ``x`` itself (no copy) when ``x`` already is a
+        float array.
+    cache : DropoutCache
+
+    Raises
+    ------
+    TypeError
+        ``rng`` not a ``numpy.random.Generator``; ``p`` not a real number.
+    ValueError
+        ``p`` outside ``[0, 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.ones((2, 4))
+    >>> out, cache = dropout_forward(x, 0.5, np.random.default_rng(0))
+    >>> sorted(set(out.ravel().tolist()))  # dropped -> 0, kept -> 1 / (1 - 0.5)
+    [0.0, 2.0]
+    >>> dropout_forward(x, 0.5, np.random.default_rng(0), training=False)[0] is x
+    True
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
+        raise TypeError(f"p must be a real number, the probability of dropping, got {p!r}")
+    p = float(p)
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"p, the probability of dropping an element, must lie in [0, 1), got {p}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"training must be a bool, got {training!r}")
+    x = as_numeric_array("x", x)
+    dtype = float_dtype(x)
+    x = x.astype(dtype, copy=False)
+    if not training or p == 0.0:
+        return x, DropoutCache(None, x.shape, dtype, p, bool(training))
+    # float32 uniforms are enough to compare with p, and twice as fast to draw.
+    keep = rng.random(x.shape, dtype=np.float32) >= p
+    scaled_mask = keep * dtype.type(1 / (1 - p))
+    return x * scaled_mask, DropoutCache(scaled_mask, x.shape, dtype, p, True)
+
+
+def dropout_backward(dout: Any, cache: DropoutCache) -> np.ndarray:
+    """Gradient of :func:`dropout_forward`: ``dout * keep / (1 - p)``.
+
+    Parameters
+    ----------
+    dout : array_like, shape of x
+        Gradient of the loss with respect to the output.
+    cache : DropoutCache
+        From :func:`dropout_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape of x
+        ``dout`` unchanged (as floats) when the forward was the identity.
+    """
+    if not isinstance(cache, DropoutCache):
+        raise TypeError(
+            f"cache must be the DropoutCache returned by dropout_forward, got {type(cache).__name__}"
+        )
+    dout = as_numeric_array("dout", dout)
+    if dout.shape != cache.shape:
+        raise ValueError(f"dout has shape {dout.shape} but x had shape {cache.shape}")
+    dtype = np.result_type(dout, cache.dtype) if dout.dtype.kind == "f" else cache.dtype
+    dout = dout.astype(dtype, copy=False)
+    if cache.scaled_mask is None:
+        return dout
+    return dout * cache.scaled_mask
