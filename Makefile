@@ -1,0 +1,121 @@
+# Build and test the book "Backpropagation through a CNN, from scratch".
+#
+#   make book    create .venv if needed, install, build the book (_build/html)
+#   make test    unit tests + doctests, every notebook (nbval), strict book build
+#   make help    all targets
+#
+# Everything runs inside a virtual environment made with the Python you have
+# (`python3`, or PYTHON=/path/to/python). Installs are redone only when
+# requirements.txt or pyproject.toml change (a stamp file in the venv).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+VPY    := $(BIN)/python
+STAMP  := $(VENV)/.convlib-installed
+
+# Offline MNIST: when CONVLIB_DATA is not set and a copy of the data sits
+# beside the repository (../shared/data/mnist/, as on the project's own
+# machines and CI), use it. Elsewhere convlib downloads MNIST to a per-user
+# cache on first use.
+ifndef CONVLIB_DATA
+  ifneq ($(wildcard ../shared/data/mnist/*.gz),)
+    export CONVLIB_DATA := $(abspath ../shared/data)
+  endif
+endif
+
+# Every notebook of the book (stored without outputs; nbval executes them).
+NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+# -W: warnings are errors; -n: nitpicky cross-references are off (numpydoc
+# type names like "array_like" are prose, not objects); --keep-going: report
+# every warning, then fail.
+JB_FLAGS ?= -W --keep-going
+
+# Print how long a stage took:  $(call timed,label,command)
+define timed
+@start=$$(date +%s); echo "==> $(1)"; \
+	status=0; $(2) || status=$$?; \
+	echo "==> $(1): $$(( $$(date +%s) - start )) s, exit $$status"; \
+	exit $$status
+endef
+
+.PHONY: help venv install book book-all test test-unit test-notebooks test-book clean distclean
+
+help:
+	@echo "make book            build the book into _build/html (creates .venv on first use)"
+	@echo "make test            run every test: unit tests and doctests, notebooks, strict book build"
+	@echo "make test-unit       pytest over tests/ and the doctests in convlib/"
+	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/"
+	@echo "make test-book       jupyter-book build . $(JB_FLAGS) --all (warnings are errors)"
+	@echo "make install         create .venv and install requirements.txt and convlib (editable)"
+	@echo "make clean           remove _build and caches; make distclean also removes .venv"
+	@echo "Variables: PYTHON=$(PYTHON) VENV=$(VENV)"
+
+# --- environment ----------------------------------------------------------
+
+$(VPY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "convlib needs Python >= 3.10, found " + sys.version.split()[0] + ": run make PYTHON=/path/to/python3.x")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt pyproject.toml | $(VPY)
+	$(VPY) -m pip install --disable-pip-version-check --upgrade pip
+	$(VPY) -m pip install --disable-pip-version-check -r requirements.txt -e .
+	@touch $@
+
+venv: $(VPY)
+install: $(STAMP)
+
+# --- the book -------------------------------------------------------------
+
+book: $(STAMP)
+	$(call timed,book build,$(BIN)/jupyter-book build . $(JB_FLAGS))
+	@echo "Open $(CURDIR)/_build/html/index.html"
+
+# A from-scratch build: every page is read and every notebook executed again.
+book-all: $(STAMP)
+	$(call timed,book build (all pages),$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
+
+# --- tests ----------------------------------------------------------------
+# `make test` runs all three parts even when one fails, prints how long each
+# took, and fails if any part failed. pytest's exit code 5 ("no tests
+# collected") counts as a failure, with its own message.
+
+define pytest_stage
+@start=$$(date +%s); echo "==> $(1)"; \
+	status=0; $(VPY) -m pytest $(2) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "ERROR: $(1): pytest collected no tests" >&2; fi; \
+	echo "==> $(1): $$(( $$(date +%s) - start )) s, exit $$status"; \
+	exit $$status
+endef
+
+test-unit: $(STAMP)
+	$(call pytest_stage,unit tests and doctests,)
+
+test-notebooks: $(STAMP)
+	@if [ -z "$(NOTEBOOKS)" ]; then echo "ERROR: no notebooks in book/" >&2; exit 5; fi
+	$(call pytest_stage,notebooks (nbval-lax),--nbval-lax $(NOTEBOOKS))
+
+test-book: $(STAMP)
+	$(call timed,strict book build,$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
+
+test: $(STAMP)
+	@failed=""; total_start=$$(date +%s); \
+	for t in test-unit test-notebooks test-book; do \
+	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
+	done; \
+	echo "==> all tests: $$(( $$(date +%s) - total_start )) s"; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed" >&2; exit 1; fi; \
+	echo "All test stages passed."
+
+# --- housekeeping ---------------------------------------------------------
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis .jupyter_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
