@@ -43,7 +43,7 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install book book-all test test-unit test-notebooks test-book clean distclean
+.PHONY: help venv install book book-all test test-unit test-notebooks test-book check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
@@ -51,6 +51,7 @@ help:
 	@echo "make test-unit       pytest over tests/ and the doctests in convlib/"
 	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/"
 	@echo "make test-book       jupyter-book build . $(JB_FLAGS) --all (warnings are errors)"
+	@echo "make check-site      open every page of _build/html in headless Chromium (scripts/check_site.py)"
 	@echo "make install         create .venv and install requirements.txt and convlib (editable)"
 	@echo "make clean           remove _build and caches; make distclean also removes .venv"
 	@echo "Variables: PYTHON=$(PYTHON) VENV=$(VENV)"
@@ -102,9 +103,25 @@ test-notebooks: $(STAMP)
 test-book: $(STAMP)
 	$(call timed,strict book build,$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
 
+# Every page of the built book in headless Chromium: no JavaScript error,
+# every image loads, MathJax typesets the math, nothing comes from the
+# network. Needs Chromium or Chrome (bash scripts/install_chromium.sh
+# installs Debian's). Without a browser the check is skipped with a notice,
+# except on CI (CI=true), where .ci/run installs one and a skip is an error.
+check-site: $(STAMP)
+	@if [ ! -f _build/html/index.html ]; then echo "ERROR: _build/html/index.html not found: run make book first" >&2; exit 2; fi
+	@if [ "$${CI:-}" != "true" ] && ! bash scripts/install_chromium.sh --find >/dev/null 2>&1; then \
+	  echo "==> site check SKIPPED: no Chromium/Chrome found (install one, e.g. sudo bash scripts/install_chromium.sh)"; \
+	else \
+	  $(MAKE) --no-print-directory check-site-run; \
+	fi
+
+check-site-run:
+	$(call timed,site check in Chromium,$(VPY) scripts/check_site.py _build/html)
+
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \
-	for t in test-unit test-notebooks test-book; do \
+	for t in test-unit test-notebooks test-book check-site; do \
 	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \
 	echo "==> all tests: $$(( $$(date +%s) - total_start )) s"; \

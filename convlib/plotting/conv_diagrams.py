@@ -29,6 +29,8 @@ kernel ``(KH, KW)``, a stack of feature maps channels-last ``(H, W, F)``.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -867,7 +869,28 @@ def animation_html(anim: FuncAnimation, *, default_mode: str = "once") -> Any:
 
     if not isinstance(anim, FuncAnimation):
         raise TypeError(f"anim must be a matplotlib FuncAnimation, got {type(anim).__name__}")
-    return HTML(anim.to_jshtml(default_mode=default_mode))
+    return HTML(_offline_player(anim.to_jshtml(default_mode=default_mode)))
+
+
+# matplotlib's player loads Font Awesome 4 from a CDN for its button icons;
+# the book must work offline, so the icons become plain characters.
+_PLAYER_ICONS = {
+    "fa-minus": "\u2212",  # slower
+    "fa-fast-backward": "|\u25c0\u25c0",  # first frame
+    "fa-step-backward": "|\u25c0",  # previous frame
+    "fa-play fa-flip-horizontal": "\u25c0",  # play backwards
+    "fa-pause": "||",
+    "fa-play": "\u25b6",
+    "fa-step-forward": "\u25b6|",  # next frame
+    "fa-fast-forward": "\u25b6\u25b6|",  # last frame
+    "fa-plus": "+",  # faster
+}
+
+
+def _offline_player(html: str) -> str:
+    """Drop matplotlib's Font Awesome link and draw its buttons as text."""
+    html = re.sub(r'<link[^>]*font-awesome[^>]*>', "", html)
+    return re.sub(r'<i class="fa ([^"]*)"></i>', lambda m: _PLAYER_ICONS.get(m.group(1), "?"), html)
 
 
 # --------------------------------------------------------------------------
