@@ -1,0 +1,474 @@
+"""Optimizers that update parameters in place, and learning-rate schedules.
+
+An optimizer is handed the parameters of a model once, as
+``(name, value, grad)`` triples (what :meth:`convlib.model.Sequential.parameters`
+returns) or ``(value, grad)`` pairs. It keeps references to those arrays:
+the layers write each new gradient *into* their ``grad`` array during the
+backward pass, and :meth:`Optimizer.step` writes the update *into* the
+``value`` array, so model and optimizer never need to exchange arrays again::
+
+    opt = Adam(model.parameters(), lr=1e-3)
+    for xb, yb in batches:
+        logits = model.forward(xb)
+        loss, dlogits = softmax_cross_entropy(logits, yb)
+        model.backward(dlogits)
+        opt.step()
+
+Learning-rate schedules are plain callables ``schedule(t) -> lr`` of the
+number ``t`` of steps already taken (0 for the first step); the optimizer
+calls it before every step. :class:`StepLR`, :class:`ExponentialLR` and
+:class:`CosineLR` are small ready-made ones.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "StepLR",
+    "ExponentialLR",
+    "CosineLR",
+]
+
+Schedule = Callable[[int], float]
+
+
+def _positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value}")
+    return value
+
+
+def _unit_interval(name: str, value: Any) -> float:
+    value = _positive_float(name, value, allow_zero=True)
+    if value >= 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return value
+
+
+def _collect(params: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Normalise the ``params`` argument to a list of ``(name, value, grad)``."""
+    if hasattr(params, "parameters") and callable(params.parameters):
+        params = params.parameters()
+    if isinstance(params, np.ndarray) or not isinstance(params, Iterable):
+        raise TypeError(
+            "params must be an iterable of (name, value, grad) triples or "
+            f"(value, grad) pairs, e.g. model.parameters(); got {type(params).__name__}"
+        )
+    out: list[tuple[str, np.ndarray, np.ndarray]] = []
+    seen: set[int] = set()
+    for i, item in enumerate(params):
+        item = tuple(item)
+        if len(item) == 3:
+            name, value, grad = item
+        elif len(item) == 2:
+            (value, grad), name = item, f"param{i}"
+        else:
+            raise TypeError(
+                f"params[{i}] must be (name, value, grad) or (value, grad), "
+                f"got a sequence of length {len(item)}"
+            )
+        for what, arr in (("value", value), ("grad", grad)):
+            if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+                raise TypeError(
+                    f"the {what} of parameter {name!r} must be a floating-point "
+                    f"NumPy array (it is updated in place), got "
+                    f"{type(arr).__name__} {getattr(arr, 'dtype', '')}"
+                )
+        if value.shape != grad.shape:
+            raise ValueError(
+                f"parameter {name!r} has shape {value.shape} but its gradient has "
+                f"shape {grad.shape}"
+            )
+        if id(value) in seen:
+            raise ValueError(f"parameter {name!r} is listed twice")
+        seen.add(id(value))
+        out.append((str(name), value, grad))
+    if not out:
+        raise ValueError("params is empty: the optimizer has nothing to update")
+    return out
+
+
+class Optimizer:
+    """Base class: parameter bookkeeping, step counter and schedule.
+
+    Parameters
+    ----------
+    params : iterable or object with ``parameters()``
+        ``(name, value, grad)`` triples or ``(value, grad)`` pairs of
+        floating-point arrays; ``value`` is updated in place by
+        :meth:`step` from what ``grad`` holds at that moment.
+    lr : float
+        Learning rate (the base rate when a schedule is given).
+    schedule : callable, optional
+        ``schedule(t) -> lr``, called before step ``t`` (``t = 0, 1, ...``).
+        Overrides ``lr`` for that step; :attr:`lr` shows the rate last used.
+
+    Attributes
+    ----------
+    params : list of (str, ndarray, ndarray)
+    lr : float
+        The learning rate of the last (or, before any step, next) step.
+    t : int
+        Number of steps taken.
+    """
+
+    def __init__(self, params: Any, lr: float, schedule: Schedule | None = None) -> None:
+        self.params = _collect(params)
+        self.base_lr = _positive_float("lr", lr)
+        self.lr = self.base_lr
+        if schedule is not None and not callable(schedule):
+            raise TypeError(f"schedule must be callable(step) -> lr, got {schedule!r}")
+        self.schedule = schedule
+        self.t = 0
+
+    def _next_lr(self) -> float:
+        if self.schedule is None:
+            return self.lr
+        lr = self.schedule(self.t)
+        try:
+            return _positive_float("schedule(t)", lr, allow_zero=True)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"the schedule returned an invalid learning rate at step {self.t}: {exc}"
+            ) from None
+
+    def step(self) -> None:
+        """Update every parameter in place from its gradient."""
+        self.lr = self._next_lr()
+        for i, (_, value, grad) in enumerate(self.params):
+            self._update(i, value, grad)
+        self.t += 1
+
+    def _update(self, i: int, value: np.ndarray, grad: np.ndarray) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero.
+
+        convlib's layers *overwrite* their gradients in each backward pass
+        (they do not accumulate), so a training loop does not need this; it
+        is there for loops that add gradients from several sources.
+        """
+        for _, _, grad in self.params:
+            grad.fill(0)
+
+    def __repr__(self) -> str:
+        n = sum(v.size for _, v, _ in self.params)
+        return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} arrays, {n} parameters, t={self.t})"
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with optional (Nesterov) momentum.
+
+    For each parameter :math:`p` with gradient :math:`g`, learning rate
+    :math:`\eta`, momentum :math:`\mu` and weight decay :math:`\lambda`
+    (the velocity :math:`v` starts at zero)::
+
+        g <- g + lambda * p                 (L2 weight decay)
+        v <- mu * v + g
+        p <- p - eta * v                    (classical momentum)
+        p <- p - eta * (g + mu * v)         (nesterov=True)
+
+    With ``momentum=0`` both reduce to ``p <- p - eta * g``. This is the
+    formulation of PyTorch's ``torch.optim.SGD`` (the learning rate
+    multiplies the velocity, not the gradient inside it).
+
+    Parameters
+    ----------
+    params : iterable
+        See :class:`Optimizer`.
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    momentum : float
+        :math:`\mu \in [0, 1)`.
+    nesterov : bool
+        Use Nesterov's look-ahead form (needs ``momentum > 0``).
+    weight_decay : float
+        :math:`\lambda \ge 0`.
+    schedule : callable, optional
+        ``schedule(t) -> lr``; see :class:`Optimizer`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p, g = np.array([1.0]), np.array([0.5])
+    >>> opt = SGD([(p, g)], lr=0.1, momentum=0.9)
+    >>> opt.step(); opt.step()
+    >>> p                    # 1 - 0.1*0.5 - 0.1*(0.9*0.5 + 0.5)
+    array([0.855])
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        schedule: Schedule | None = None,
+    ) -> None:
+        super().__init__(params, lr, schedule)
+        self.momentum = _unit_interval("momentum", momentum)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+        self.weight_decay = _positive_float("weight_decay", weight_decay, allow_zero=True)
+        self.velocity = [np.zeros_like(v) for _, v, _ in self.params]
+        # one scratch buffer per parameter: no temporary is allocated per step
+        self._buf = [np.empty_like(v) for _, v, _ in self.params]
+
+    def _update(self, i: int, value: np.ndarray, grad: np.ndarray) -> None:
+        g = self._buf[i]
+        if self.weight_decay:
+            np.multiply(value, self.weight_decay, out=g)
+            g += grad
+        else:
+            np.copyto(g, grad)
+        if self.momentum:
+            v = self.velocity[i]
+            v *= self.momentum
+            v += g
+            if self.nesterov:
+                g += self.momentum * v  # g + mu * v
+            else:
+                np.copyto(g, v)
+        g *= self.lr
+        value -= g
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015) with bias correction.
+
+    For each parameter :math:`p` with gradient :math:`g` at step
+    :math:`t = 1, 2, \dots` (first and second moments :math:`m, v` start at
+    zero)::
+
+        g     <- g + lambda * p                    (L2 weight decay)
+        m     <- beta1 * m + (1 - beta1) * g
+        v     <- beta2 * v + (1 - beta2) * g**2
+        m_hat  = m / (1 - beta1**t)                (bias correction)
+        v_hat  = v / (1 - beta2**t)
+        p     <- p - eta * m_hat / (sqrt(v_hat) + eps)
+
+    ``m`` and ``v`` start at zero and are biased towards it, by factors
+    ``1 - beta1**t`` and ``1 - beta2**t``. Since ``v`` enters through a square
+    root the two biases do not cancel: without the correction the early steps
+    would be too *large* (``(1 - beta1) / sqrt(1 - beta2)``, about 3.16 times
+    ``lr`` at ``t = 1`` with the default betas). The decay is added to the
+    gradient (L2 regularisation, as in ``torch.optim.Adam``), not decoupled
+    as in AdamW.
+
+    Parameters
+    ----------
+    params : iterable
+        See :class:`Optimizer`.
+    lr : float
+        Learning rate :math:`\eta`.
+    betas : (float, float)
+        Decay rates :math:`(\beta_1, \beta_2)`, each in ``[0, 1)``.
+    eps : float
+        Added to the denominator, > 0.
+    weight_decay : float
+        :math:`\lambda \ge 0`.
+    schedule : callable, optional
+        ``schedule(t) -> lr``; see :class:`Optimizer`.
+
+    Examples
+    --------
+    The first step moves every parameter by about ``lr`` against the sign of
+    its gradient, whatever the gradient's scale:
+
+    >>> import numpy as np
+    >>> p, g = np.array([1.0, 1.0]), np.array([1e-3, -50.0])
+    >>> Adam([(p, g)], lr=0.01).step()
+    >>> np.round(p, 6)
+    array([0.99, 1.01])
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        schedule: Schedule | None = None,
+    ) -> None:
+        super().__init__(params, lr, schedule)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.beta1 = _unit_interval("betas[0]", betas[0])
+        self.beta2 = _unit_interval("betas[1]", betas[1])
+        self.eps = _positive_float("eps", eps)
+        self.weight_decay = _positive_float("weight_decay", weight_decay, allow_zero=True)
+        self.m = [np.zeros_like(v) for _, v, _ in self.params]
+        self.v = [np.zeros_like(v) for _, v, _ in self.params]
+        self._buf = [np.empty_like(v) for _, v, _ in self.params]
+
+    def step(self) -> None:
+        """Update every parameter in place (see the class docstring)."""
+        t = self.t + 1
+        self._c1 = 1.0 - self.beta1**t
+        self._c2 = 1.0 - self.beta2**t
+        super().step()
+
+    def _update(self, i: int, value: np.ndarray, grad: np.ndarray) -> None:
+        m, v, buf = self.m[i], self.v[i], self._buf[i]
+        if self.weight_decay:
+            np.multiply(value, self.weight_decay, out=buf)
+            buf += grad
+            g = buf
+        else:
+            g = grad
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g
+        v *= self.beta2
+        np.square(g, out=buf)  # g may alias buf: m already used it
+        buf *= 1.0 - self.beta2
+        v += buf
+        # p -= lr * (m / c1) / (sqrt(v / c2) + eps)
+        #    = (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps)
+        np.sqrt(v, out=buf)
+        buf *= 1.0 / math.sqrt(self._c2)
+        buf += self.eps
+        np.divide(m, buf, out=buf)
+        buf *= self.lr / self._c1
+        value -= buf
+
+
+class StepLR:
+    """Multiply the learning rate by ``gamma`` every ``step_size`` steps.
+
+    ``lr(t) = base_lr * gamma ** (t // step_size)``.
+
+    Parameters
+    ----------
+    base_lr : float
+    step_size : int
+        Steps (optimizer steps, not epochs: multiply by the number of
+        batches per epoch for an epoch-wise decay) between two decays.
+    gamma : float
+        Factor, typically 0.1 to 0.5.
+
+    Examples
+    --------
+    >>> s = StepLR(0.1, step_size=10, gamma=0.5)
+    >>> [s(0), s(9), s(10), s(25)]
+    [0.1, 0.1, 0.05, 0.025]
+    """
+
+    def __init__(self, base_lr: float, step_size: int, gamma: float = 0.1) -> None:
+        self.base_lr = _positive_float("base_lr", base_lr)
+        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
+            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
+        self.step_size = int(step_size)
+        self.gamma = _positive_float("gamma", gamma)
+
+    def __call__(self, t: int) -> float:
+        return self.base_lr * self.gamma ** (t // self.step_size)
+
+    def __repr__(self) -> str:
+        return f"StepLR(base_lr={self.base_lr:g}, step_size={self.step_size}, gamma={self.gamma:g})"
+
+
+class ExponentialLR:
+    """Decay the learning rate smoothly: ``lr(t) = base_lr * gamma ** (t / period)``.
+
+    Parameters
+    ----------
+    base_lr : float
+    gamma : float
+        Factor applied over each ``period`` steps.
+    period : int
+        Steps over which the rate is multiplied by ``gamma`` (e.g. the
+        number of batches in an epoch).
+
+    Examples
+    --------
+    >>> s = ExponentialLR(1.0, gamma=0.5, period=100)
+    >>> [s(0), s(100), s(200)]
+    [1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, base_lr: float, gamma: float, period: int = 1) -> None:
+        self.base_lr = _positive_float("base_lr", base_lr)
+        self.gamma = _positive_float("gamma", gamma)
+        if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 1:
+            raise ValueError(f"period must be a positive integer, got {period!r}")
+        self.period = int(period)
+
+    def __call__(self, t: int) -> float:
+        return self.base_lr * self.gamma ** (t / self.period)
+
+    def __repr__(self) -> str:
+        return f"ExponentialLR(base_lr={self.base_lr:g}, gamma={self.gamma:g}, period={self.period})"
+
+
+class CosineLR:
+    """Linear warm-up, then a half cosine from ``base_lr`` down to ``min_lr``.
+
+    With ``w`` warm-up steps and ``T`` total steps::
+
+        lr(t) = base_lr * (t + 1) / w                                  t < w
+        lr(t) = min_lr + (base_lr - min_lr) * (1 + cos(pi * s)) / 2    s = (t - w) / (T - w)
+
+    and ``min_lr`` from step ``T`` on.
+
+    Parameters
+    ----------
+    base_lr : float
+    total_steps : int
+        ``T``: usually epochs times batches per epoch.
+    min_lr : float
+    warmup : int
+        ``w``, number of warm-up steps (0 for none), less than ``total_steps``.
+
+    Examples
+    --------
+    >>> s = CosineLR(1.0, total_steps=10)
+    >>> [round(s(t), 3) for t in (0, 5, 10)]
+    [1.0, 0.5, 0.0]
+    """
+
+    def __init__(self, base_lr: float, total_steps: int, min_lr: float = 0.0, warmup: int = 0) -> None:
+        self.base_lr = _positive_float("base_lr", base_lr)
+        if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Integral) or total_steps < 1:
+            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+        self.total_steps = int(total_steps)
+        self.min_lr = _positive_float("min_lr", min_lr, allow_zero=True)
+        if self.min_lr > self.base_lr:
+            raise ValueError(f"min_lr ({self.min_lr}) must not exceed base_lr ({self.base_lr})")
+        if (
+            isinstance(warmup, bool)
+            or not isinstance(warmup, numbers.Integral)
+            or not 0 <= warmup < total_steps
+        ):
+            raise ValueError(f"warmup must be an integer in [0, total_steps={total_steps}), got {warmup!r}")
+        self.warmup = int(warmup)
+
+    def __call__(self, t: int) -> float:
+        if t < self.warmup:
+            return self.base_lr * (t + 1) / self.warmup
+        if t >= self.total_steps:
+            return self.min_lr
+        s = (t - self.warmup) / (self.total_steps - self.warmup)
+        return self.min_lr + (self.base_lr - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * s))
+
+    def __repr__(self) -> str:
+        return (
+            f"CosineLR(base_lr={self.base_lr:g}, total_steps={self.total_steps}, "
+            f"min_lr={self.min_lr:g}, warmup={self.warmup})"
+        )

@@ -1,0 +1,287 @@
+"""The exercise checkers against correct code and a gallery of classic bugs.
+
+Every implementation here is written the way a learner would write it (loops,
+no convlib), so that the checkers are tested against independent code. Each
+buggy version must be caught, with a message that points at the mistake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convlib import exercises as ex
+
+# ---------------------------------------------------------------- convolution
+
+
+def conv_forward(x, w, b, stride, pad):
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    n, h, wd, _ = xp.shape
+    kh, kw, _, f = w.shape
+    oh, ow = (h - kh) // stride + 1, (wd - kw) // stride + 1
+    out = np.zeros((n, oh, ow, f))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, i * stride : i * stride + kh, j * stride : j * stride + kw, :]
+            out[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2])) + b
+    return out
+
+
+def conv_backward(dout, x, w, stride, pad, *, bug=None):
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    kh, kw, _, _ = w.shape
+    _, oh, ow, _ = dout.shape
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    for i in range(oh):
+        for j in range(ow):
+            r = i if bug == "stride_dx" else i * stride
+            c = j if bug == "stride_dx" else j * stride
+            dxp[:, r : r + kh, c : c + kw, :] += np.tensordot(dout[:, i, j, :], w, axes=([1], [3]))
+            r, c = (i, j) if bug == "undilated_dw" else (i * stride, j * stride)
+            patch = xp[:, r : r + kh, c : c + kw, :]
+            dw += np.tensordot(patch, dout[:, i, j, :], axes=([0], [0]))
+    db = dout.sum(axis=(0, 1, 2))
+    if bug == "no_crop":
+        dx = dxp
+    elif bug == "minus_crop":
+        dx = dxp[:, pad:-pad, pad:-pad, :]
+    else:
+        dx = dxp[:, pad : pad + x.shape[1], pad : pad + x.shape[2], :]
+    if bug == "db_axes":
+        db = dout.sum(axis=(1, 2, 3))
+    if bug == "db_first_image":
+        db = dout[0].sum(axis=(0, 1))
+    if bug == "db_mean":
+        db = dout.mean(axis=(0, 1, 2))
+    return dx, dw, db
+
+
+def dx_full_conv_unflipped(dout, x, w, stride, pad):
+    """dx as a full correlation of dout with w -- the kernel NOT rotated."""
+    kh, kw, _, _ = w.shape
+    dpad = np.pad(dout, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    n, h, wd, c = x.shape
+    dx = np.zeros_like(x)
+    for i in range(h):
+        for j in range(wd):
+            window = dpad[:, i : i + kh, j : j + kw, :]
+            dx[:, i, j, :] = np.tensordot(window, w, axes=([1, 2, 3], [0, 1, 3]))
+    _, dw, db = conv_backward(dout, x, w, stride, pad)
+    return dx, dw, db
+
+
+def test_correct_conv_passes():
+    assert ex.check_conv_forward(conv_forward, verbose=False) == len(ex.CONV_CASES)
+    assert ex.check_conv_backward(conv_backward, verbose=False) == len(ex.CONV_CASES)
+
+
+def test_conv_forward_flipped_kernel_is_caught():
+    def true_conv(x, w, b, stride, pad):
+        return conv_forward(x, w[::-1, ::-1], b, stride, pad)
+
+    with pytest.raises(AssertionError, match="cross-correlation"):
+        ex.check_conv_forward(true_conv, verbose=False)
+
+
+def test_conv_forward_missing_bias_and_stride_are_caught():
+    with pytest.raises(AssertionError, match="bias is missing"):
+        ex.check_conv_forward(lambda x, w, b, s, p: conv_forward(x, w, 0 * b, s, p), verbose=False)
+    with pytest.raises(AssertionError, match=r"window starting at input \(i\*2, j\*2\)") as info:
+        ex.check_conv_forward(_ignores_stride, verbose=False)
+    assert "case 9 of 11" in str(info.value)
+
+
+def _ignores_stride(x, w, b, stride, pad):
+    full = conv_forward(x, w, b, 1, pad)
+    oh = (x.shape[1] + 2 * pad - w.shape[0]) // stride + 1
+    ow = (x.shape[2] + 2 * pad - w.shape[1]) // stride + 1
+    return full[:, :oh, :ow, :]  # the first windows, not every stride-th
+
+
+@pytest.mark.parametrize(
+    "bug, case_no, hint",
+    [
+        ("stride_dx", 9, "use the stride when scattering"),
+        ("undilated_dw", 9, "DILATED by the stride"),
+        ("no_crop", 7, "still includes the padding"),
+        ("minus_crop", 1, r"a\[p:-p\] with p = 0"),
+        ("db_axes", 4, r"one entry per filter"),
+        ("db_first_image", 5, r"sum of dout\[:, :, :, f\] over the batch"),
+        ("db_mean", 1, "times"),
+    ],
+)
+def test_conv_backward_bug_gallery(bug, case_no, hint):
+    def buggy(dout, x, w, stride, pad):
+        return conv_backward(dout, x, w, stride, pad, bug=bug)
+
+    with pytest.raises(AssertionError, match=hint) as info:
+        ex.check_conv_backward(buggy, verbose=False)
+    assert f"case {case_no} of {len(ex.CONV_CASES)}" in str(info.value)
+
+
+def test_conv_backward_unflipped_kernel_is_caught():
+    with pytest.raises(AssertionError, match="rotated by 180 degrees") as info:
+        ex.check_conv_backward(dx_full_conv_unflipped, verbose=False)
+    assert "dx is wrong" in str(info.value) and "dw is wrong" not in str(info.value)
+
+
+def test_checker_reports_exceptions_and_bad_returns():
+    def crashes(dout, x, w, stride, pad):
+        raise IndexError("index 5 is out of bounds")
+
+    with pytest.raises(AssertionError, match="raised IndexError: index 5"):
+        ex.check_conv_backward(crashes, verbose=False)
+    with pytest.raises(AssertionError, match=r"return the tuple \(dx, dw, db\)"):
+        ex.check_conv_backward(lambda *a: conv_backward(*a)[:2], verbose=False)
+
+
+def test_success_prints_one_line(capsys):
+    ex.check_conv_forward(conv_forward)
+    assert capsys.readouterr().out.strip() == f"conv forward: all {len(ex.CONV_CASES)} cases passed"
+
+
+# ---------------------------------------------------------------- max pooling
+
+
+def maxpool_forward(x, pool, stride, pad, fill=-np.inf):
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=fill)
+    oh = (xp.shape[1] - pool) // stride + 1
+    ow = (xp.shape[2] - pool) // stride + 1
+    out = np.empty((x.shape[0], oh, ow, x.shape[3]))
+    for i in range(oh):
+        for j in range(ow):
+            out[:, i, j, :] = xp[:, i * stride : i * stride + pool, j * stride : j * stride + pool, :].max(axis=(1, 2))
+    return out
+
+
+def maxpool_backward(dout, x, pool, stride, *, bug=None):
+    dx = np.zeros_like(x)
+    n, oh, ow, c = dout.shape
+    for i in range(oh):
+        for j in range(ow):
+            win = x[:, i * stride : i * stride + pool, j * stride : j * stride + pool, :]
+            if bug == "all_ties":
+                mask = win == win.max(axis=(1, 2), keepdims=True)
+            elif bug == "split_ties":
+                mask = win == win.max(axis=(1, 2), keepdims=True)
+                mask = mask / mask.sum(axis=(1, 2), keepdims=True)
+            else:
+                flat = win.reshape(n, -1, c).argmax(axis=1)
+                mask = np.zeros((n, pool * pool, c))
+                np.put_along_axis(mask, flat[:, None, :], 1.0, axis=1)
+                mask = mask.reshape(win.shape)
+            region = dx[:, i * stride : i * stride + pool, j * stride : j * stride + pool, :]
+            if bug == "overwrite":
+                region[...] = mask * dout[:, i : i + 1, j : j + 1, :]
+            else:
+                region += mask * dout[:, i : i + 1, j : j + 1, :]
+    return dx
+
+
+def test_correct_maxpool_passes():
+    assert ex.check_maxpool_forward(maxpool_forward, verbose=False) == len(ex.POOL_FORWARD_CASES)
+    assert ex.check_maxpool_backward(maxpool_backward, verbose=False) == len(ex.POOL_BACKWARD_CASES)
+
+
+def test_split_ties_is_accepted():
+    buggy = lambda *a: maxpool_backward(*a, bug="split_ties")  # noqa: E731
+    assert ex.check_maxpool_backward(buggy, verbose=False) == len(ex.POOL_BACKWARD_CASES)
+
+
+def test_maxpool_zero_padding_is_caught():
+    with pytest.raises(AssertionError, match="padded with zeros"):
+        ex.check_maxpool_forward(lambda x, k, s, p: maxpool_forward(x, k, s, p, fill=0.0), verbose=False)
+
+
+def test_maxpool_gradient_to_every_tie_is_caught():
+    with pytest.raises(AssertionError, match="FULL gradient to every tied maximum"):
+        ex.check_maxpool_backward(lambda *a: maxpool_backward(*a, bug="all_ties"), verbose=False)
+
+
+def test_maxpool_overlap_overwrite_is_caught():
+    with pytest.raises(AssertionError, match=r"SUM of both gradients"):
+        ex.check_maxpool_backward(lambda *a: maxpool_backward(*a, bug="overwrite"), verbose=False)
+
+
+# ---------------------------------------------------------------- softmax CE
+
+
+def softmax_ce(logits, labels, *, stable=True, mean=True):
+    z = logits - logits.max(axis=1, keepdims=True) if stable else logits
+    e = np.exp(z)
+    p = e / e.sum(axis=1, keepdims=True)
+    n = len(labels)
+    loss = -np.log(p[np.arange(n), labels])
+    d = p.copy()
+    d[np.arange(n), labels] -= 1
+    return (loss.mean(), d / n) if mean else (loss.sum(), d)
+
+
+def test_correct_softmax_passes():
+    assert ex.check_softmax_cross_entropy(softmax_ce, verbose=False) == len(ex.SOFTMAX_CASES)
+
+
+def test_softmax_overflow_is_caught():
+    with pytest.raises(AssertionError, match="subtract each row's maximum") as info:
+        ex.check_softmax_cross_entropy(lambda z, y: softmax_ce(z, y, stable=False), verbose=False)
+    assert "large logits" in str(info.value)
+
+
+def test_softmax_sum_instead_of_mean_is_caught():
+    with pytest.raises(AssertionError, match="MEAN over the batch"):
+        ex.check_softmax_cross_entropy(lambda z, y: softmax_ce(z, y, mean=False), verbose=False)
+
+
+# ---------------------------------------------------------------- batch norm
+
+
+def bn_backward(dout, x, gamma, eps, *, bug=None):
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    mu = x.mean(axis=axes)
+    inv = 1.0 / np.sqrt(x.var(axis=axes) + eps)
+    xhat = (x - mu) * inv
+    dgamma = (dout * xhat).sum(axis=axes)
+    dbeta = dout.sum(axis=axes)
+    dxhat = dout * gamma
+    dx = inv / m * (m * dxhat - dxhat.sum(axis=axes) - xhat * (dxhat * xhat).sum(axis=axes))
+    if bug == "mean_dgamma":
+        dgamma = dgamma / m
+    if bug == "constant_stats":
+        dx = dxhat * inv
+    return dx, dgamma, dbeta
+
+
+def test_correct_batchnorm_passes():
+    assert ex.check_batchnorm_backward(bn_backward, verbose=False) == len(ex.BATCHNORM_CASES)
+
+
+def test_batchnorm_dgamma_averaged_is_caught():
+    with pytest.raises(AssertionError, match="dgamma is averaged over the batch; it must be SUMMED"):
+        ex.check_batchnorm_backward(lambda *a: bn_backward(*a, bug="mean_dgamma"), verbose=False)
+
+
+def test_batchnorm_constant_statistics_is_caught():
+    with pytest.raises(AssertionError, match="treats the mean and the variance as constants"):
+        ex.check_batchnorm_backward(lambda *a: bn_backward(*a, bug="constant_stats"), verbose=False)
+
+
+# ---------------------------------------------------------------- Adam
+
+
+def adam_step(p, g, m, v, t, lr, b1, b2, eps, *, corrected=True):
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    mh, vh = (m / (1 - b1**t), v / (1 - b2**t)) if corrected else (m, v)
+    return p - lr * mh / (np.sqrt(vh) + eps), m, v
+
+
+def test_correct_adam_passes():
+    assert ex.check_adam_step(adam_step, verbose=False) == len(ex.ADAM_CASES)
+
+
+def test_adam_without_bias_correction_is_caught():
+    with pytest.raises(AssertionError, match="no bias correction") as info:
+        ex.check_adam_step(lambda *a: adam_step(*a, corrected=False), verbose=False)
+    assert "at step t = 1" in str(info.value)
