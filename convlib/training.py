@@ -329,7 +329,12 @@ def fit(
         raise TypeError(f"callback must be callable(epoch, history), got {callback!r}")
     if augment is not None and not callable(augment):
         raise TypeError(f"augment must be callable(x_batch, rng) -> x_batch, got {augment!r}")
-    from tqdm.auto import tqdm
+    try:  # tqdm's notebook bar needs ipywidgets; without it, the text bar
+        import ipywidgets  # noqa: F401
+
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm.std import tqdm
 
     tune_allocator()
     rng = np.random.default_rng(seed)
