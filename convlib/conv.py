@@ -20,10 +20,13 @@ where ``xp`` is the zero-padded input, ``(sh, sw)`` the stride and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ._checks import as_numeric_array, as_pair, check_ndim, float_dtype
 from .arithmetic import Pads, conv_output_size, resolve_padding
@@ -63,6 +66,13 @@ class Conv2DCache:
     cols : ndarray or None
         The im2col matrix saved by the fast forward, shape
         ``(N * OH * OW, KH * KW * C)``; ``None`` after the naive forward.
+        It may be a non-contiguous view (see :func:`im2col`).
+    cols_with_ones : ndarray or None
+        Only after the fast forward of a layer with a bias: ``cols`` with a
+        last column of ones appended, shape ``(N * OH * OW, KH * KW * C + 1)``
+        (``cols`` is a view of its first columns). The forward multiplies it
+        by the weights stacked on the bias; the backward gets ``dw`` and
+        ``db`` from one product with it. ``None`` otherwise.
     """
 
     x_padded: np.ndarray
@@ -74,6 +84,7 @@ class Conv2DCache:
     dilation: tuple[int, int]
     pads: Pads
     cols: np.ndarray | None = None
+    cols_with_ones: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------
@@ -297,6 +308,207 @@ def conv2d_backward_naive(
 # --------------------------------------------------------------------------
 # Fast path: im2col + GEMM
 # --------------------------------------------------------------------------
+#
+# How the fast path spends its time, and why it is written this way (timings
+# in benchmarks/bench_conv.py; see benchmarks/README.md):
+#
+# * im2col is ONE copy from a strided view of the padded input (no data is
+#   read twice by Python-level loops). Its column order (kh, kw, c) is the
+#   memory order of w, so w.reshape(K, F) is the right-hand matrix as is.
+# * Two memory layouts of the same matrix. With few input channels the
+#   copied runs of the row layout (M, K) would be only KW * C numbers long,
+#   so the transposed, "channel-major" layout (K, M) is filled instead: its
+#   runs are image rows. With more channels the row layout wins.
+# * The bias is folded into the matrix products: the buffer gets one extra
+#   row (or column) of ones and the weight matrix one extra row holding b.
+#   A separate broadcast ``out += b`` or ``dout.sum(axis=0)`` costs as much
+#   as the GEMM itself when F is small.
+# * dx adds one small GEMM per kernel tap into a strided slice of the padded
+#   gradient (no scatter with np.add.at, which is several times slower). For
+#   strides > 1 the padded gradient is accumulated as stride "phases" so each
+#   addition touches contiguous runs, then interleaved once at the end.
+# * Temporaries that die inside a call (the transposed input, dcols, the
+#   per-tap product, the phase accumulator) live in a per-thread workspace
+#   reused across calls (_scratch): a fresh multi-megabyte array costs a page
+#   fault per 4 KiB page, which dominated the small layers.
+
+#: Inputs with at most this many channels use the channel-major im2col layout.
+_CHANNEL_MAJOR_MAX_C = 4
+
+#: Per-thread workspace for the fast path's temporaries (see :func:`_scratch`).
+_WORKSPACE = threading.local()
+
+
+def _scratch(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised array for a temporary that never leaves the function.
+
+    The memory is kept per thread under ``name`` and handed out again by the
+    next call (grown when a larger array is asked for), so repeated calls do
+    not allocate it afresh. Freshly allocated multi-megabyte arrays are
+    expensive: glibc gives freed large blocks back to the operating system,
+    and every 4 KiB page then costs a page fault when it is touched again
+    (about 2.5 us each on the 2-core benchmark machine -- more than the
+    arithmetic of a small layer). Only arrays that are dead when the fast
+    path returns may live here: never an output, never a cache entry.
+    The workspace holds at most one array per name, as large as the largest
+    layer asked for; it is freed when its thread ends.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buf = getattr(_WORKSPACE, name, None)
+    if buf is None or buf.nbytes < nbytes:
+        buf = np.empty(nbytes, dtype=np.uint8)
+        setattr(_WORKSPACE, name, buf)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def _channel_major(c: int) -> bool:
+    """Whether inputs with ``c`` channels use the transposed im2col layout."""
+    return c <= _CHANNEL_MAJOR_MAX_C
+
+
+def _windows(x_padded: np.ndarray, cache: Conv2DCache, channel_major: bool) -> np.ndarray:
+    """Read-only strided view of every receptive field of the padded input.
+
+    Element ``[n, i, j, p, q, c]`` of the row-layout view (shape
+    ``(N, OH, OW, KH, KW, C)``) and element ``[p, q, c, n, i, j]`` of the
+    channel-major view (shape ``(KH, KW, C, N, OH, OW)``) are both
+    ``x_padded[n, i*sh + p*dh, j*sw + q*dw, c]``. Nothing is copied: the view
+    only has other strides than ``x_padded``.
+    """
+    n, oh, ow, _ = cache.out_shape
+    kh, kw, c, _ = cache.w.shape
+    (sh, sw), (dh, dw) = cache.stride, cache.dilation
+    s0, s1, s2, s3 = x_padded.strides
+    if channel_major:
+        shape = (kh, kw, c, n, oh, ow)
+        strides = (dh * s1, dw * s2, s3, s0, sh * s1, sw * s2)
+    else:
+        shape = (n, oh, ow, kh, kw, c)
+        strides = (s0, sh * s1, sw * s2, dh * s1, dw * s2, s3)
+    return as_strided(x_padded, shape=shape, strides=strides, writeable=False)
+
+
+#: Row stride of the row-layout im2col buffer is rounded up to a multiple of
+#: this many elements: an odd stride (K + 1 with the bias column) slowed the
+#: dw product down by ~10 %.
+_ROW_ALIGN = 16
+
+
+def _im2col(x_padded: np.ndarray, cache: Conv2DCache, ones: bool) -> np.ndarray:
+    """Fill the im2col matrix, with an optional last column of ones.
+
+    Returns
+    -------
+    ndarray, shape (M, K) or (M, K + 1)
+        ``M = N * OH * OW``, ``K = KH * KW * C``; column ``K`` (if ``ones``)
+        holds ones, which multiply the bias. With few channels
+        (``C <= _CHANNEL_MAJOR_MAX_C``) this is a transposed view of a
+        C-contiguous ``(K + 1, M)`` buffer, otherwise a view of the first
+        columns of an ``(M, L)`` buffer, ``L >= K + 1``.
+    """
+    n, oh, ow, _ = cache.out_shape
+    kh, kw, c, _ = cache.w.shape
+    m, k = n * oh * ow, kh * kw * c
+    width = k + 1 if ones else k
+    if _channel_major(c):
+        buf = np.empty((width, m), dtype=x_padded.dtype)
+        if ones:
+            buf[k] = 1
+        if c > 1:
+            # Channels first in memory, so that each copied run is an image row.
+            xt = _scratch("x_chw", (c, *x_padded.shape[:3]), x_padded.dtype)
+            xt[...] = x_padded.transpose(3, 0, 1, 2)
+            x_padded = xt.transpose(1, 2, 3, 0)
+        buf[:k].reshape(kh, kw, c, n, oh, ow)[...] = _windows(x_padded, cache, True)
+        return buf.T
+    row = -(-width // _ROW_ALIGN) * _ROW_ALIGN
+    buf = np.empty((m, row), dtype=x_padded.dtype)
+    if ones:
+        buf[:, k] = 1
+    buf.reshape(n, oh, ow, row)[..., :k].reshape(n, oh, ow, kh, kw, c)[...] = _windows(
+        x_padded, cache, False
+    )
+    return buf[:, :width]
+
+
+def _accumulate_taps(
+    tap_grad: Callable[[int, int], np.ndarray],
+    cache: Conv2DCache,
+    channel_major: bool,
+    dtype: np.dtype,
+) -> np.ndarray:
+    """Add every kernel tap's gradient onto the input pixels it read.
+
+    Parameters
+    ----------
+    tap_grad : callable
+        ``tap_grad(p, q)`` returns the gradient reaching the input through
+        kernel tap ``(p, q)``: shape ``(N, OH, OW, C)``, or ``(C, N, OH, OW)``
+        when ``channel_major``.
+    cache : Conv2DCache
+    channel_major : bool
+    dtype : numpy dtype of the result.
+
+    Returns
+    -------
+    ndarray, shape (N, H, W, C)
+        The gradient of the unpadded input.
+
+    Notes
+    -----
+    Tap ``(p, q)`` read padded row ``i*sh + p*dh`` for output row ``i``. With
+    the rows split into ``sh`` phases (``row = u*sh + a``) those rows are the
+    consecutive rows ``u = i + (p*dh) // sh`` of phase ``a = (p*dh) % sh``;
+    columns likewise. Accumulating phase by phase makes every addition a
+    block of consecutive rows and columns; the phases are interleaved (and
+    the padding cropped) by one strided copy per phase at the end. For
+    stride 1 in the row layout there is one phase in NHWC order, and the
+    accumulator itself, cropped, is the result.
+    """
+    n, oh, ow, _ = cache.out_shape
+    kh, kw, c, _ = cache.w.shape
+    _, hp, wp, _ = cache.x_padded.shape
+    (sh, sw), (dh, dw) = cache.stride, cache.dilation
+    hq, wq = -(-hp // sh), -(-wp // sw)
+    # The accumulator is the result itself (a cropped view of it) only for
+    # the row layout with stride 1; otherwise it is copied out at the end
+    # and can live in the workspace.
+    in_place = not channel_major and sh == sw == 1
+    shape = (sh, sw, c, n, hq, wq) if channel_major else (sh, sw, n, hq, wq, c)
+    if in_place:
+        acc = np.zeros(shape, dtype=dtype)
+    else:
+        acc = _scratch("dx_acc", shape, dtype)
+        acc.fill(0)
+    for p in range(kh):
+        u0, a = divmod(p * dh, sh)
+        for q in range(kw):
+            v0, b = divmod(q * dw, sw)
+            if channel_major:
+                acc[a, b, :, :, u0 : u0 + oh, v0 : v0 + ow] += tap_grad(p, q)
+            else:
+                acc[a, b, :, u0 : u0 + oh, v0 : v0 + ow, :] += tap_grad(p, q)
+    if in_place:
+        return _crop(acc.reshape(n, hp, wp, c), cache)
+    # Copy the phases out, cropping the padding: unpadded pixel (y, x) is
+    # padded row top + y = u*sh + a and column left + x = v*sw + b.
+    (top, _), (left, _) = cache.pads
+    _, h, w, _ = cache.x_shape
+    dx = np.empty(cache.x_shape, dtype=dtype)
+    for a in range(sh):
+        y0 = (a - top) % sh  # first unpadded row in phase a
+        u0 = (top + y0) // sh
+        for b in range(sw):
+            x0 = (b - left) % sw
+            v0 = (left + x0) // sw
+            ny, nx = len(range(y0, h, sh)), len(range(x0, w, sw))
+            if channel_major:
+                src = acc[a, b, :, :, u0 : u0 + ny, v0 : v0 + nx].transpose(1, 2, 3, 0)
+            else:
+                src = acc[a, b, :, u0 : u0 + ny, v0 : v0 + nx, :]
+            dx[:, y0::sh, x0::sw, :] = src
+    return dx
 
 
 def im2col(x_padded: np.ndarray, cache: Conv2DCache) -> np.ndarray:
@@ -313,27 +525,13 @@ def im2col(x_padded: np.ndarray, cache: Conv2DCache) -> np.ndarray:
     ndarray, shape (N * OH * OW, KH * KW * C)
         Row ``(n, i, j)`` holds the patch of output pixel ``(i, j)`` of image
         ``n``, in ``(kh, kw, c)`` order -- the memory order of ``w``, so that
-        ``cols @ w.reshape(-1, F)`` is the convolution. For one input channel
-        the transposed layout ``(KH * KW, N * OH * OW)`` is filled instead
-        (every copy is then one contiguous block) and a transposed view is
-        returned.
+        ``cols @ w.reshape(-1, F)`` is the convolution. The whole matrix is
+        filled by one copy from a strided view of ``x_padded``. For inputs
+        with few channels (``C <= 4``) the transposed layout
+        ``(KH * KW * C, N * OH * OW)`` is filled instead (its copied runs are
+        whole image rows) and a transposed view of it is returned.
     """
-    n, oh, ow, _ = cache.out_shape
-    kh, kw, c, _ = cache.w.shape
-    m, k = n * oh * ow, kh * kw * c
-    if c == 1:
-        cols_t = np.empty((kh, kw, n, oh, ow), dtype=x_padded.dtype)
-        for p in range(kh):
-            for q in range(kw):
-                rows, cls = _window(cache, p, q)
-                cols_t[p, q] = x_padded[:, rows, cls, 0]
-        return cols_t.reshape(k, m).T
-    cols = np.empty((n, oh, ow, kh, kw, c), dtype=x_padded.dtype)
-    for p in range(kh):
-        for q in range(kw):
-            rows, cls = _window(cache, p, q)
-            cols[:, :, :, p, q, :] = x_padded[:, rows, cls, :]
-    return cols.reshape(m, k)
+    return _im2col(x_padded, cache, ones=False)
 
 
 def col2im(dcols: np.ndarray, cache: Conv2DCache) -> np.ndarray:
@@ -353,13 +551,12 @@ def col2im(dcols: np.ndarray, cache: Conv2DCache) -> np.ndarray:
     """
     n, oh, ow, _ = cache.out_shape
     kh, kw, c, _ = cache.w.shape
-    dcols = dcols.reshape(n, oh, ow, kh, kw, c)
-    dxp = np.zeros(cache.x_padded.shape, dtype=dcols.dtype)
-    for p in range(kh):
-        for q in range(kw):
-            rows, cls = _window(cache, p, q)
-            dxp[:, rows, cls, :] += dcols[:, :, :, p, q, :]
-    return _crop(dxp, cache)
+    dcols = np.asarray(dcols)
+    if _channel_major(c):
+        d6t = dcols.T.reshape(kh, kw, c, n, oh, ow)
+        return _accumulate_taps(lambda p, q: d6t[p, q], cache, True, dcols.dtype)
+    d6 = dcols.reshape(n, oh, ow, kh, kw, c)
+    return _accumulate_taps(lambda p, q: d6[:, :, :, p, q, :], cache, False, dcols.dtype)
 
 
 def conv2d_forward(
@@ -384,6 +581,12 @@ def conv2d_forward(
     cache : Conv2DCache
         Holds the im2col matrix, shape ``(N * OH * OW, KH * KW * C)``.
 
+    Notes
+    -----
+    With a bias, the im2col buffer gets an extra row (or column) of ones and
+    the weight matrix an extra row holding ``b``, so a single product
+    ``[cols | 1] @ [[w2d], [b]]`` computes ``cols @ w2d + b``.
+
     Examples
     --------
     >>> import numpy as np
@@ -396,12 +599,14 @@ def conv2d_forward(
     72.0
     """
     xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
-    f = w.shape[3]
-    cols = im2col(xp, cache)
-    out = cols @ w.reshape(-1, f)
+    kh, kw, c, f = w.shape
+    k = kh * kw * c
+    mat = _im2col(xp, cache, ones=b is not None)
+    wmat = w.reshape(k, f)
     if b is not None:
-        out += b
-    cache = Conv2DCache(**{**cache.__dict__, "cols": cols})
+        wmat = np.concatenate([wmat, b.reshape(1, f)])
+    out = mat @ wmat
+    cache = replace(cache, cols=mat[:, :k], cols_with_ones=mat if b is not None else None)
     return out.reshape(cache.out_shape), cache
 
 
@@ -410,36 +615,61 @@ def conv2d_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Convolution backward pass, fast path.
 
-    With ``cols`` the im2col matrix and ``dy = dout.reshape(-1, F)``:
-    ``dw = cols.T @ dy``, ``db = sum(dy, axis=0)``, and ``dx`` is
-    ``col2im(dy @ w2d.T)``, computed one kernel tap at a time
-    (``dy @ w[p, q].T`` added into a strided slice) so the large ``dcols``
-    matrix is never built.
+    With ``cols`` the im2col matrix, ``w2d = w.reshape(-1, F)`` and
+    ``dy = dout.reshape(-1, F)``: ``dw = cols.T @ dy``, ``db = sum(dy, axis=0)``
+    and ``dx = col2im(dy @ w2d.T)``.
 
     Parameters
     ----------
     dout : array_like, shape (N, OH, OW, F)
     cache : Conv2DCache
-        From :func:`conv2d_forward` (or :func:`conv2d_forward_naive`).
+        From :func:`conv2d_forward` (or :func:`conv2d_forward_naive`; the
+        im2col matrix is then rebuilt).
 
     Returns
     -------
     dx : ndarray, shape (N, H, W, C)
     dw : ndarray, shape (KH, KW, C, F)
     db : ndarray, shape of the ``b`` given to the forward, or None
+
+    Notes
+    -----
+    ``db`` comes out of the same product as ``dw``: the forward's row of ones
+    makes ``[cols | 1].T @ dy`` equal ``[[dw], [db]]``. ``dx`` is not built as
+    the large ``dcols`` matrix: each kernel tap's share ``dy @ w[p, q].T``
+    (or, for few channels, one row block of ``w2d @ dy.T``) is added straight
+    into the padded input gradient.
     """
     dout = _check_dout(dout, cache)
     n, oh, ow, f = cache.out_shape
     kh, kw, c, _ = cache.w.shape
-    cols = cache.cols if cache.cols is not None else im2col(cache.x_padded, cache)
+    k = kh * kw * c
+    cm = _channel_major(c)
     dy = dout.reshape(-1, f)
-    dw = (cols.T @ dy).reshape(cache.w.shape)
-    db = _bias_grad(dout, cache)
 
-    dxp = np.zeros(cache.x_padded.shape, dtype=dy.dtype)
-    w = cache.w.astype(dy.dtype, copy=False)
-    for p in range(kh):
-        for q in range(kw):
-            rows, cls = _window(cache, p, q)
-            dxp[:, rows, cls, :] += (dy @ w[p, q].T).reshape(n, oh, ow, c)
-    return _crop(dxp, cache), dw.astype(dy.dtype, copy=False), db
+    if cache.b_shape is not None and cache.cols_with_ones is not None:
+        # [cols | 1].T @ dy stacks dw (first K rows) on top of db (last row).
+        dwb = cache.cols_with_ones.T @ dy
+        dw, db = dwb[:k], dwb[k].reshape(cache.b_shape)
+    else:
+        cols = cache.cols if cache.cols is not None else _im2col(cache.x_padded, cache, False)
+        dw = cols.T @ dy
+        db = None
+        if cache.b_shape is not None:
+            db = (np.ones(dy.shape[0], dtype=dy.dtype) @ dy).reshape(cache.b_shape)
+    dw = dw.reshape(cache.w.shape).astype(dy.dtype, copy=False)
+
+    wmat = cache.w.reshape(k, f).astype(dy.dtype, copy=False)
+    if cm:
+        dcols_t = np.matmul(wmat, dy.T, out=_scratch("dcols_t", (k, n * oh * ow), dy.dtype))
+        dcols_t = dcols_t.reshape(kh, kw, c, n, oh, ow)
+        dx = _accumulate_taps(lambda p, q: dcols_t[p, q], cache, True, dy.dtype)
+    else:
+        w4 = wmat.reshape(kh, kw, c, f)
+        tap = _scratch("tap", (n * oh * ow, c), dy.dtype)  # reused by every tap
+
+        def tap_grad(p: int, q: int) -> np.ndarray:
+            return np.matmul(dy, w4[p, q].T, out=tap).reshape(n, oh, ow, c)
+
+        dx = _accumulate_taps(tap_grad, cache, False, dy.dtype)
+    return dx, dw, db
