@@ -86,6 +86,8 @@ class GraphEdge(NamedTuple):
 
 #: The forward graph of batch normalization for one batch of ``m`` values
 #: per feature and ``C`` features. Parameters (gamma, beta) are inputs.
+#:
+#: :meta hide-value:
 BN_NODES: dict[str, GraphNode] = {
     "x": GraphNode(0.0, 0.0, "$x$", "(m, C)", None),
     "mu": GraphNode(1.7, 1.5, r"$\mu = \mathrm{mean}(x)$", "(C,)", 8),
