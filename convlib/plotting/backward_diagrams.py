@@ -29,11 +29,10 @@ map centred on zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.animation import FuncAnimation
@@ -45,6 +44,7 @@ from matplotlib.patches import FancyArrowPatch
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..conv import conv2d_backward, conv2d_forward
 from .conv_diagrams import KERNEL_CMAP, draw_array, receptive_field
+from ._figures import Formatter, formatter as _formatter, GRAD_CMAP, new_figure as _new_figure, symmetric_limit as _symmetric_limit
 
 __all__ = [
     "GRAD_CMAP",
@@ -57,10 +57,7 @@ __all__ = [
     "backward_accumulation_animation",
 ]
 
-Formatter = str | Callable[[float], str]
 
-#: Colour map of gradients (signed: blue negative, white zero, red positive).
-GRAD_CMAP = "RdBu_r"
 #: Colour map of input values in the animation.
 VALUE_CMAP = "Blues"
 _TAP_CMAP = "tab10"
@@ -71,21 +68,6 @@ _BACKWARD_COLOR = "#b2182b"
 # --------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------
-
-
-def _new_figure(**kwargs: Any) -> Figure:
-    """A pyplot figure, closed at once (shown only as a cell's last expression)."""
-    fig = plt.figure(**kwargs)
-    plt.close(fig)
-    return fig
-
-
-def _formatter(fmt: Formatter) -> Callable[[float], str]:
-    if callable(fmt):
-        return fmt
-    if isinstance(fmt, str):
-        return lambda v: fmt.format(v)
-    raise TypeError(f"fmt must be a format string such as '{{:g}}' or a callable, got {fmt!r}")
 
 
 def _vector(name: str, value: Any) -> np.ndarray:
@@ -110,11 +92,6 @@ def _grid(name: str, value: Any) -> tuple[np.ndarray, bool]:
     if arr.ndim == 1:
         return _vector(name, arr)[None, :], True
     return _matrix(name, arr, "(H, W) or (W,)"), False
-
-
-def _symmetric_limit(*arrays: np.ndarray) -> float:
-    m = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
-    return m if m > 0 else 1.0
 
 
 def _text_color(rgba: tuple[float, float, float, float]) -> str:

@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .._checks import as_numeric_array, check_ndim
+from ._figures import new_figure as _new_figure
 
 __all__ = [
     "GraphNode",
@@ -133,13 +134,6 @@ _EDGE_LEGEND = {
 
 _BOX_W, _BOX_H = 1.5, 0.62
 _STEP_COLOR = "#b2182b"
-
-
-def _new_figure(**kwargs: Any) -> Figure:
-    """A pyplot figure, closed at once (shown only as a cell's last expression)."""
-    fig = plt.figure(**kwargs)
-    plt.close(fig)
-    return fig
 
 
 def _box_exit(node: GraphNode, ux: float, uy: float) -> tuple[float, float]:

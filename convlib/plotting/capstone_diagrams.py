@@ -26,12 +26,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from .._checks import as_int, as_numeric_array, check_ndim
+from ._figures import new_figure as _new_figure
 
 __all__ = [
     "image_grid_figure",
@@ -43,13 +43,6 @@ __all__ = [
 #: Colours of the training and the test curves.
 TRAIN_COLOR = "#1f4e79"
 TEST_COLOR = "#c55a11"
-
-
-def _new_figure(**kwargs: Any) -> Figure:
-    """A pyplot figure, closed at once (shown only as a cell's last expression)."""
-    fig = plt.figure(**kwargs)
-    plt.close(fig)
-    return fig
 
 
 def _images(name: str, images: Any) -> np.ndarray:

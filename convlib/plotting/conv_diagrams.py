@@ -34,7 +34,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.animation import FuncAnimation
@@ -48,6 +47,7 @@ from matplotlib.text import Text
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..arithmetic import Pads, conv_output_size, resolve_padding
 from ..conv import conv2d_forward
+from ._figures import Formatter, formatter as _formatter, new_figure as _new_figure
 
 __all__ = [
     "GEOMETRY_COLORS",
@@ -61,7 +61,6 @@ __all__ = [
     "feature_maps_figure",
 ]
 
-Formatter = str | Callable[[float], str]
 
 #: Colours shared by all diagrams (input, kernel/window, output).
 INPUT_CMAP = "Blues"
@@ -81,25 +80,6 @@ GEOMETRY_COLORS = {
 # --------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------
-
-
-def _new_figure(**kwargs: Any) -> Figure:
-    """A pyplot figure, closed at once: pyplot will not show it again or keep it.
-
-    Creating it through pyplot activates the notebook's inline backend, so the
-    returned Figure displays as a cell's last expression.
-    """
-    fig = plt.figure(**kwargs)
-    plt.close(fig)
-    return fig
-
-
-def _formatter(fmt: Formatter) -> Callable[[float], str]:
-    if callable(fmt):
-        return fmt
-    if isinstance(fmt, str):
-        return lambda v: fmt.format(v)
-    raise TypeError(f"fmt must be a format string such as '{{:g}}' or a callable, got {fmt!r}")
 
 
 def _as_grid(name: str, values: Any) -> np.ndarray:

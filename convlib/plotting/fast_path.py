@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
@@ -38,6 +37,7 @@ from matplotlib.patches import Rectangle
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..arithmetic import Pads, conv_output_size, resolve_padding
 from .conv_diagrams import draw_array
+from ._figures import new_figure as _new_figure
 
 __all__ = [
     "dilate_grid",
@@ -54,13 +54,6 @@ __all__ = [
 ROW_COLORS = ("tab:orange", "tab:green", "tab:purple", "tab:red", "tab:brown", "tab:pink")
 #: Colour of input pixels that no window reads.
 UNVISITED_COLOR = "tab:red"
-
-
-def _new_figure(**kwargs: Any) -> Figure:
-    """A pyplot figure, closed at once so that pyplot never shows it a second time."""
-    fig = plt.figure(**kwargs)
-    plt.close(fig)
-    return fig
 
 
 def _grid(name: str, values: Any) -> np.ndarray:

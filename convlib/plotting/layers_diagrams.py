@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
@@ -57,6 +56,7 @@ from ..pooling import (
     maxpool2d_forward,
 )
 from .conv_diagrams import draw_array
+from ._figures import GRAD_CMAP, new_figure as _new_figure, symmetric_limit as _symmetric_limit
 
 __all__ = [
     "ACTIVATIONS",
@@ -80,20 +80,6 @@ _F_COLOR = "#1f4e79"
 _DF_COLOR = "#c55a11"
 _TRUE_COLOR = "#2e7d32"
 _OTHER_COLOR = "#7f7f7f"
-#: Colour map of gradients (signed: blue negative, white zero, red positive).
-GRAD_CMAP = "RdBu_r"
-
-
-def _new_figure(**kwargs: Any) -> Figure:
-    """A pyplot figure, closed at once (shown only as a cell's last expression)."""
-    fig = plt.figure(**kwargs)
-    plt.close(fig)
-    return fig
-
-
-def _symmetric_limit(*arrays: np.ndarray) -> float:
-    m = max(float(np.max(np.abs(a[np.isfinite(a)]))) if np.isfinite(a).any() else 0.0 for a in arrays)
-    return m if m > 0 else 1.0
 
 
 # --------------------------------------------------------------------------

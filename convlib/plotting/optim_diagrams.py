@@ -33,12 +33,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from .._checks import as_int, as_numeric_array
 from ..optim import Adam
+from ._figures import new_figure as _new_figure
 
 __all__ = [
     "Surface",
@@ -57,13 +57,6 @@ __all__ = [
 
 #: Colours of the optimizers, in the order they are usually listed.
 COLORS = ("#1f4e79", "#c55a11", "#2e7d32", "#7030a0", "#b8860b", "#7f7f7f")
-
-
-def _new_figure(**kwargs: Any) -> Figure:
-    """A pyplot figure, closed at once (shown only as a cell's last expression)."""
-    fig = plt.figure(**kwargs)
-    plt.close(fig)
-    return fig
 
 
 def _color(i: int) -> str:
