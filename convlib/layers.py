@@ -647,14 +647,24 @@ class AvgPool2D(_Pool2D):
     _bwd = staticmethod(avgpool2d_backward)
 
 
-class ReLU(Layer):
-    """``max(x, 0)``, element-wise."""
+class _Elementwise(Layer):
+    """An activation without parameters: ``_fwd(x)`` and ``_bwd(dout, cache)``."""
+
+    _fwd: Any = None
+    _bwd: Any = None
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return relu_forward(x)
+        return type(self)._fwd(x)
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        return relu_backward(dout, cache)
+        return type(self)._bwd(dout, cache)
+
+
+class ReLU(_Elementwise):
+    """``max(x, 0)``, element-wise."""
+
+    _fwd = staticmethod(relu_forward)
+    _bwd = staticmethod(relu_backward)
 
 
 class LeakyReLU(Layer):
@@ -684,24 +694,18 @@ class LeakyReLU(Layer):
         return f"alpha={self.alpha:g}"
 
 
-class Sigmoid(Layer):
+class Sigmoid(_Elementwise):
     """``1 / (1 + exp(-x))``, element-wise."""
 
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return sigmoid_forward(x)
-
-    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        return sigmoid_backward(dout, cache)
+    _fwd = staticmethod(sigmoid_forward)
+    _bwd = staticmethod(sigmoid_backward)
 
 
-class Tanh(Layer):
+class Tanh(_Elementwise):
     """``tanh(x)``, element-wise."""
 
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return tanh_forward(x)
-
-    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
-        return tanh_backward(dout, cache)
+    _fwd = staticmethod(tanh_forward)
+    _bwd = staticmethod(tanh_backward)
 
 
 class Flatten(Layer):
