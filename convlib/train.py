@@ -25,7 +25,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +34,7 @@ from .model import Sequential, build_capstone, build_lenet
 from .optim import Adam, CosineLR
 from .training import History, fit, prepare_images, random_shift, set_blas_threads
 
-__all__ = ["main", "build_parser", "make_optimizer", "synthetic_digits", "TrainConfig", "DEFAULTS"]
+__all__ = ["main", "build_parser", "make_optimizer", "train_model", "synthetic_digits", "TrainConfig", "DEFAULTS"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,71 @@ def make_optimizer(model: Sequential, lr: float, total_steps: int, min_lr_fracti
     """
     schedule = CosineLR(lr, total_steps=max(total_steps, 1), min_lr=lr * min_lr_fraction)
     return Adam(model.parameters(), lr=lr, schedule=schedule)
+
+
+def train_model(
+    model: Sequential,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    config: TrainConfig,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    callback: Callable[[int, History], None] | None = None,
+) -> History:
+    """Train ``model`` with the recipe of ``config``: the whole of ``python -m convlib.train``.
+
+    Adam with a cosine decay over every step of the run (:func:`make_optimizer`),
+    minibatches of ``config.batch_size`` shuffled with ``seed``, and random
+    shifts of the training images when ``config.augment``. The book's
+    capstone chapter calls this function, so the chapter and the command
+    train the same way.
+
+    Parameters
+    ----------
+    model : Sequential
+    x_train : ndarray, shape (N, 28, 28, 1)
+        Prepared images (:func:`convlib.training.prepare_images`).
+    y_train : ndarray, shape (N,)
+        Integer labels.
+    x_val, y_val : ndarray or None
+        Evaluated after every epoch when given.
+    config : TrainConfig
+        E.g. ``DEFAULTS["capstone"]``.
+    seed : int
+        Seed of the shuffling, the shifts and the dropout masks.
+    progress : bool
+        Show a progress bar per epoch.
+    callback : callable, optional
+        ``callback(epoch, history)`` after every epoch.
+
+    Returns
+    -------
+    History
+    """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig (e.g. DEFAULTS['capstone']), got {type(config).__name__}")
+    n = len(x_train)
+    if n == 0:
+        raise ValueError("x_train is empty")
+    steps = -(-n // min(config.batch_size, n)) * config.epochs
+    optimizer = make_optimizer(model, config.lr, steps, config.min_lr_fraction)
+    return fit(
+        model,
+        x_train,
+        y_train,
+        optimizer,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        x_val=x_val,
+        y_val=y_val,
+        seed=seed,
+        progress=progress,
+        augment=random_shift if config.augment else None,
+        callback=callback,
+    )
 
 
 def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -227,8 +292,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     set_blas_threads(args.threads)
     model = BUILDERS[args.model](args.seed)
-    steps = -(-len(x_train) // min(cfg.batch_size, len(x_train))) * cfg.epochs
-    opt = make_optimizer(model, cfg.lr, steps, cfg.min_lr_fraction)
     source = "synthetic digits" if args.synthetic else "MNIST"
     print(
         f"{args.model}: {model.num_params():,} parameters; {source}: {len(x_train):,} training and "
@@ -248,18 +311,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     start = time.perf_counter()
-    history = fit(
+    history = train_model(
         model,
         x_train,
         y_train,
-        opt,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        x_val=x_test,
-        y_val=y_test,
+        x_test,
+        y_test,
+        cfg,
         seed=args.seed,
         progress=not args.no_progress,
-        augment=random_shift if cfg.augment else None,
         callback=report,
     )
     wall = time.perf_counter() - start
