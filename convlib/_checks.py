@@ -95,3 +95,151 @@ def as_pair(name: str, value: Any, minimum: int) -> tuple[int, int]:
         )
     v = as_int(name, value, minimum)
     return (v, v)
+
+
+def as_real(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    finite: bool = True,
+) -> float:
+    """Return a real scalar hyper-parameter as a Python float, range-checked.
+
+    Python numbers, NumPy scalars (``np.float32(0.9)``, ``np.int64(3)``) and
+    0-d real arrays are accepted alike; booleans, complex numbers, strings and
+    arrays with more than one element are refused.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    value : real scalar
+    low, high : float, optional
+        Bounds of the accepted interval (``None``: unbounded on that side).
+    low_open, high_open : bool
+        Whether the bound itself is excluded.
+    finite : bool
+        Refuse NaN and infinities.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number.
+    ValueError
+        If it is not finite (when ``finite``) or lies outside the interval;
+        the message prints the interval and ``value`` as a plain number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_real("momentum", np.float32(0.5), low=0, high=1, high_open=True)
+    0.5
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    v = float(value)
+    if np.isnan(v) or (finite and not np.isfinite(v)):
+        raise ValueError(f"{name} must be a finite number, got {v}")
+    below = low is not None and (v < low or (low_open and v == low))
+    above = high is not None and (v > high or (high_open and v == high))
+    if below or above:
+        lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
+        raise ValueError(f"{name} must be in {lo}, {hi}, got {v:g}")
+    return v
+
+
+def check_cache(cache: Any, cls: type, producer: str) -> None:
+    """Raise ``TypeError`` unless ``cache`` is an instance of ``cls``.
+
+    ``producer`` names the forward function(s) that return such a cache, for
+    the message, e.g. ``"conv2d_forward"``.
+    """
+    if not isinstance(cache, cls):
+        raise TypeError(
+            f"cache must be the {cls.__name__} returned by {producer}, "
+            f"got {type(cache).__name__}"
+        )
+
+
+def check_dout(
+    dout: Any, expected_shape: tuple[int, ...], dtype: np.dtype, *, layout: str = ""
+) -> np.ndarray:
+    """Validate an upstream gradient and return it in the dtype backward uses.
+
+    The one rule for every layer: ``dout`` must have the shape of the forward
+    output; a floating-point ``dout`` follows NumPy promotion with the
+    forward's compute ``dtype`` (a float64 gradient into a float32 layer gives
+    float64 gradients), an integer or boolean one takes ``dtype``.
+
+    Parameters
+    ----------
+    dout : array_like, shape ``expected_shape``
+        Gradient of the loss with respect to the forward output.
+    expected_shape : tuple of int
+        Shape of the forward output.
+    dtype : numpy dtype
+        Compute dtype of the forward pass.
+    layout : str
+        Names of the axes, e.g. ``"(N, OH, OW, F)"``, for the message.
+
+    Returns
+    -------
+    ndarray, shape ``expected_shape``
+        ``dout`` itself when it already has the right dtype (no copy).
+    """
+    dout = as_numeric_array("dout", dout)
+    expected_shape = tuple(expected_shape)
+    if dout.shape != expected_shape:
+        axes = f" {layout}" if layout else ""
+        raise ValueError(
+            f"dout has shape {dout.shape} but the forward output had shape "
+            f"{expected_shape}{axes}"
+        )
+    dtype = np.dtype(dtype)
+    target = np.result_type(dout, dtype) if dout.dtype.kind == "f" else dtype
+    return dout.astype(target, copy=False)
+
+
+def check_window_padding(name: str, padding: Any, window: tuple[int, int]) -> None:
+    """Refuse explicit padding as large as the window (pooling layers).
+
+    A window of ``k`` rows padded by ``k`` or more rows on one side could
+    hold nothing but padding. ``"valid"`` and ``"same"`` always pass (the
+    ``"same"`` padding of a window is at most ``k - 1`` in total); ``"full"``
+    never does. Called at construction time by the pooling layers and by
+    the pooling functions, so both give the same message.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`convlib.arithmetic.resolve_padding`, or when a side's
+        padding is ``>= `` the window along that axis.
+    """
+    from .arithmetic import resolve_padding  # arithmetic imports this module
+
+    if isinstance(padding, str) and padding.lower() == "full":
+        raise ValueError(
+            f"{name}='full' pads a side by the whole window minus one, so a window "
+            f"would hold nothing but padding: use 'valid', 'same' or an int"
+        )
+    # Input size and stride do not matter for explicit padding; for "same"
+    # any input gives padding below the window.
+    pads = resolve_padding(padding, (max(window), max(window)), window)
+    for axis, (lo, hi), k in (("rows", pads[0], window[0]), ("columns", pads[1], window[1])):
+        if lo >= k or hi >= k:
+            raise ValueError(
+                f"{name} {pads} is too large for pool_size {window}: the padding of the "
+                f"{axis}, {lo} before and {hi} after, must be smaller than the window's "
+                f"{k} {axis}, or a window could hold nothing but padding"
+            )
