@@ -43,8 +43,11 @@ from matplotlib.patches import FancyArrowPatch
 
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..conv import conv2d_backward, conv2d_forward
-from .conv_diagrams import KERNEL_CMAP, draw_array, receptive_field
-from ._figures import Formatter, formatter as _formatter, GRAD_CMAP, new_figure as _new_figure, symmetric_limit as _symmetric_limit
+from .conv_diagrams import receptive_field
+from .primitives import GRAD_CMAP, KERNEL_CMAP, Formatter, draw_array, text_color
+from .primitives import formatter as _formatter
+from .primitives import new_figure as _new_figure
+from .primitives import symmetric_limit as _symmetric_limit
 
 __all__ = [
     "GRAD_CMAP",
@@ -92,12 +95,6 @@ def _grid(name: str, value: Any) -> tuple[np.ndarray, bool]:
     if arr.ndim == 1:
         return _vector(name, arr)[None, :], True
     return _matrix(name, arr, "(H, W) or (W,)"), False
-
-
-def _text_color(rgba: tuple[float, float, float, float]) -> str:
-    """Black on light cells, white on dark ones (relative luminance)."""
-    r, g, b, _ = rgba
-    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "white"
 
 
 def _row_layout(
@@ -680,7 +677,7 @@ def backward_accumulation_animation(
             if shown[r, c]:
                 v = values[r, c]
                 t.set_text(fmt_fn(v))
-                t.set_color(_text_color(cm((v + lim) / (2 * lim))))
+                t.set_color(text_color(cm((v + lim) / (2 * lim))))
             else:
                 t.set_text("")
 

@@ -32,7 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .._checks import as_numeric_array, check_ndim
-from ._figures import new_figure as _new_figure
+from .primitives import new_figure as _new_figure
 
 __all__ = [
     "GraphNode",

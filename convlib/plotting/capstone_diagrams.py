@@ -13,7 +13,7 @@ unchanged:
   layer's), set by set, e.g. before and after training.
 * :func:`confusion_matrix_figure` -- a confusion matrix with its counts.
 
-Feature maps are drawn by :func:`convlib.plotting.conv_diagrams.feature_maps_figure`.
+Feature maps are drawn by :func:`convlib.plotting.feature_maps.feature_maps_figure`.
 
 Every function returns its :class:`matplotlib.figure.Figure` already closed in
 pyplot: show it as the last expression of a notebook cell; it is never shown
@@ -31,7 +31,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from .._checks import as_int, as_numeric_array, check_ndim
-from ._figures import new_figure as _new_figure
+from .primitives import new_figure as _new_figure
 
 __all__ = [
     "image_grid_figure",

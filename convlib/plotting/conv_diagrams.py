@@ -2,20 +2,20 @@
 
 The figures of the book's convolution chapters come from here:
 
-* :func:`draw_array` -- the building block: one 2-D array as a grid of
-  labelled cells on an existing Axes, with highlighted cells and a hatched
-  zero-padding ring.
 * :func:`conv_window_figure` -- input, kernel and output side by side, the
   window of one output pixel highlighted, the output computed by
   :func:`convlib.conv2d_forward` (1-D inputs are drawn as one row).
 * :func:`conv_geometry_figure` and :func:`padding_modes_figure` -- number-free
   diagrams of padding, stride and dilation in the manner of Dumoulin & Visin.
-* :func:`sliding_window_animation` and :func:`animation_html` -- the window
-  sliding over the input while the output fills in.
-* :func:`feature_maps_figure` -- a grid of feature maps, optionally with the
-  kernels that produced them.
+* :func:`sliding_window_animation` -- the window sliding over the input
+  while the output fills in (embed it with
+  :func:`convlib.plotting.primitives.animation_html`).
 * :func:`receptive_field` -- which padded-input rows and columns one output
   pixel reads; the diagrams and the tests share it.
+
+The building block :func:`~convlib.plotting.primitives.draw_array` and
+:func:`~convlib.plotting.feature_maps.feature_maps_figure` live in their own
+modules; they are importable from here too, as before.
 
 Every function returns its :class:`matplotlib.figure.Figure` already closed in
 pyplot: it is never shown twice and never piles up in pyplot's list of open
@@ -29,8 +29,6 @@ kernel ``(KH, KW)``, a stack of feature maps channels-last ``(H, W, F)``.
 
 from __future__ import annotations
 
-import re
-
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -38,16 +36,27 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
-from matplotlib.colors import to_rgb, to_rgba
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from .._checks import as_int, as_numeric_array, as_pair, check_ndim
-from ..arithmetic import Pads, conv_output_size, resolve_padding
+from .._checks import as_int, as_numeric_array, as_pair
+from ..arithmetic import conv_output_size, resolve_padding
 from ..conv import conv2d_forward
-from ._figures import Formatter, formatter as _formatter, new_figure as _new_figure
+from .feature_maps import feature_maps_figure
+from .primitives import (
+    INPUT_CMAP,
+    KERNEL_CMAP,
+    OUTPUT_CMAP,
+    Formatter,
+    animation_html,
+    as_grid,
+    draw_array,
+    text_color,
+)
+from .primitives import formatter as _formatter
+from .primitives import new_figure as _new_figure
 
 __all__ = [
     "GEOMETRY_COLORS",
@@ -62,11 +71,6 @@ __all__ = [
 ]
 
 
-#: Colours shared by all diagrams (input, kernel/window, output).
-INPUT_CMAP = "Blues"
-KERNEL_CMAP = "Oranges"
-OUTPUT_CMAP = "Greens"
-WINDOW_COLOR = "tab:orange"
 #: Cell colours of :func:`conv_geometry_figure` and :func:`padding_modes_figure`.
 GEOMETRY_COLORS = {
     "input": "#cfe2f3",
@@ -80,59 +84,6 @@ GEOMETRY_COLORS = {
 # --------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------
-
-
-def _as_grid(name: str, values: Any) -> np.ndarray:
-    """``values`` as a float 2-D array; a 1-D array becomes one row ``(1, W)``."""
-    arr = as_numeric_array(name, values)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    check_ndim(name, arr, 2, "(H, W) or (W,)")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    return arr.astype(np.float64)
-
-
-def _as_pads(name: str, pad: Any) -> Pads:
-    """``p``, ``(p_h, p_w)`` or ``((top, bottom), (left, right))`` as nested pairs."""
-    if isinstance(pad, (tuple, list)) and len(pad) == 2 and all(
-        isinstance(p, (tuple, list)) for p in pad
-    ):
-        return (as_pair(f"{name}[0]", pad[0], 0), as_pair(f"{name}[1]", pad[1], 0))
-    ph, pw = as_pair(name, pad, 0)
-    return ((ph, ph), (pw, pw))
-
-
-def _highlight_mask(highlight: Any, shape: tuple[int, int]) -> np.ndarray:
-    """Boolean mask of ``shape`` from a mask or from an iterable of ``(row, col)``."""
-    mask = np.zeros(shape, dtype=bool)
-    if highlight is None:
-        return mask
-    arr = np.asarray(highlight)
-    if arr.dtype == bool:
-        if arr.shape != shape:
-            raise ValueError(
-                f"highlight mask has shape {arr.shape}, expected the array's shape {shape}"
-            )
-        return arr.copy()
-    cells = arr.reshape(-1, 2) if arr.size else np.zeros((0, 2), dtype=int)
-    if arr.size and (arr.ndim != 2 or arr.shape[1] != 2):
-        raise ValueError(
-            f"highlight must be a boolean mask of shape {shape} or a sequence of "
-            f"(row, col) pairs, got an array of shape {arr.shape}"
-        )
-    for r, c in cells:
-        r, c = as_int("highlight row", r, 0), as_int("highlight column", c, 0)
-        if r >= shape[0] or c >= shape[1]:
-            raise ValueError(f"highlight cell ({r}, {c}) is outside an array of shape {shape}")
-        mask[r, c] = True
-    return mask
-
-
-def _text_color(rgba: tuple[float, float, float, float]) -> str:
-    """Black on light cells, white on dark ones (relative luminance)."""
-    r, g, b, _ = rgba
-    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "white"
 
 
 def receptive_field(
@@ -177,141 +128,6 @@ def receptive_field(
     return i * sh + dh * np.arange(kh), j * sw + dw * np.arange(kw)
 
 
-# --------------------------------------------------------------------------
-# The building block
-# --------------------------------------------------------------------------
-
-
-def draw_array(
-    ax: Axes,
-    values: Any,
-    *,
-    highlight: Any = None,
-    pad: Any = 0,
-    annotate: bool = True,
-    fmt: Formatter = "{:g}",
-    cmap: str = INPUT_CMAP,
-    vmin: float | None = None,
-    vmax: float | None = None,
-    highlight_color: str = WINDOW_COLOR,
-    title: str | None = None,
-    fontsize: float = 9.0,
-) -> AxesImage:
-    """Draw a 2-D array as a grid of cells, one number per cell.
-
-    Cell ``(r, c)`` is the unit square centred on ``x = c, y = r`` (image
-    coordinates, row 0 at the top), so patches can be added on top later.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
-    values : array_like, shape (H, W) or (W,)
-        The numbers; a 1-D array is drawn as one row. ``NaN`` cells are left
-        blank (no colour, no number) -- e.g. outputs not computed yet.
-    highlight : bool array of shape (H, W), or iterable of (row, col), optional
-        Cells to outline and tint with ``highlight_color`` (one
-        :class:`~matplotlib.patches.Rectangle` per cell, ``gid="highlight"``),
-        so a dilated window with gaps is drawn correctly.
-    pad : int, (int, int) or ((int, int), (int, int))
-        How many outer rows/columns of ``values`` are zero padding,
-        ``((top, bottom), (left, right))``. They are hatched grey (one
-        band-shaped Rectangle per non-empty side, ``gid="padding"``) and their
-        numbers greyed.
-    annotate : bool
-        Write each value in its cell.
-    fmt : str or callable
-        Number format, e.g. ``"{:g}"``, ``"{:.2f}"``, or ``lambda v: ...``.
-    cmap : str
-        Colour map of the cells.
-    vmin, vmax : float, optional
-        Colour limits; default the finite data's minimum and maximum.
-    highlight_color : str
-        Colour of highlighted cells.
-    title : str, optional
-        Axes title.
-    fontsize : float
-        Size of the numbers.
-
-    Returns
-    -------
-    matplotlib.image.AxesImage
-        The image of the cells; ``get_array()`` holds ``values`` (masked where
-        ``NaN``).
-    """
-    arr = _as_grid("values", values)
-    h, w = arr.shape
-    (top, bottom), (left, right) = _as_pads("pad", pad)
-    if top + bottom > h or left + right > w:
-        raise ValueError(
-            f"pad {((top, bottom), (left, right))} is larger than the array's shape {arr.shape}"
-        )
-    mask = _highlight_mask(highlight, (h, w))
-    fmt_fn = _formatter(fmt)
-    finite = np.isfinite(arr)
-    if vmin is not None:
-        lo = float(vmin)
-    else:
-        lo = float(np.min(arr[finite])) if finite.any() else 0.0
-    if vmax is not None:
-        hi = float(vmax)
-    else:
-        hi = float(np.max(arr[finite])) if finite.any() else 1.0
-    if hi <= lo:
-        hi = lo + 1.0
-
-    im = ax.imshow(
-        np.ma.masked_invalid(arr), cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest"
-    )
-    # Cell borders as two line collections (cheaper to draw than tick grids).
-    ax.vlines(np.arange(-0.5, w), -0.5, h - 0.5, colors="0.35", linewidths=0.8, zorder=2)
-    ax.hlines(np.arange(-0.5, h), -0.5, w - 0.5, colors="0.35", linewidths=0.8, zorder=2)
-    ax.set_axis_off()
-    ax.set_xlim(-0.5, w - 0.5)
-    ax.set_ylim(h - 0.5, -0.5)
-
-    pad_kw = dict(facecolor="0.93", edgecolor="0.6", hatch="///", linewidth=0.0, gid="padding")
-    bands = [
-        (-0.5, -0.5, w, top),  # (x, y, width, height)
-        (-0.5, h - bottom - 0.5, w, bottom),
-        (-0.5, top - 0.5, left, h - top - bottom),
-        (w - right - 0.5, top - 0.5, right, h - top - bottom),
-    ]
-    for x0, y0, bw, bh in bands:
-        if bw > 0 and bh > 0:
-            ax.add_patch(Rectangle((x0, y0), bw, bh, zorder=1, **pad_kw))
-
-    face = to_rgba(highlight_color, 0.25)
-    for r, c in zip(*np.nonzero(mask)):
-        ax.add_patch(
-            Rectangle(
-                (c - 0.5, r - 0.5), 1, 1, facecolor=face, edgecolor=highlight_color,
-                linewidth=2.5, zorder=3, gid="highlight",
-            )
-        )
-
-    if annotate:
-        cm = colormaps[cmap]
-        in_pad = np.zeros((h, w), dtype=bool)
-        in_pad[:top], in_pad[h - bottom :], in_pad[:, :left], in_pad[:, w - right :] = (
-            True, True, True, True,
-        )
-        for r in range(h):
-            for c in range(w):
-                if not finite[r, c]:
-                    continue
-                v = arr[r, c]
-                color = "0.45" if in_pad[r, c] else _text_color(cm((v - lo) / (hi - lo)))
-                ax.text(
-                    c, r, fmt_fn(v), ha="center", va="center", fontsize=fontsize,
-                    color=color, zorder=4,
-                )
-    if title is not None:
-        ax.set_title(title, fontsize=fontsize + 1)
-    return im
-
-
-# --------------------------------------------------------------------------
 # Input * kernel = output, with numbers
 # --------------------------------------------------------------------------
 
@@ -333,7 +149,7 @@ def _prepare_window(
             f"got x {x_arr.shape} and w {w_arr.shape}"
         )
     one_d = x_arr.ndim == 1
-    x2, w2 = _as_grid("x", x_arr), _as_grid("w", w_arr)
+    x2, w2 = as_grid("x", x_arr), as_grid("w", w_arr)
     if one_d:
         # 1-D arguments act on the width only.
         stride = (1, as_int("stride", stride, 1))
@@ -803,7 +619,7 @@ def sliding_window_animation(
         v = out[i, j]
         out_texts[i, j] = ax_o.text(
             j, i, fmt_fn(v), ha="center", va="center", fontsize=9, zorder=4, visible=False,
-            color=_text_color(cm((v - lo) / (hi - lo) if hi > lo else 0.0)),
+            color=text_color(cm((v - lo) / (hi - lo) if hi > lo else 0.0)),
         )
     caption = fig.text(0.5, 0.2 / fig.get_figheight(), "", ha="center", va="bottom", fontsize=9)
     if not smooth_text:
@@ -830,160 +646,3 @@ def sliding_window_animation(
     return FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=False)
 
 
-def animation_html(anim: FuncAnimation, *, default_mode: str = "once") -> Any:
-    """Embed an animation in a notebook as JavaScript + inline PNG frames.
-
-    Parameters
-    ----------
-    anim : matplotlib.animation.FuncAnimation
-        E.g. from :func:`sliding_window_animation`.
-    default_mode : {"once", "loop", "reflect"}
-        What the player does when it reaches the last frame.
-
-    Returns
-    -------
-    IPython.display.HTML
-        Display it as a cell's last expression; ``.data`` is the HTML text.
-    """
-    from IPython.display import HTML
-
-    if not isinstance(anim, FuncAnimation):
-        raise TypeError(f"anim must be a matplotlib FuncAnimation, got {type(anim).__name__}")
-    return HTML(_offline_player(anim.to_jshtml(default_mode=default_mode)))
-
-
-# matplotlib's player loads Font Awesome 4 from a CDN for its button icons;
-# the book must work offline, so the icons become plain characters.
-_PLAYER_ICONS = {
-    "fa-minus": "\u2212",  # slower
-    "fa-fast-backward": "|\u25c0\u25c0",  # first frame
-    "fa-step-backward": "|\u25c0",  # previous frame
-    "fa-play fa-flip-horizontal": "\u25c0",  # play backwards
-    "fa-pause": "||",
-    "fa-play": "\u25b6",
-    "fa-step-forward": "\u25b6|",  # next frame
-    "fa-fast-forward": "\u25b6\u25b6|",  # last frame
-    "fa-plus": "+",  # faster
-}
-
-
-def _offline_player(html: str) -> str:
-    """Drop matplotlib's Font Awesome link and draw its buttons as text."""
-    html = re.sub(r'<link[^>]*font-awesome[^>]*>', "", html)
-    return re.sub(r'<i class="fa ([^"]*)"></i>', lambda m: _PLAYER_ICONS.get(m.group(1), "?"), html)
-
-
-# --------------------------------------------------------------------------
-# Feature maps
-# --------------------------------------------------------------------------
-
-
-def feature_maps_figure(
-    maps: Any,
-    *,
-    image: Any = None,
-    kernels: Any = None,
-    titles: Sequence[str] | None = None,
-    cmap: str = "gray",
-    image_cmap: str = "gray",
-    symmetric: bool = False,
-    ncols: int | None = None,
-    kernel_fmt: Formatter = "{:.2g}",
-    panel: float = 1.7,
-    dpi: float = 100,
-) -> Figure:
-    """A grid of feature maps, optionally under the kernels that made them.
-
-    Parameters
-    ----------
-    maps : array_like, shape (H, W, F) or (1, H, W, F)
-        ``F`` feature maps of one image, channels last (NHWC with N = 1).
-    image : array_like, shape (H0, W0), optional
-        The input, drawn first and titled ``"input"``.
-    kernels : array_like, shape (KH, KW, F) or (KH, KW, 1, F), optional
-        One single-channel kernel per map, drawn with its numbers above the
-        map (on a symmetric colour scale, so zero is white).
-    titles : sequence of str, optional
-        One title per map; default ``"map 0"``, ``"map 1"``, ...
-    cmap : str
-        Colour map of the feature maps.
-    image_cmap : str
-        Colour map of ``image`` (on its own data range).
-    symmetric : bool
-        Colour each map on ``[-m, m]`` with ``m = max |map|``, so that zero
-        is always the same colour; otherwise each map uses its own range.
-    ncols : int, optional
-        Panels per row (the input counts as a panel); default all in one row.
-    kernel_fmt : str or callable
-        Number format of the kernels.
-    panel : float
-        Side of one panel in inches.
-    dpi : float
-        Figure resolution.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One Axes per map (plus one for ``image``, plus one per kernel), each
-        holding one image; maps are drawn in order, data unchanged.
-    """
-    m = as_numeric_array("maps", maps)
-    if m.ndim == 4:
-        if m.shape[0] != 1:
-            raise ValueError(
-                f"maps must be (H, W, F) or (1, H, W, F) for a single image, got {m.shape}"
-            )
-        m = m[0]
-    check_ndim("maps", m, 3, "(H, W, F)")
-    f = m.shape[2]
-    if titles is not None and len(titles) != f:
-        raise ValueError(f"titles has {len(titles)} entries but maps has {f} channels ({m.shape})")
-    k = None
-    if kernels is not None:
-        k = as_numeric_array("kernels", kernels)
-        if k.ndim == 4 and k.shape[2] == 1:
-            k = k[:, :, 0, :]
-        check_ndim("kernels", k, 3, "(KH, KW, F) or (KH, KW, 1, F)")
-        if k.shape[2] != f:
-            raise ValueError(f"kernels {k.shape} must hold one kernel per map, F = {f}")
-    # (title, data, kernel, is_feature_map)
-    panels: list[tuple[str, np.ndarray, np.ndarray | None, bool]] = []
-    if image is not None:
-        panels.append(("input", _as_grid("image", image), None, False))
-    for c in range(f):
-        title = titles[c] if titles is not None else f"map {c}"
-        kern = None if k is None else k[:, :, c].astype(np.float64)
-        panels.append((title, m[:, :, c].astype(np.float64), kern, True))
-    n = len(panels)
-    ncols = n if ncols is None else min(as_int("ncols", ncols, 1), n)
-    nrows = -(-n // ncols)
-    rows_per = 2 if k is not None else 1
-    ratios = [0.65, 1.0] * nrows if k is not None else [1.0] * nrows
-    fig = _new_figure(figsize=(ncols * panel, panel * sum(ratios)), dpi=dpi, layout="constrained")
-    axes = fig.subplots(nrows * rows_per, ncols, squeeze=False, height_ratios=ratios)
-    for idx in range(nrows * ncols):
-        r, c = divmod(idx, ncols)
-        ax_map = axes[r * rows_per + rows_per - 1, c]
-        ax_ker = axes[r * rows_per, c] if k is not None else None
-        if idx >= n:
-            ax_map.remove()
-            if ax_ker is not None:
-                ax_ker.remove()
-            continue
-        title, data, kern, is_map = panels[idx]
-        if symmetric and is_map:
-            lim = float(np.max(np.abs(data))) or 1.0
-            ax_map.imshow(data, cmap=cmap, vmin=-lim, vmax=lim, interpolation="nearest")
-        else:
-            ax_map.imshow(data, cmap=cmap if is_map else image_cmap, interpolation="nearest")
-        ax_map.set_title(title, fontsize=9)
-        ax_map.set_xticks([])
-        ax_map.set_yticks([])
-        if ax_ker is not None:
-            if kern is None:
-                ax_ker.axis("off")
-            else:
-                lim = float(np.max(np.abs(kern))) or 1.0
-                draw_array(ax_ker, kern, fmt=kernel_fmt, cmap="RdBu_r", vmin=-lim, vmax=lim,
-                           fontsize=7)
-    return fig
