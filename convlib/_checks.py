@@ -310,3 +310,14 @@ def as_shape(name: str, value: Any) -> tuple[int, ...]:
     if min(shape, default=1) < 1:
         raise ValueError(f"{name} must hold sizes >= 1, got {shape}")
     return shape
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """Return a flag (``True``/``False`` or a NumPy bool) as a Python bool.
+
+    Anything else (``"yes"``, ``1``, ``None``) gives a ``TypeError`` naming
+    the argument, rather than being read by its truth value.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, as_real, check_cache, check_dout, float_dtype
+from ._checks import as_bool, as_numeric_array, as_real, check_cache, check_dout, float_dtype
 
 __all__ = [
     "BatchNormCache",
@@ -221,10 +221,9 @@ def batchnorm_forward(
             raise ValueError(
                 f"{name} must have shape ({c},), one per feature of x {x.shape}, got {arr.shape}"
             )
-    if not isinstance(training, (bool, np.bool_)):
-        raise TypeError(f"training must be a bool, got {training!r}")
-    running_mean = _check_stat("running_mean", running_mean, c, bool(training))
-    running_var = _check_stat("running_var", running_var, c, bool(training))
+    training = as_bool("training", training)
+    running_mean = _check_stat("running_mean", running_mean, c, training)
+    running_var = _check_stat("running_var", running_var, c, training)
     momentum, eps = _check_options(momentum, eps)
     m = x.size // c
     if training and m < 2:
@@ -256,7 +255,7 @@ def batchnorm_forward(
     out += _per_feature(beta, x)
     out = out.reshape(x.shape)
     cache = BatchNormCache(
-        xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=bool(training), m=m
+        xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=training, m=m
     )
     return out, cache
 

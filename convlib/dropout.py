@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, as_real, check_cache, check_dout, float_dtype
+from ._checks import as_bool, as_numeric_array, as_real, check_cache, check_dout, float_dtype
 
 __all__ = ["DropoutCache", "dropout_forward", "dropout_backward"]
 
@@ -107,13 +107,12 @@ def dropout_forward(
             f"got {type(rng).__name__}"
         )
     p = _check_p(p)
-    if not isinstance(training, (bool, np.bool_)):
-        raise TypeError(f"training must be a bool, got {training!r}")
+    training = as_bool("training", training)
     x = as_numeric_array("x", x)
     dtype = float_dtype(x)
     x = x.astype(dtype, copy=False)
     if not training or p == 0.0:
-        return x, DropoutCache(None, x.shape, dtype, p, bool(training))
+        return x, DropoutCache(None, x.shape, dtype, p, training)
     # float32 uniforms are enough to compare with p, and twice as fast to draw.
     keep = rng.random(x.shape, dtype=np.float32) >= p
     scaled_mask = keep * dtype.type(1 / (1 - p))
