@@ -90,7 +90,7 @@ def _shape(name: str, input_shape: Any, ndim: int, layout: str) -> tuple[int, ..
     shape = as_shape(name, input_shape)
     if len(shape) != ndim:
         raise ValueError(
-            f"{name} must be {layout} (per example, without the batch axis), got {input_shape!r}"
+            f"{name} must be {layout} (per example, without the batch axis), got {shape}"
         )
     return shape
 
