@@ -243,3 +243,81 @@ def check_window_padding(name: str, padding: Any, window: tuple[int, int]) -> No
                 f"{axis}, {lo} before and {hi} after, must be smaller than the window's "
                 f"{k} {axis}, or a window could hold nothing but padding"
             )
+
+
+def check_cache_kind(
+    cache: Any, cls: type, field: str, expected: Any, producers: dict[Any, str]
+) -> None:
+    """:func:`check_cache` for a cache type that several forward functions share.
+
+    ``ActivationCache`` comes from ``relu_forward``, ``sigmoid_forward``, ...
+    and tells them apart by its ``kind`` field; a backward must refuse a cache
+    of the right type made by the wrong forward.
+
+    Parameters
+    ----------
+    cache : object
+        What the caller passed as ``cache``.
+    cls : type
+        The cache type.
+    field : str
+        Attribute of the cache that names its producer, e.g. ``"kind"``.
+    expected : object
+        Value of that attribute the calling backward needs, e.g. ``"relu"``.
+    producers : dict
+        Maps each value of the attribute to the forward function that sets
+        it, e.g. ``{"relu": "relu_forward", "sigmoid": "sigmoid_forward"}``.
+
+    Raises
+    ------
+    TypeError
+        If ``cache`` is not a ``cls``, or was made by another forward; the
+        message names the forward the cache should come from.
+    """
+    producer = producers[expected]
+    check_cache(cache, cls, producer)
+    got = getattr(cache, field)
+    if got != expected:
+        article = "an" if cls.__name__[:1] in "AEIOU" else "a"
+        raise TypeError(
+            f"cache must be the {cls.__name__} returned by {producer}, got {article} "
+            f"{cls.__name__} from {producers.get(got, repr(got))}"
+        )
+
+
+def as_shape(name: str, value: Any) -> tuple[int, ...]:
+    """Return a shape argument (a tuple or list of positive ints) as a tuple.
+
+    Python and NumPy integers are accepted alike; a string, a bare number or
+    entries that are not integers give a ``TypeError`` (not the
+    ``invalid literal for int()`` of ``int("a")``), entries below 1 a
+    ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_shape("input_shape", [28, np.int64(28), 1])
+    (28, 28, 1)
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} must be a tuple of ints, got {value!r} ({type(value).__name__})")
+    for i, s in enumerate(value):
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Integral):
+            raise TypeError(f"{name} must be a tuple of ints, got {value!r} ({name}[{i}] = {s!r})")
+    shape = tuple(int(s) for s in value)
+    if min(shape, default=1) < 1:
+        raise ValueError(f"{name} must hold sizes >= 1, got {shape}")
+    return shape
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """Return a flag (``True``/``False`` or a NumPy bool) as a Python bool.
+
+    Anything else (``"yes"``, ``1``, ``None``) gives a ``TypeError`` naming
+    the argument, rather than being read by its truth value.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)

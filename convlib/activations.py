@@ -17,13 +17,12 @@ for ReLU, the slope for leaky ReLU, the output for sigmoid and tanh (``s' = s (1
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, float_dtype
+from ._checks import as_numeric_array, as_real, check_cache_kind, check_dout, float_dtype
 
 __all__ = [
     "ActivationCache",
@@ -67,22 +66,19 @@ def _as_float(x: Any) -> np.ndarray:
     return x.astype(float_dtype(x), copy=False)
 
 
-def _check_dout(dout: Any, cache: Any, kind: str) -> np.ndarray:
-    """Validate the upstream gradient against the cache; return it as floats."""
-    if not isinstance(cache, ActivationCache) or cache.kind != kind:
-        got = (
-            f"an ActivationCache from {cache.kind}_forward"
-            if isinstance(cache, ActivationCache)
-            else type(cache).__name__
-        )
-        raise TypeError(f"cache must be the ActivationCache returned by {kind}_forward, got {got}")
-    dout = as_numeric_array("dout", dout)
-    if dout.shape != cache.saved.shape:
-        raise ValueError(
-            f"dout has shape {dout.shape} but the {kind} output had shape {cache.saved.shape}"
-        )
-    dtype = np.result_type(dout, cache.dtype) if dout.dtype.kind == "f" else cache.dtype
-    return dout.astype(dtype, copy=False)
+# The forward function behind each kind of ActivationCache, for messages.
+_FORWARDS = {kind: f"{kind}_forward" for kind in ("relu", "leaky_relu", "sigmoid", "tanh")}
+
+
+def _check_backward(dout: Any, cache: Any, kind: str) -> np.ndarray:
+    """The shared checks of a backward's arguments; returns ``dout`` as floats."""
+    check_cache_kind(cache, ActivationCache, "kind", kind, _FORWARDS)
+    return check_dout(dout, cache.saved.shape, cache.dtype)
+
+
+def _check_alpha(alpha: Any) -> float:
+    """Leaky ReLU's slope: any finite real (also used by the LeakyReLU layer)."""
+    return as_real("alpha", alpha)
 
 
 # --------------------------------------------------------------------------
@@ -138,17 +134,8 @@ def relu_backward(dout: Any, cache: ActivationCache) -> np.ndarray:
     -------
     dx : ndarray, shape of x
     """
-    dout = _check_dout(dout, cache, "relu")
+    dout = _check_backward(dout, cache, "relu")
     return dout * cache.saved
-
-
-def _check_alpha(alpha: Any) -> float:
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"alpha must be a real number, got {alpha!r}")
-    alpha = float(alpha)
-    if not np.isfinite(alpha):
-        raise ValueError(f"alpha must be finite, got {alpha}")
-    return alpha
 
 
 def leaky_relu_forward(x: Any, alpha: float = 0.01) -> tuple[np.ndarray, ActivationCache]:
@@ -201,7 +188,7 @@ def leaky_relu_backward(dout: Any, cache: ActivationCache) -> np.ndarray:
     -------
     dx : ndarray, shape of x
     """
-    dout = _check_dout(dout, cache, "leaky_relu")
+    dout = _check_backward(dout, cache, "leaky_relu")
     return dout * cache.saved
 
 
@@ -259,7 +246,7 @@ def sigmoid_backward(dout: Any, cache: ActivationCache) -> np.ndarray:
     -------
     dx : ndarray, shape of x
     """
-    dout = _check_dout(dout, cache, "sigmoid")
+    dout = _check_backward(dout, cache, "sigmoid")
     s = cache.saved
     return dout * (s * (1 - s))
 
@@ -296,6 +283,6 @@ def tanh_backward(dout: Any, cache: ActivationCache) -> np.ndarray:
     -------
     dx : ndarray, shape of x
     """
-    dout = _check_dout(dout, cache, "tanh")
+    dout = _check_backward(dout, cache, "tanh")
     t = cache.saved
     return dout * (1 - t * t)

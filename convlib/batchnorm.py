@@ -38,13 +38,12 @@ Two backward passes give the same result:
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, float_dtype
+from ._checks import as_bool, as_numeric_array, as_real, check_cache, check_dout, float_dtype
 
 __all__ = [
     "BatchNormCache",
@@ -137,13 +136,16 @@ def _check_stat(name: str, value: Any, c: int, writable: bool) -> np.ndarray:
     return value
 
 
-def _check_fraction(name: str, value: Any, lo: float, hi: float) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value}")
-    return value
+def _check_options(momentum: Any, eps: Any) -> tuple[float, float]:
+    """The rules for ``momentum`` and ``eps``, shared with the BatchNorm layer.
+
+    ``momentum`` in ``[0, 1]`` (1 freezes the running statistics) and ``eps``
+    finite and ``>= 0`` (0 gives the textbook formula exactly; a constant
+    feature then divides by zero).
+    """
+    momentum = as_real("momentum", momentum, low=0.0, high=1.0)
+    eps = as_real("eps", eps, low=0.0)
+    return momentum, eps
 
 
 def batchnorm_forward(
@@ -219,16 +221,10 @@ def batchnorm_forward(
             raise ValueError(
                 f"{name} must have shape ({c},), one per feature of x {x.shape}, got {arr.shape}"
             )
-    if not isinstance(training, (bool, np.bool_)):
-        raise TypeError(f"training must be a bool, got {training!r}")
-    running_mean = _check_stat("running_mean", running_mean, c, bool(training))
-    running_var = _check_stat("running_var", running_var, c, bool(training))
-    momentum = _check_fraction("momentum", momentum, 0.0, 1.0)
-    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real):
-        raise TypeError(f"eps must be a real number, got {eps!r}")
-    eps = float(eps)
-    if not eps >= 0 or not np.isfinite(eps):
-        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    training = as_bool("training", training)
+    running_mean = _check_stat("running_mean", running_mean, c, training)
+    running_var = _check_stat("running_var", running_var, c, training)
+    momentum, eps = _check_options(momentum, eps)
     m = x.size // c
     if training and m < 2:
         raise ValueError(
@@ -259,25 +255,15 @@ def batchnorm_forward(
     out += _per_feature(beta, x)
     out = out.reshape(x.shape)
     cache = BatchNormCache(
-        xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=bool(training), m=m
+        xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=training, m=m
     )
     return out, cache
 
 
-def _check_dout(dout: Any, cache: Any) -> np.ndarray:
-    if not isinstance(cache, BatchNormCache):
-        raise TypeError(
-            f"cache must be the BatchNormCache returned by batchnorm_forward, "
-            f"got {type(cache).__name__}"
-        )
-    dout = as_numeric_array("dout", dout)
-    if dout.shape != cache.xhat.shape:
-        raise ValueError(
-            f"dout has shape {dout.shape} but the forward output had shape {cache.xhat.shape}"
-        )
-    dtype = cache.xhat.dtype
-    dtype = np.result_type(dout, dtype) if dout.dtype.kind == "f" else dtype
-    return dout.astype(dtype, copy=False)
+def _check_backward(dout: Any, cache: Any) -> np.ndarray:
+    """The shared checks of a backward's arguments; returns ``dout`` as floats."""
+    check_cache(cache, BatchNormCache, "batchnorm_forward")
+    return check_dout(dout, cache.xhat.shape, cache.xhat.dtype)
 
 
 def batchnorm_backward(
@@ -309,7 +295,7 @@ def batchnorm_backward(
     dbeta : ndarray, shape (C,)
         ``sum(dout)`` over all axes but the last.
     """
-    dout = np.ascontiguousarray(_check_dout(dout, cache))
+    dout = np.ascontiguousarray(_check_backward(dout, cache))
     xhat = cache.xhat.astype(dout.dtype, copy=False)
     dbeta = _feature_sum(dout)
     dgamma = _feature_sum(dout * xhat)
@@ -351,7 +337,7 @@ def batchnorm_backward_graph(
     dgamma : ndarray, shape (C,)
     dbeta : ndarray, shape (C,)
     """
-    dout = _check_dout(dout, cache)
+    dout = _check_backward(dout, cache)
     axes, m = cache.axes, cache.m
     xc, xhat, gamma, std, inv = cache.xc, cache.xhat, cache.gamma, cache.std, cache.inv
 

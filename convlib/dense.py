@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, check_ndim, float_dtype
+from ._checks import as_numeric_array, check_cache, check_dout, check_ndim, float_dtype
 
 __all__ = [
     "DenseCache",
@@ -67,11 +67,6 @@ class FlattenCache:
 
     x_shape: tuple[int, ...]
     dtype: np.dtype
-
-
-def _grad_dtype(dout: np.ndarray, dtype: np.dtype) -> np.dtype:
-    """Float gradients follow NumPy promotion; integer ones take ``dtype``."""
-    return np.result_type(dout, dtype) if dout.dtype.kind == "f" else dtype
 
 
 def dense_forward(x: Any, w: Any, b: Any = None) -> tuple[np.ndarray, DenseCache]:
@@ -155,18 +150,10 @@ def dense_backward(
     db : ndarray, shape (M,), or None
         ``dout.sum(axis=0)``; ``None`` when the forward had no bias.
     """
-    if not isinstance(cache, DenseCache):
-        raise TypeError(
-            f"cache must be the DenseCache returned by dense_forward, got {type(cache).__name__}"
-        )
-    dout = as_numeric_array("dout", dout)
+    check_cache(cache, DenseCache, "dense_forward")
     n, m = cache.x.shape[0], cache.w.shape[1]
-    if dout.shape != (n, m):
-        raise ValueError(
-            f"dout has shape {dout.shape} but the forward output had shape {(n, m)} (N, M)"
-        )
-    dtype = _grad_dtype(dout, cache.w.dtype)
-    dout = dout.astype(dtype, copy=False)
+    dout = check_dout(dout, (n, m), cache.w.dtype, layout="(N, M)")
+    dtype = dout.dtype
     x = cache.x.astype(dtype, copy=False)
     w = cache.w.astype(dtype, copy=False)
     dx = dout @ w.T
@@ -223,16 +210,8 @@ def flatten_backward(dout: Any, cache: FlattenCache) -> np.ndarray:
     -------
     dx : ndarray, shape of x
     """
-    if not isinstance(cache, FlattenCache):
-        raise TypeError(
-            f"cache must be the FlattenCache returned by flatten_forward, got {type(cache).__name__}"
-        )
-    dout = as_numeric_array("dout", dout)
+    check_cache(cache, FlattenCache, "flatten_forward")
     shape = cache.x_shape
     expected = (shape[0], math.prod(shape[1:]))
-    if dout.shape != expected:
-        raise ValueError(
-            f"dout has shape {dout.shape} but the forward output had shape {expected} "
-            f"(the flattened x of shape {shape})"
-        )
-    return dout.astype(_grad_dtype(dout, cache.dtype), copy=False).reshape(shape)
+    dout = check_dout(dout, expected, cache.dtype, layout=f"(the flattened x of shape {shape})")
+    return dout.reshape(shape)

@@ -15,13 +15,12 @@ so a run is reproducible from its seed (``np.random.default_rng(seed)``).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, float_dtype
+from ._checks import as_bool, as_numeric_array, as_real, check_cache, check_dout, float_dtype
 
 __all__ = ["DropoutCache", "dropout_forward", "dropout_backward"]
 
@@ -50,6 +49,14 @@ class DropoutCache:
     dtype: np.dtype
     p: float
     training: bool
+
+
+def _check_p(p: Any) -> float:
+    """The drop probability: a real number in ``[0, 1)`` (shared with the Dropout layer).
+
+    ``p = 1`` would drop everything and divide by ``1 - p = 0``.
+    """
+    return as_real("p", p, low=0.0, high=1.0, high_open=True)
 
 
 def dropout_forward(
@@ -99,18 +106,13 @@ def dropout_forward(
             f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
             f"got {type(rng).__name__}"
         )
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
-        raise TypeError(f"p must be a real number, the probability of dropping, got {p!r}")
-    p = float(p)
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"p, the probability of dropping an element, must lie in [0, 1), got {p}")
-    if not isinstance(training, (bool, np.bool_)):
-        raise TypeError(f"training must be a bool, got {training!r}")
+    p = _check_p(p)
+    training = as_bool("training", training)
     x = as_numeric_array("x", x)
     dtype = float_dtype(x)
     x = x.astype(dtype, copy=False)
     if not training or p == 0.0:
-        return x, DropoutCache(None, x.shape, dtype, p, bool(training))
+        return x, DropoutCache(None, x.shape, dtype, p, training)
     # float32 uniforms are enough to compare with p, and twice as fast to draw.
     keep = rng.random(x.shape, dtype=np.float32) >= p
     scaled_mask = keep * dtype.type(1 / (1 - p))
@@ -132,15 +134,8 @@ def dropout_backward(dout: Any, cache: DropoutCache) -> np.ndarray:
     dx : ndarray, shape of x
         ``dout`` unchanged (as floats) when the forward was the identity.
     """
-    if not isinstance(cache, DropoutCache):
-        raise TypeError(
-            f"cache must be the DropoutCache returned by dropout_forward, got {type(cache).__name__}"
-        )
-    dout = as_numeric_array("dout", dout)
-    if dout.shape != cache.shape:
-        raise ValueError(f"dout has shape {dout.shape} but x had shape {cache.shape}")
-    dtype = np.result_type(dout, cache.dtype) if dout.dtype.kind == "f" else cache.dtype
-    dout = dout.astype(dtype, copy=False)
+    check_cache(cache, DropoutCache, "dropout_forward")
+    dout = check_dout(dout, cache.shape, cache.dtype)
     if cache.scaled_mask is None:
         return dout
     return dout * cache.scaled_mask

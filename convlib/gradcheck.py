@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array
+from ._checks import as_numeric_array, as_real
 
 __all__ = [
     "numerical_gradient",
@@ -75,8 +75,7 @@ def numerical_gradient(
         raise TypeError(f"x must be a NumPy array (it is perturbed in place), got {type(x).__name__}")
     if x.dtype.kind != "f":
         raise TypeError(f"x must be floating point to be perturbed, got dtype {x.dtype}")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
+    eps = as_real("eps", eps, low=0.0, low_open=True)
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
     while not it.finished:
@@ -133,6 +132,7 @@ def rel_error(a: Any, b: Any, floor: float = 1e-3) -> float:
     """
     a = as_numeric_array("a", a)
     b = as_numeric_array("b", b)
+    floor = as_real("floor", floor, low=0.0)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     if a.size == 0:
@@ -311,6 +311,8 @@ def check_gradients(
     >>> report.passed
     True
     """
+    eps = as_real("eps", eps, low=0.0, low_open=True)
+    tol = as_real("tol", tol, low=0.0)
     if isinstance(inputs, Mapping):
         names = [str(k) for k in inputs]
         values = list(inputs.values())

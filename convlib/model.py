@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._checks import as_shape
 from .layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, as_generator
 
 __all__ = [
@@ -89,6 +90,14 @@ class ModelSummary:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+class _LayerMismatch(Exception):
+    """Layer ``index`` refused ``shape`` in :meth:`Sequential.summary`."""
+
+    def __init__(self, index: int, layer: Layer, shape: tuple[int, ...], reason: Exception) -> None:
+        super().__init__(index, shape)
+        self.index, self.layer, self.shape, self.reason = index, layer, shape, reason
 
 
 class Sequential:
@@ -226,7 +235,8 @@ class Sequential:
         Parameters
         ----------
         input_shape : tuple of int
-            One example's shape, without the batch axis, e.g. ``(28, 28, 1)``.
+            One example's shape, without the batch axis, e.g. ``(28, 28, 1)``
+            (not ``(1, 28, 28, 1)``).
 
         Returns
         -------
@@ -235,21 +245,53 @@ class Sequential:
 
         Raises
         ------
+        TypeError
+            If ``input_shape`` is not a tuple of ints.
         ValueError
-            If the shapes do not chain, naming the first layer that does not fit.
+            If the shapes do not chain, naming the first layer that does not
+            fit; if ``input_shape`` has a batch axis in front, the message
+            says so and gives the shape to pass.
         """
-        shape = tuple(int(s) for s in input_shape)
-        start = shape
+        try:
+            shape = as_shape("input_shape", input_shape)
+        except TypeError:
+            raise TypeError(
+                f"input_shape must be a tuple of ints, one example's shape without the "
+                f"batch axis, e.g. (28, 28, 1); got {input_shape!r}"
+            ) from None
+        try:
+            rows = self._rows(shape)
+        except _LayerMismatch as err:
+            if err.index == 0 and len(shape) > 1 and self._fits(shape[1:]):
+                raise ValueError(
+                    f"input_shape is one example's shape without the batch axis, e.g. "
+                    f"{shape[1:]}; got {shape}, whose first entry looks like a batch axis"
+                ) from None
+            raise ValueError(
+                f"layer {err.index} ({err.layer!r}) does not accept input of shape "
+                f"{err.shape}: {err.reason}"
+            ) from None
+        return ModelSummary(shape, rows, self.num_params())
+
+    def _rows(self, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...], int]]:
+        """One summary row per layer; raises :class:`_LayerMismatch`."""
         rows = []
         for i, layer in enumerate(self.layers):
             try:
-                shape = layer.output_shape(shape)
+                out = layer.output_shape(shape)
             except ValueError as exc:
-                raise ValueError(
-                    f"layer {i} ({layer!r}) does not accept input of shape {shape}: {exc}"
-                ) from None
-            rows.append((repr(layer), shape, layer.num_params()))
-        return ModelSummary(start, rows, self.num_params())
+                raise _LayerMismatch(i, layer, shape, exc) from None
+            rows.append((repr(layer), out, layer.num_params()))
+            shape = out
+        return rows
+
+    def _fits(self, shape: tuple[int, ...]) -> bool:
+        """Whether every layer accepts ``shape`` as the model's input shape."""
+        try:
+            self._rows(shape)
+        except _LayerMismatch:
+            return False
+        return True
 
     def __repr__(self) -> str:
         body = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))

@@ -195,7 +195,7 @@ def test_non_numeric_input(forward, backward):
 @pytest.mark.parametrize(
     "alpha, error, match",
     [("0.1", TypeError, "alpha must be a real number"), (True, TypeError, "alpha"),
-     (float("nan"), ValueError, "alpha must be finite")],
+     (float("nan"), ValueError, "alpha must be a finite number")],
 )
 def test_bad_alpha(alpha, error, match):
     with pytest.raises(error, match=match):

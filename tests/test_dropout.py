@@ -128,7 +128,7 @@ def test_bad_training_flag():
 def test_bad_dout_and_cache():
     _, cache = dropout_forward(np.ones((2, 3)), 0.5, np.random.default_rng(0))
     assert isinstance(cache, DropoutCache)
-    with pytest.raises(ValueError, match=r"dout has shape \(3, 2\) but x had shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"dout has shape \(3, 2\) but the forward output had shape \(2, 3\)"):
         dropout_backward(np.ones((3, 2)), cache)
     with pytest.raises(TypeError, match="cache must be the DropoutCache"):
         dropout_backward(np.ones((2, 3)), np.ones((2, 3)))

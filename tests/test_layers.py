@@ -214,7 +214,7 @@ def test_wrong_dout_shape_is_reported():
         (lambda: Dense(4, 2.5), TypeError, "out_features"),
         (lambda: Dense(4, 2, dtype=np.int32), TypeError, "dtype"),
         (lambda: Dropout(1.0), ValueError, "p must be"),
-        (lambda: BatchNorm(4, momentum=1.0), ValueError, "momentum"),
+        (lambda: BatchNorm(4, momentum=1.5), ValueError, "momentum"),
         (lambda: MaxPool2D(0), ValueError, "pool_size"),
         (lambda: LeakyReLU("x"), TypeError, "alpha"),
     ],
