@@ -243,3 +243,45 @@ def check_window_padding(name: str, padding: Any, window: tuple[int, int]) -> No
                 f"{axis}, {lo} before and {hi} after, must be smaller than the window's "
                 f"{k} {axis}, or a window could hold nothing but padding"
             )
+
+
+def as_matching_arrays(**arrays: Any) -> tuple[np.ndarray, ...]:
+    """Return the keyword arguments as numeric arrays of one common shape.
+
+    The first argument sets the shape; every other one must have exactly
+    that shape (no broadcasting), e.g. a parameter, its gradient and an
+    optimizer's state arrays.
+
+    Parameters
+    ----------
+    **arrays : array_like
+        ``name=value`` pairs, in order; the names appear in messages.
+
+    Returns
+    -------
+    tuple of ndarray
+        The arrays, in the order given (no copies of ndarrays).
+
+    Raises
+    ------
+    TypeError
+        If a value is not numeric (see :func:`as_numeric_array`).
+    ValueError
+        If a shape differs from the first argument's; the message names
+        both arguments and their shapes.
+
+    Examples
+    --------
+    >>> p, g = as_matching_arrays(param=np.zeros(3), grad=[1, 2, 3])
+    >>> g.shape
+    (3,)
+    """
+    names = list(arrays)
+    out = tuple(as_numeric_array(name, value) for name, value in arrays.items())
+    for name, arr in zip(names[1:], out[1:]):
+        if arr.shape != out[0].shape:
+            raise ValueError(
+                f"{name} has shape {arr.shape} but {names[0]} has shape {out[0].shape}: "
+                f"they must have the same shape"
+            )
+    return out
