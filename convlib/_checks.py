@@ -285,3 +285,25 @@ def as_matching_arrays(**arrays: Any) -> tuple[np.ndarray, ...]:
                 f"they must have the same shape"
             )
     return out
+
+
+def check_nonempty_mapping(name: str, mapping: Any) -> Any:
+    """Return ``mapping`` unless it is not a mapping or is empty.
+
+    For arguments such as ``{label: data}`` that a figure draws one entry of
+    per label.
+
+    Raises
+    ------
+    TypeError
+        If ``mapping`` is not a :class:`collections.abc.Mapping`.
+    ValueError
+        If it has no entries.
+    """
+    from collections.abc import Mapping
+
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{name} must be a mapping from labels to data, got {type(mapping).__name__}")
+    if not mapping:
+        raise ValueError(f"{name} is empty: give at least one entry")
+    return mapping

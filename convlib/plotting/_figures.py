@@ -44,3 +44,12 @@ def symmetric_limit(*arrays: np.ndarray) -> float:
         default=0.0,
     )
     return m if m > 0 else 1.0
+
+
+#: Colours of the curves of several runs (optimizers, learning rates), in order.
+SERIES_COLORS = ("#1f4e79", "#c55a11", "#2e7d32", "#7030a0", "#b8860b", "#7f7f7f")
+
+
+def series_color(i: int) -> str:
+    """The ``i``-th colour of :data:`SERIES_COLORS`, starting again after the last."""
+    return SERIES_COLORS[i % len(SERIES_COLORS)]
