@@ -10,9 +10,10 @@ the updated state as new arrays; it modifies none of its arguments::
     param, m, v = adam_update(param, grad, m, v, t, lr, beta1, beta2, eps)
 
 The state starts at zero (``np.zeros_like(param)``) and is handed back in at
-the next step. The optimizer classes of :mod:`convlib.optim` (:class:`SGD`,
-:class:`Adam`) call these functions for every parameter array of a model
-and write the result back into the model's arrays in place.
+the next step. The optimizer classes of :mod:`convlib.optim`
+(:class:`~convlib.optim.SGD`, :class:`~convlib.optim.Adam`) call these
+functions for every parameter array of a model and write the result back
+into the model's arrays in place.
 
 ``weight_decay`` (:math:`\lambda`, keyword-only, default 0) adds
 :math:`\lambda\,\theta` to the gradient before the rule uses it: L2
@@ -193,10 +194,10 @@ def adam_update(
 
     .. math::
 
-        m &\leftarrow \beta_1 m + (1 - \beta_1)\, g, &
-        v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2, \\
-        \hat m &= m / (1 - \beta_1^t), &
-        \hat v &= v / (1 - \beta_2^t), \\
+        m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
+        v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2 \\
+        \hat m &= m / (1 - \beta_1^t) \\
+        \hat v &= v / (1 - \beta_2^t) \\
         \theta &\leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
 
     All operations are elementwise. :math:`m` and :math:`v` start at zero,
