@@ -75,12 +75,14 @@ from .pooling import (
     maxpool2d_forward_naive,
 )
 from .training import History, evaluate, fit, predict, prepare_images, random_shift
+from .update_rules import adam_update, momentum_update, nesterov_update, sgd_update
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ActivationCache",
     "Adam",
+    "adam_update",
     "AvgPool2D",
     "avgpool2d_backward",
     "avgpool2d_backward_naive",
@@ -135,7 +137,9 @@ __all__ = [
     "maxpool2d_forward",
     "maxpool2d_forward_naive",
     "ModelSummary",
+    "momentum_update",
     "mse_loss",
+    "nesterov_update",
     "numerical_gradient",
     "one_hot",
     "Optimizer",
@@ -152,6 +156,7 @@ __all__ = [
     "same_padding",
     "Sequential",
     "SGD",
+    "sgd_update",
     "Sigmoid",
     "sigmoid_backward",
     "sigmoid_forward",

@@ -268,6 +268,24 @@ def check_cache_kind(
         Maps each value of the attribute to the forward function that sets
         it, e.g. ``{"relu": "relu_forward", "sigmoid": "sigmoid_forward"}``.
 
+
+def as_matching_arrays(**arrays: Any) -> tuple[np.ndarray, ...]:
+    """Return the keyword arguments as numeric arrays of one common shape.
+
+    The first argument sets the shape; every other one must have exactly
+    that shape (no broadcasting), e.g. a parameter, its gradient and an
+    optimizer's state arrays.
+
+    Parameters
+    ----------
+    **arrays : array_like
+        ``name=value`` pairs, in order; the names appear in messages.
+
+    Returns
+    -------
+    tuple of ndarray
+        The arrays, in the order given (no copies of ndarrays).
+
     Raises
     ------
     TypeError
@@ -321,3 +339,47 @@ def as_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {value!r}")
     return bool(value)
+
+
+        If a value is not numeric (see :func:`as_numeric_array`).
+    ValueError
+        If a shape differs from the first argument's; the message names
+        both arguments and their shapes.
+
+    Examples
+    --------
+    >>> p, g = as_matching_arrays(param=np.zeros(3), grad=[1, 2, 3])
+    >>> g.shape
+    (3,)
+    """
+    names = list(arrays)
+    out = tuple(as_numeric_array(name, value) for name, value in arrays.items())
+    for name, arr in zip(names[1:], out[1:]):
+        if arr.shape != out[0].shape:
+            raise ValueError(
+                f"{name} has shape {arr.shape} but {names[0]} has shape {out[0].shape}: "
+                f"they must have the same shape"
+            )
+    return out
+
+
+def check_nonempty_mapping(name: str, mapping: Any) -> Any:
+    """Return ``mapping`` unless it is not a mapping or is empty.
+
+    For arguments such as ``{label: data}`` that a figure draws one entry of
+    per label.
+
+    Raises
+    ------
+    TypeError
+        If ``mapping`` is not a :class:`collections.abc.Mapping`.
+    ValueError
+        If it has no entries.
+    """
+    from collections.abc import Mapping
+
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{name} must be a mapping from labels to data, got {type(mapping).__name__}")
+    if not mapping:
+        raise ValueError(f"{name} is empty: give at least one entry")
+    return mapping

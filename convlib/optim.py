@@ -18,16 +18,24 @@ Learning-rate schedules are plain callables ``schedule(t) -> lr`` of the
 number ``t`` of steps already taken (0 for the first step); the optimizer
 calls it before every step. :class:`StepLR`, :class:`ExponentialLR` and
 :class:`CosineLR` are small ready-made ones.
+
+The update rules themselves are pure functions in
+:mod:`convlib.update_rules` (``sgd_update``, ``momentum_update``,
+``nesterov_update``, ``adam_update``): the classes here keep the state
+(velocities, moments) and the step counter, call the rule for every
+parameter array and write its result back into the model's array.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+
+from ._checks import as_int, as_real
+from .update_rules import adam_update, momentum_update, nesterov_update, sgd_update
 
 __all__ = [
     "Optimizer",
@@ -39,23 +47,6 @@ __all__ = [
 ]
 
 Schedule = Callable[[int], float]
-
-
-def _positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value}")
-    return value
-
-
-def _unit_interval(name: str, value: Any) -> float:
-    value = _positive_float(name, value, allow_zero=True)
-    if value >= 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
-    return value
 
 
 def _collect(params: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -127,7 +118,7 @@ class Optimizer:
 
     def __init__(self, params: Any, lr: float, schedule: Schedule | None = None) -> None:
         self.params = _collect(params)
-        self.base_lr = _positive_float("lr", lr)
+        self.base_lr = as_real("lr", lr, low=0, low_open=True)
         self.lr = self.base_lr
         if schedule is not None and not callable(schedule):
             raise TypeError(f"schedule must be callable(step) -> lr, got {schedule!r}")
@@ -139,7 +130,7 @@ class Optimizer:
             return self.lr
         lr = self.schedule(self.t)
         try:
-            return _positive_float("schedule(t)", lr, allow_zero=True)
+            return as_real("schedule(t)", lr, low=0)
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"the schedule returned an invalid learning rate at step {self.t}: {exc}"
@@ -186,6 +177,11 @@ class SGD(Optimizer):
     formulation of PyTorch's ``torch.optim.SGD`` (the learning rate
     multiplies the velocity, not the gradient inside it).
 
+    Each step applies :func:`~convlib.update_rules.sgd_update`,
+    :func:`~convlib.update_rules.momentum_update` or
+    :func:`~convlib.update_rules.nesterov_update` to every parameter array
+    and writes the result into that array, in place.
+
     Parameters
     ----------
     params : iterable
@@ -221,32 +217,27 @@ class SGD(Optimizer):
         schedule: Schedule | None = None,
     ) -> None:
         super().__init__(params, lr, schedule)
-        self.momentum = _unit_interval("momentum", momentum)
+        self.momentum = as_real("momentum", momentum, low=0, high=1, high_open=True)
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
-        self.weight_decay = _positive_float("weight_decay", weight_decay, allow_zero=True)
+        self.weight_decay = as_real("weight_decay", weight_decay, low=0)
         self.velocity = [np.zeros_like(v) for _, v, _ in self.params]
-        # one scratch buffer per parameter: no temporary is allocated per step
-        self._buf = [np.empty_like(v) for _, v, _ in self.params]
 
     def _update(self, i: int, value: np.ndarray, grad: np.ndarray) -> None:
-        g = self._buf[i]
-        if self.weight_decay:
-            np.multiply(value, self.weight_decay, out=g)
-            g += grad
+        # The rule returns new arrays; the model's array is overwritten in
+        # place (its layer holds a reference), the velocity is ours to replace.
+        if self.nesterov:
+            new, self.velocity[i] = nesterov_update(
+                value, grad, self.velocity[i], self.lr, self.momentum, weight_decay=self.weight_decay
+            )
+        elif self.momentum:
+            new, self.velocity[i] = momentum_update(
+                value, grad, self.velocity[i], self.lr, self.momentum, weight_decay=self.weight_decay
+            )
         else:
-            np.copyto(g, grad)
-        if self.momentum:
-            v = self.velocity[i]
-            v *= self.momentum
-            v += g
-            if self.nesterov:
-                g += self.momentum * v  # g + mu * v
-            else:
-                np.copyto(g, v)
-        g *= self.lr
-        value -= g
+            new = sgd_update(value, grad, self.lr, weight_decay=self.weight_decay)
+        value[...] = new
 
 
 class Adam(Optimizer):
@@ -270,6 +261,9 @@ class Adam(Optimizer):
     ``lr`` at ``t = 1`` with the default betas). The decay is added to the
     gradient (L2 regularisation, as in ``torch.optim.Adam``), not decoupled
     as in AdamW.
+
+    Each step applies :func:`~convlib.update_rules.adam_update` to every
+    parameter array and writes the result into that array, in place.
 
     Parameters
     ----------
@@ -310,43 +304,20 @@ class Adam(Optimizer):
         super().__init__(params, lr, schedule)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.beta1 = _unit_interval("betas[0]", betas[0])
-        self.beta2 = _unit_interval("betas[1]", betas[1])
-        self.eps = _positive_float("eps", eps)
-        self.weight_decay = _positive_float("weight_decay", weight_decay, allow_zero=True)
+        self.beta1 = as_real("betas[0]", betas[0], low=0, high=1, high_open=True)
+        self.beta2 = as_real("betas[1]", betas[1], low=0, high=1, high_open=True)
+        self.eps = as_real("eps", eps, low=0, low_open=True)
+        self.weight_decay = as_real("weight_decay", weight_decay, low=0)
         self.m = [np.zeros_like(v) for _, v, _ in self.params]
         self.v = [np.zeros_like(v) for _, v, _ in self.params]
-        self._buf = [np.empty_like(v) for _, v, _ in self.params]
-
-    def step(self) -> None:
-        """Update every parameter in place (see the class docstring)."""
-        t = self.t + 1
-        self._c1 = 1.0 - self.beta1**t
-        self._c2 = 1.0 - self.beta2**t
-        super().step()
 
     def _update(self, i: int, value: np.ndarray, grad: np.ndarray) -> None:
-        m, v, buf = self.m[i], self.v[i], self._buf[i]
-        if self.weight_decay:
-            np.multiply(value, self.weight_decay, out=buf)
-            buf += grad
-            g = buf
-        else:
-            g = grad
-        m *= self.beta1
-        m += (1.0 - self.beta1) * g
-        v *= self.beta2
-        np.square(g, out=buf)  # g may alias buf: m already used it
-        buf *= 1.0 - self.beta2
-        v += buf
-        # p -= lr * (m / c1) / (sqrt(v / c2) + eps)
-        #    = (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps)
-        np.sqrt(v, out=buf)
-        buf *= 1.0 / math.sqrt(self._c2)
-        buf += self.eps
-        np.divide(m, buf, out=buf)
-        buf *= self.lr / self._c1
-        value -= buf
+        # Step t + 1: self.t counts the steps already taken.
+        new, self.m[i], self.v[i] = adam_update(
+            value, grad, self.m[i], self.v[i], self.t + 1, self.lr,
+            self.beta1, self.beta2, self.eps, weight_decay=self.weight_decay,
+        )
+        value[...] = new
 
 
 class StepLR:
@@ -371,11 +342,9 @@ class StepLR:
     """
 
     def __init__(self, base_lr: float, step_size: int, gamma: float = 0.1) -> None:
-        self.base_lr = _positive_float("base_lr", base_lr)
-        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
-            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
-        self.step_size = int(step_size)
-        self.gamma = _positive_float("gamma", gamma)
+        self.base_lr = as_real("base_lr", base_lr, low=0, low_open=True)
+        self.step_size = as_int("step_size", step_size, 1)
+        self.gamma = as_real("gamma", gamma, low=0, low_open=True)
 
     def __call__(self, t: int) -> float:
         return self.base_lr * self.gamma ** (t // self.step_size)
@@ -404,11 +373,9 @@ class ExponentialLR:
     """
 
     def __init__(self, base_lr: float, gamma: float, period: int = 1) -> None:
-        self.base_lr = _positive_float("base_lr", base_lr)
-        self.gamma = _positive_float("gamma", gamma)
-        if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 1:
-            raise ValueError(f"period must be a positive integer, got {period!r}")
-        self.period = int(period)
+        self.base_lr = as_real("base_lr", base_lr, low=0, low_open=True)
+        self.gamma = as_real("gamma", gamma, low=0, low_open=True)
+        self.period = as_int("period", period, 1)
 
     def __call__(self, t: int) -> float:
         return self.base_lr * self.gamma ** (t / self.period)
@@ -444,20 +411,16 @@ class CosineLR:
     """
 
     def __init__(self, base_lr: float, total_steps: int, min_lr: float = 0.0, warmup: int = 0) -> None:
-        self.base_lr = _positive_float("base_lr", base_lr)
-        if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Integral) or total_steps < 1:
-            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
-        self.total_steps = int(total_steps)
-        self.min_lr = _positive_float("min_lr", min_lr, allow_zero=True)
+        self.base_lr = as_real("base_lr", base_lr, low=0, low_open=True)
+        self.total_steps = as_int("total_steps", total_steps, 1)
+        self.min_lr = as_real("min_lr", min_lr, low=0)
         if self.min_lr > self.base_lr:
             raise ValueError(f"min_lr ({self.min_lr}) must not exceed base_lr ({self.base_lr})")
-        if (
-            isinstance(warmup, bool)
-            or not isinstance(warmup, numbers.Integral)
-            or not 0 <= warmup < total_steps
-        ):
-            raise ValueError(f"warmup must be an integer in [0, total_steps={total_steps}), got {warmup!r}")
-        self.warmup = int(warmup)
+        self.warmup = as_int("warmup", warmup, 0)
+        if self.warmup >= self.total_steps:
+            raise ValueError(
+                f"warmup must be in [0, total_steps={self.total_steps}), got {self.warmup}"
+            )
 
     def __call__(self, t: int) -> float:
         if t < self.warmup:

@@ -14,7 +14,9 @@ imports this package.
   :mod:`~convlib.plotting.fast_path` (im2col and the fast path),
   :mod:`~convlib.plotting.layers_diagrams` (activations, softmax, pooling),
   :mod:`~convlib.plotting.batchnorm_diagrams`,
-  :mod:`~convlib.plotting.optim_diagrams` (optimizers) and
+  :mod:`~convlib.plotting.loss_surfaces` (optimizers' paths on two-parameter
+  losses), :mod:`~convlib.plotting.optim_diagrams` (Adam's bias correction,
+  schedules, loss curves) and
   :mod:`~convlib.plotting.capstone_diagrams` (training curves, filters,
   confusion matrix).
 

@@ -1,5 +1,21 @@
 """Former home of the shared figure helpers: see :mod:`convlib.plotting.primitives`."""
 
-from .primitives import GRAD_CMAP, Formatter, formatter, new_figure, symmetric_limit
+from .primitives import (
+    GRAD_CMAP,
+    SERIES_COLORS,
+    Formatter,
+    formatter,
+    new_figure,
+    series_color,
+    symmetric_limit,
+)
 
-__all__ = ["Formatter", "GRAD_CMAP", "new_figure", "formatter", "symmetric_limit"]
+__all__ = [
+    "Formatter",
+    "GRAD_CMAP",
+    "SERIES_COLORS",
+    "new_figure",
+    "formatter",
+    "series_color",
+    "symmetric_limit",
+]

@@ -35,6 +35,8 @@ __all__ = [
     "KERNEL_CMAP",
     "OUTPUT_CMAP",
     "WINDOW_COLOR",
+    "SERIES_COLORS",
+    "series_color",
     "new_figure",
     "formatter",
     "symmetric_limit",
@@ -85,6 +87,14 @@ INPUT_CMAP = "Blues"
 KERNEL_CMAP = "Oranges"
 OUTPUT_CMAP = "Greens"
 WINDOW_COLOR = "tab:orange"
+
+#: Colours of the curves of several runs (optimizers, learning rates), in order.
+SERIES_COLORS = ("#1f4e79", "#c55a11", "#2e7d32", "#7030a0", "#b8860b", "#7f7f7f")
+
+
+def series_color(i: int) -> str:
+    """The ``i``-th colour of :data:`SERIES_COLORS`, starting again after the last."""
+    return SERIES_COLORS[i % len(SERIES_COLORS)]
 
 
 def text_color(rgba: tuple[float, float, float, float]) -> str:
