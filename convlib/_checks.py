@@ -268,24 +268,6 @@ def check_cache_kind(
         Maps each value of the attribute to the forward function that sets
         it, e.g. ``{"relu": "relu_forward", "sigmoid": "sigmoid_forward"}``.
 
-
-def as_matching_arrays(**arrays: Any) -> tuple[np.ndarray, ...]:
-    """Return the keyword arguments as numeric arrays of one common shape.
-
-    The first argument sets the shape; every other one must have exactly
-    that shape (no broadcasting), e.g. a parameter, its gradient and an
-    optimizer's state arrays.
-
-    Parameters
-    ----------
-    **arrays : array_like
-        ``name=value`` pairs, in order; the names appear in messages.
-
-    Returns
-    -------
-    tuple of ndarray
-        The arrays, in the order given (no copies of ndarrays).
-
     Raises
     ------
     TypeError
@@ -341,6 +323,26 @@ def as_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def as_matching_arrays(**arrays: Any) -> tuple[np.ndarray, ...]:
+    """Return the keyword arguments as numeric arrays of one common shape.
+
+    The first argument sets the shape; every other one must have exactly
+    that shape (no broadcasting), e.g. a parameter, its gradient and an
+    optimizer's state arrays.
+
+    Parameters
+    ----------
+    **arrays : array_like
+        ``name=value`` pairs, in order; the names appear in messages.
+
+    Returns
+    -------
+    tuple of ndarray
+        The arrays, in the order given (no copies of ndarrays).
+
+    Raises
+    ------
+    TypeError
         If a value is not numeric (see :func:`as_numeric_array`).
     ValueError
         If a shape differs from the first argument's; the message names
