@@ -50,7 +50,6 @@ from .primitives import new_figure as _new_figure
 from .primitives import symmetric_limit as _symmetric_limit
 
 __all__ = [
-    "GRAD_CMAP",
     "touch_pairs",
     "touch_graph_figure",
     "full_correlation_figure",

@@ -44,13 +44,13 @@ from matplotlib.text import Text
 from .._checks import as_int, as_numeric_array, as_pair
 from ..arithmetic import conv_output_size, resolve_padding
 from ..conv import conv2d_forward
-from .feature_maps import feature_maps_figure
+from .feature_maps import feature_maps_figure  # noqa: F401  (importable from here, as in 0.1)
 from .primitives import (
     INPUT_CMAP,
     KERNEL_CMAP,
     OUTPUT_CMAP,
     Formatter,
-    animation_html,
+    animation_html,  # noqa: F401  (importable from here, as in 0.1)
     as_grid,
     draw_array,
     text_color,
@@ -61,13 +61,10 @@ from .primitives import new_figure as _new_figure
 __all__ = [
     "GEOMETRY_COLORS",
     "receptive_field",
-    "draw_array",
     "conv_window_figure",
     "conv_geometry_figure",
     "padding_modes_figure",
     "sliding_window_animation",
-    "animation_html",
-    "feature_maps_figure",
 ]
 
 
