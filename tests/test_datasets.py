@@ -844,3 +844,23 @@ def test_modules_stay_small():
     assert set(sizes) >= {"idx.py", "checksums.py", "locate.py", "download.py", "mnist.py",
                           "preprocessing.py", "synthetic.py"}
     assert max(sizes.values()) < 700, sizes
+
+
+# ---------------------------------------------------------------------------
+# Generated stand-in data
+# ---------------------------------------------------------------------------
+
+
+def test_synthetic_digits():
+    from convlib.datasets import synthetic_digits
+
+    x, y = synthetic_digits(50, seed=3)
+    assert x.shape == (50, 28, 28) and x.dtype == np.uint8 and y.shape == (50,) and y.dtype == np.uint8
+    x2, y2 = synthetic_digits(50, seed=3)
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    assert set(np.unique(y)) <= set(range(10))
+    assert not np.array_equal(synthetic_digits(50, seed=4)[0], x)
+    assert synthetic_digits(0)[0].shape == (0, 28, 28)
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        synthetic_digits(-1)
