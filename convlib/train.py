@@ -31,9 +31,5 @@ __all__ = ["build_parser", "main", *sorted(_MOVES)]
 __getattr__ = moved_names("convlib.train", _MOVES)
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_MOVES))
-
-
 if __name__ == "__main__":
     sys.exit(main())

@@ -34,7 +34,3 @@ _MOVES = {
 
 __all__ = sorted(_MOVES)
 __getattr__ = moved_names("convlib.training", _MOVES)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_MOVES))

@@ -118,9 +118,9 @@ from .preprocessing import MNIST_MEAN, MNIST_STD, one_hot, prepare_images, rando
 from .synthetic import synthetic_digits
 
 # Constants importable from convlib.datasets before it became a package.
-from .idx import IMAGES_MAGIC, LABELS_MAGIC  # noqa: F401, E402
-from .locate import ENV_VAR  # noqa: F401, E402
-from .mnist import FILE_NAMES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS  # noqa: F401, E402
+from .idx import IMAGES_MAGIC, LABELS_MAGIC  # noqa: F401
+from .locate import ENV_VAR  # noqa: F401
+from .mnist import FILE_NAMES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS  # noqa: F401
 
 __all__ = [
     "DatasetNotFoundError",
