@@ -1,7 +1,7 @@
 # Build and test the book "Backpropagation through a CNN, from scratch".
 #
 #   make book    create .venv if needed, install, build the book (_build/html)
-#   make test    unit tests + doctests, every notebook (nbval), strict book build
+#   make test    unit tests + doctests, core install, every notebook (nbval), strict book build
 #   make help    all targets
 #
 # Everything runs inside a virtual environment made with the Python you have
@@ -43,12 +43,13 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install book book-all test test-unit test-notebooks test-book check-site clean distclean
+.PHONY: help venv install book book-all test test-unit test-core test-notebooks test-book check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
-	@echo "make test            run every test: unit tests and doctests, notebooks, strict book build"
+	@echo "make test            run every test: unit tests and doctests, core install, notebooks, strict book build"
 	@echo "make test-unit       pytest over tests/ and the doctests in convlib/"
+	@echo "make test-core       pip install convlib without extras in a fresh venv, check no matplotlib, train"
 	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/"
 	@echo "make test-book       jupyter-book build . $(JB_FLAGS) --all (warnings are errors)"
 	@echo "make check-site      open every page of _build/html in headless Chromium (scripts/check_site.py)"
@@ -96,6 +97,12 @@ endef
 test-unit: $(STAMP)
 	$(call pytest_stage,unit tests and doctests,)
 
+# `pip install convlib` without extras, in a fresh environment made with
+# $(PYTHON): no matplotlib or IPython, and `python -m convlib.train` trains a
+# small model (scripts/check_core_install.sh; ~10 s with pip's cache).
+test-core:
+	$(call timed,core install check,bash scripts/check_core_install.sh $(PYTHON))
+
 test-notebooks: $(STAMP)
 	@if [ -z "$(NOTEBOOKS)" ]; then echo "ERROR: no notebooks in book/" >&2; exit 5; fi
 	$(call pytest_stage,notebooks (nbval-lax),--nbval-lax $(NOTEBOOKS))
@@ -121,7 +128,7 @@ check-site-run:
 
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \
-	for t in test-unit test-notebooks test-book check-site; do \
+	for t in test-unit test-core test-notebooks test-book check-site; do \
 	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \
 	echo "==> all tests: $$(( $$(date +%s) - total_start )) s"; \

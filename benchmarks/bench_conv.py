@@ -447,7 +447,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="3 repeats, 1 naive round, float32 only (a smoke run)")
     p.add_argument("--tune-allocator", action="store_true",
                    help="first raise glibc's malloc trim/mmap thresholds "
-                        "(convlib.training.tune_allocator) so freed arrays stay in the process")
+                        "(convlib.runtime.tune_allocator) so freed arrays stay in the process")
     p.add_argument("--stat", choices=sorted(STATISTIC), default="median",
                    help="summary of the repeated timings; 'min' is less sensitive to load")
     p.add_argument("--seed", type=int, default=0)
@@ -476,9 +476,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     allocator = "glibc malloc defaults"
     if args.tune_allocator:
         try:
-            from convlib.training import tune_allocator
+            from convlib.runtime import tune_allocator
         except ImportError:
-            allocator = "defaults (convlib.training.tune_allocator not available)"
+            allocator = "defaults (convlib.runtime.tune_allocator not available)"
         else:
             tuned = tune_allocator()
             allocator = "malloc thresholds raised" if tuned else "defaults (mallopt failed)"

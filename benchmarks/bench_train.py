@@ -33,8 +33,9 @@ import numpy as np
 from convlib.losses import softmax_cross_entropy
 from convlib.model import Sequential, build_capstone, build_lenet
 from convlib.optim import Adam
-from convlib.train import DEFAULTS
-from convlib.training import prepare_images, random_shift, set_blas_threads, tune_allocator
+from convlib.datasets import prepare_images, random_shift
+from convlib.recipes import DEFAULTS
+from convlib.runtime import set_blas_threads, tune_allocator
 
 
 def load_train_images(n: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -151,11 +152,11 @@ def main() -> None:
     p.add_argument("--no-lenet", action="store_true", help="skip the LeNet network")
     p.add_argument("--layers", action="store_true", help="print median time per layer")
     p.add_argument("--no-tune", action="store_true", help="leave glibc malloc's thresholds alone")
-    p.add_argument("--threads", type=int, default=1, help="OpenBLAS threads (default 1, as the CLI)")
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1, as the CLI)")
     args = p.parse_args()
     if args.batches is not None and args.batches < 1:
         p.error("--batches must be >= 1")
-    print(f"OpenBLAS threads set to {args.threads}: {set_blas_threads(args.threads)}")
+    print(f"BLAS threads set to {args.threads}: {set_blas_threads(args.threads)}")
     if not args.no_tune:
         print(f"malloc thresholds raised: {tune_allocator()}")
     x, y, source = load_train_images(60000)

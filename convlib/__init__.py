@@ -34,6 +34,9 @@ from .datasets import (
     load_fashion_mnist,
     load_mnist,
     one_hot,
+    prepare_images,
+    random_shift,
+    synthetic_digits,
     to_float_nhwc,
 )
 from .dense import (
@@ -74,10 +77,12 @@ from .pooling import (
     maxpool2d_forward,
     maxpool2d_forward_naive,
 )
-from .training import History, evaluate, fit, predict, prepare_images, random_shift
+from .loop import History, evaluate, fit, predict
+from .recipes import TrainConfig, make_optimizer, train_model
+from .runtime import blas_thread_count, blas_threads, set_blas_threads, tune_allocator
 from .update_rules import adam_update, momentum_update, nesterov_update, sgd_update
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ActivationCache",
@@ -93,6 +98,8 @@ __all__ = [
     "batchnorm_backward_graph",
     "batchnorm_forward",
     "BatchNormCache",
+    "blas_thread_count",
+    "blas_threads",
     "build_capstone",
     "build_lenet",
     "check_gradients",
@@ -131,6 +138,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "log_softmax",
+    "make_optimizer",
     "MaxPool2D",
     "maxpool2d_backward",
     "maxpool2d_backward_naive",
@@ -155,6 +163,7 @@ __all__ = [
     "resolve_padding",
     "same_padding",
     "Sequential",
+    "set_blas_threads",
     "SGD",
     "sgd_update",
     "Sigmoid",
@@ -163,8 +172,12 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy",
     "StepLR",
+    "synthetic_digits",
     "Tanh",
     "tanh_backward",
     "tanh_forward",
     "to_float_nhwc",
+    "train_model",
+    "TrainConfig",
+    "tune_allocator",
 ]

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import convlib.datasets as ds
+import convlib.datasets.checksums as checksums
 from convlib.datasets import (
     FILE_NAMES,
     TEST_IMAGES,
@@ -40,9 +41,7 @@ from convlib.datasets import (
     fetch_files,
     load_fashion_mnist,
     load_mnist,
-    one_hot,
     read_idx,
-    to_float_nhwc,
     user_cache_dir,
 )
 
@@ -155,9 +154,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setattr(ds, "FASHION_MNIST_MIRRORS", _CLOSED_PORT_MIRROR)
     monkeypatch.setattr(ds, "RETRY_BACKOFF", 0.0)
     monkeypatch.setattr(ds, "DOWNLOAD_TIMEOUT", 5.0)
-    ds._VERIFIED.clear()
+    checksums._VERIFIED.clear()
     yield
-    ds._VERIFIED.clear()
+    checksums._VERIFIED.clear()
 
 
 @pytest.fixture
@@ -547,13 +546,13 @@ def test_corrupt_read_only_copy_is_replaced_by_a_download_into_the_cache(
 
 def test_checksum_of_an_unchanged_file_is_computed_once(tmp_path, monkeypatch, syn):
     hashed: list[str] = []
-    real = ds._file_digests
+    real = checksums._file_digests
 
     def counting(path, algorithms):
         hashed.append(Path(path).name)
         return real(path, algorithms)
 
-    monkeypatch.setattr(ds, "_file_digests", counting)
+    monkeypatch.setattr(checksums, "_file_digests", counting)
     folder = syn.write(tmp_path / "mnist")
     for _ in range(3):
         assert_same_as(syn, load_mnist(tmp_path, checksums=syn.checksums, download=False))
@@ -760,61 +759,6 @@ def test_md5_is_verified_too(tmp_path, syn):
 
 
 # ---------------------------------------------------------------------------
-# Model-input helpers
-# ---------------------------------------------------------------------------
-
-
-def test_to_float_nhwc_scales_and_adds_channel():
-    x = np.random.default_rng(3).integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
-    copy = x.copy()
-    out = to_float_nhwc(x)
-    assert out.shape == (5, 28, 28, 1) and out.dtype == np.float32
-    np.testing.assert_allclose(out[..., 0], x / 255.0, rtol=1e-6)
-    np.testing.assert_array_equal(x, copy)
-    out64 = to_float_nhwc(x.astype(np.int16)[..., None], dtype=np.float64)
-    assert out64.dtype == np.float64
-    np.testing.assert_array_equal(out64[..., 0], x / 255.0)
-
-
-@pytest.mark.parametrize(
-    "images, kwargs, error, message",
-    [
-        (np.zeros((2, 3, 3), np.float32), {}, TypeError, "integer pixel values"),
-        (np.zeros((2, 3), np.uint8), {}, ValueError, r"got shape \(2, 3\)"),
-        (np.full((1, 2, 2), 256, np.int32), {}, ValueError, "0..255"),
-        (np.zeros((1, 2, 2), np.uint8), {"dtype": np.int32}, TypeError, "floating dtype"),
-    ],
-)
-def test_to_float_nhwc_rejects_bad_input(images, kwargs, error, message):
-    with pytest.raises(error, match=message):
-        to_float_nhwc(images, **kwargs)
-
-
-def test_one_hot():
-    labels = np.random.default_rng(4).integers(0, 10, size=50)
-    out = one_hot(labels)
-    assert out.shape == (50, 10) and out.dtype == np.float32
-    np.testing.assert_array_equal(out.argmax(axis=1), labels)
-    np.testing.assert_array_equal(out.sum(axis=1), np.ones(50))
-    assert one_hot(np.array([0, 1], np.uint8), num_classes=4).shape == (2, 4)
-
-
-@pytest.mark.parametrize(
-    "labels, num_classes, error, message",
-    [
-        ([0, 10], 10, ValueError, r"0\.\.9"),
-        ([-1], 10, ValueError, r"0\.\.9"),
-        ([0.5], 10, TypeError, "integers"),
-        ([[0, 1]], 10, ValueError, r"shape \(1, 2\)"),
-        ([0], 0, ValueError, "num_classes must be >= 1"),
-    ],
-)
-def test_one_hot_rejects_bad_input(labels, num_classes, error, message):
-    with pytest.raises(error, match=message):
-        one_hot(labels, num_classes=num_classes)
-
-
-# ---------------------------------------------------------------------------
 # The real MNIST (CI sets CONVLIB_DATA)
 # ---------------------------------------------------------------------------
 
@@ -857,3 +801,66 @@ def test_real_mnist_from_convlib_data(monkeypatch, cache_dir):
         np.testing.assert_array_equal(np.unique(y), np.arange(10))
     assert x_train.min() == 0 and x_train.max() == 255
     assert not cache_dir.exists()
+
+
+# ---------------------------------------------------------------------------
+# The package layout
+# ---------------------------------------------------------------------------
+
+# Every public name of the single module convlib.datasets before it became a
+# package (its __all__ plus the constants the tests and users imported).
+_OLD_NAMES = (
+    "DatasetNotFoundError DatasetWarning FASHION_MNIST_CHECKSUMS FASHION_MNIST_CLASSES "
+    "FASHION_MNIST_MIRRORS IDXFormatError MNIST_CHECKSUMS MNIST_MIRRORS candidate_dirs fetch_files "
+    "load_fashion_mnist load_mnist one_hot read_idx to_float_nhwc user_cache_dir ENV_VAR FILE_NAMES "
+    "TRAIN_IMAGES TRAIN_LABELS TEST_IMAGES TEST_LABELS IMAGES_MAGIC LABELS_MAGIC "
+    "DOWNLOAD_TIMEOUT DOWNLOAD_RETRIES RETRY_BACKOFF"
+).split()
+
+
+@pytest.mark.parametrize("name", _OLD_NAMES)
+def test_every_old_name_is_still_importable(name):
+    assert getattr(ds, name) is not None
+    assert name in dir(ds)
+
+
+def test_settings_assigned_on_the_package_reach_the_loaders(monkeypatch):
+    import convlib.datasets.download as download
+    import convlib.datasets.mnist as mnist
+
+    # The autouse fixture assigned these on the package; the modules that read them see it.
+    assert mnist.MNIST_MIRRORS == _CLOSED_PORT_MIRROR and download.RETRY_BACKOFF == 0.0
+    monkeypatch.setattr(ds, "DOWNLOAD_RETRIES", 7)
+    assert download.DOWNLOAD_RETRIES == 7 and ds.DOWNLOAD_RETRIES == 7
+    monkeypatch.setattr(mnist, "MNIST_CHECKSUMS", {"x": "y"})  # one value, seen from both sides
+    assert ds.MNIST_CHECKSUMS == {"x": "y"}
+    with pytest.raises(AttributeError, match="no attribute 'NO_SUCH_SETTING'"):
+        ds.NO_SUCH_SETTING  # noqa: B018
+
+
+def test_modules_stay_small():
+    folder = Path(ds.__file__).parent
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("*.py")}
+    assert set(sizes) >= {"idx.py", "checksums.py", "locate.py", "download.py", "mnist.py",
+                          "preprocessing.py", "synthetic.py"}
+    assert max(sizes.values()) < 700, sizes
+
+
+# ---------------------------------------------------------------------------
+# Generated stand-in data
+# ---------------------------------------------------------------------------
+
+
+def test_synthetic_digits():
+    from convlib.datasets import synthetic_digits
+
+    x, y = synthetic_digits(50, seed=3)
+    assert x.shape == (50, 28, 28) and x.dtype == np.uint8 and y.shape == (50,) and y.dtype == np.uint8
+    x2, y2 = synthetic_digits(50, seed=3)
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    assert set(np.unique(y)) <= set(range(10))
+    assert not np.array_equal(synthetic_digits(50, seed=4)[0], x)
+    assert synthetic_digits(0)[0].shape == (0, 28, 28)
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        synthetic_digits(-1)

@@ -1,33 +1,21 @@
-"""fit / evaluate / predict, and the python -m convlib.train command line."""
+"""convlib.loop: fit / evaluate / predict, and that they change no process-wide setting."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
+import ctypes
 
 import numpy as np
 import pytest
+import threadpoolctl
 
+import convlib.runtime
+from convlib.datasets import prepare_images, random_shift, synthetic_digits
 from convlib.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
 from convlib.losses import mse_loss
+from convlib.loop import History, evaluate, fit, predict
 from convlib.model import Sequential, build_lenet
 from convlib.optim import SGD, Adam
-from convlib.train import main, synthetic_digits
-from convlib.training import (
-    History,
-    evaluate,
-    fit,
-    predict,
-    prepare_images,
-    random_shift,
-    set_blas_threads,
-    tune_allocator,
-)
-
-LAST_LINE = re.compile(r"^test accuracy (\d+\.\d\d)% \| training time (\d+\.\d) s$")
+from convlib.recipes import TrainConfig, train_model
 
 
 def blobs(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -176,32 +164,6 @@ def test_non_finite_loss_stops_training():
         fit(model, x, y, Adam(model.parameters()), epochs=1, batch_size=4, loss=bad_loss, progress=False)
 
 
-def test_prepare_images():
-    imgs = np.array([[[0, 255]], [[51, 102]]], dtype=np.uint8)  # (2, 1, 2)
-    out = prepare_images(imgs, mean=0.5, std=0.5)
-    assert out.shape == (2, 1, 2, 1) and out.dtype == np.float32
-    np.testing.assert_allclose(out[..., 0], [[[-1.0, 1.0]], [[-0.6, -0.2]]], rtol=1e-6)
-    with pytest.raises(ValueError, match="shape"):
-        prepare_images(np.zeros((2, 28, 28, 3), dtype=np.uint8))
-
-
-def test_random_shift_moves_each_image_within_bounds():
-    rng = np.random.default_rng(0)
-    x = np.zeros((200, 9, 9, 2), dtype=np.float32)
-    x[:, 4, 4, :] = 1.0  # one bright pixel in the middle of every image
-    out = random_shift(x, rng, max_shift=2)
-    assert out.shape == x.shape and out.dtype == x.dtype
-    pos = np.argwhere(out[..., 0] == 1)[:, 1:]  # (row, col) per image
-    assert len(pos) == 200  # exactly one bright pixel each: nothing lost or duplicated
-    offsets = pos - 4
-    assert np.abs(offsets).max() == 2
-    assert len({tuple(o) for o in offsets}) == 25  # every shift in -2..2 x -2..2 occurs
-    np.testing.assert_array_equal(out[..., 1], out[..., 0])  # channels move together
-    np.testing.assert_array_equal(random_shift(x, rng, max_shift=0), x)
-    with pytest.raises(ValueError, match="N, H, W, C"):
-        random_shift(x[0], rng)
-
-
 def test_fit_with_augmentation_is_deterministic():
     images, labels = synthetic_digits(64, seed=0)
     x, y = prepare_images(images), labels.astype(np.int64)
@@ -217,96 +179,24 @@ def test_fit_with_augmentation_is_deterministic():
         fit(model, x, y, Adam(model.parameters()), epochs=1, batch_size=16, augment="shift")
 
 
-def test_process_settings_helpers():
-    assert isinstance(tune_allocator(), bool)
-    assert isinstance(set_blas_threads(1), bool)
-    with pytest.raises(ValueError, match="n must be >= 1"):
-        set_blas_threads(0)
+def test_fit_and_train_model_change_no_process_setting(monkeypatch):
+    before = threadpoolctl.threadpool_info()
 
+    # Every way to change a process setting fails loudly if the loop reaches it.
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the training loop changed a process-wide setting")
 
-def test_synthetic_digits():
-    x, y = synthetic_digits(50, seed=3)
-    assert x.shape == (50, 28, 28) and x.dtype == np.uint8 and y.shape == (50,)
-    x2, y2 = synthetic_digits(50, seed=3)
-    np.testing.assert_array_equal(x, x2)
-    assert set(np.unique(y)) <= set(range(10))
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def test_cli_help(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["--help"])
-    assert info.value.code == 0
-    out = capsys.readouterr().out
-    options = ("--epochs", "--batch-size", "--seed", "--data-dir", "--lr", "--model", "--save", "--limit")
-    for option in options:
-        assert option in out
-    assert "capstone" in out and "lenet" in out
-
-
-def test_cli_runs_as_module():
-    proc = subprocess.run(
-        [sys.executable, "-m", "convlib.train", "--help"], capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "usage: python -m convlib.train" in proc.stdout
-
-
-def test_cli_tiny_synthetic_run_and_save(tmp_path, capsys):
-    path = tmp_path / "lenet.npz"
-    code = main(["--model", "lenet", "--synthetic", "--limit", "256", "--epochs", "2",
-                 "--batch-size", "32", "--lr", "0.01", "--no-progress", "--save", str(path)])
-    assert code == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    match = LAST_LINE.match(lines[-1])
-    assert match, lines[-1]
-    assert float(match.group(1)) > 50  # learnable data: far above the 10% of guessing
-    assert any(line.startswith("epoch 2:") for line in lines)
-    model = build_lenet(seed=5).load(path)
-    x, y = synthetic_digits(256, seed=2)
-    assert evaluate(model, prepare_images(x), y)[1] == pytest.approx(float(match.group(1)) / 100, abs=1e-4)
-
-
-@pytest.mark.skipif(
-    not os.environ.get("CONVLIB_DATA") or not (Path(os.environ["CONVLIB_DATA"]) / "mnist").is_dir(),
-    reason="MNIST not available (set CONVLIB_DATA)",
-)
-def test_cli_tiny_mnist_run(capsys):
-    code = main(["--model", "lenet", "--limit", "500", "--epochs", "1", "--no-progress", "--no-download"])
-    assert code == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert LAST_LINE.match(last), last
-
-
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["--epochs", "0"], "--epochs must be at least 1"),
-        (["--batch-size", "-3"], "--batch-size must be at least 1"),
-        (["--lr", "-0.1"], "--lr must be a positive number"),
-        (["--limit", "0"], "--limit must be at least 1"),
-        (["--model", "resnet"], "invalid choice: 'resnet'"),
-        (["--epochs", "two"], "invalid int value: 'two'"),
-        (["--data-dir", "/no/such/folder"], "is not a directory"),
-        (["--save", "/no/such/folder/m.npz"], "does not exist"),
-        (["--threads", "0"], "--threads must be at least 1"),
-    ],
-)
-def test_cli_bad_arguments(argv, message, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 2
-    assert message in capsys.readouterr().err
-
-
-def test_cli_missing_data_is_a_clear_error(tmp_path, capsys, monkeypatch):
-    # nothing to find anywhere: not in --data-dir, $CONVLIB_DATA or the user cache
-    monkeypatch.delenv("CONVLIB_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    code = main(["--data-dir", str(tmp_path), "--no-download", "--no-progress", "--limit", "10"])
-    assert code == 1
-    err = capsys.readouterr().err
-    assert "could not load MNIST" in err
+    for name in ("tune_allocator", "set_blas_threads", "blas_threads"):
+        monkeypatch.setattr(convlib.runtime, name, forbidden)
+    monkeypatch.setattr(threadpoolctl.ThreadpoolController, "limit", forbidden)
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", forbidden)
+    monkeypatch.setattr(ctypes, "CDLL", forbidden)  # mallopt, or a BLAS library's own setter
+    images, labels = synthetic_digits(64, seed=0)
+    x, y = prepare_images(images), labels.astype(np.int64)
+    model = build_lenet(seed=0)
+    fit(model, x, y, Adam(model.parameters()), epochs=1, batch_size=32, x_val=x, y_val=y, progress=False)
+    evaluate(model, x, y)
+    predict(model, x)
+    train_model(build_lenet(seed=0), x, y, x, y, TrainConfig(1, 32, 3e-3, 0.01, True), progress=False)
+    monkeypatch.undo()
+    assert threadpoolctl.threadpool_info() == before

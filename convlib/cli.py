@@ -1,0 +1,251 @@
+"""The command line: train the book's CNNs on MNIST, ``python -m convlib.train``.
+
+Run ``python -m convlib.train --help`` for the options. The last line of
+the output is always ``test accuracy XX.XX% | training time YY.Y s``
+(training time: the training steps only, without data loading and
+evaluation).
+
+Examples
+--------
+The capstone network with its defaults, MNIST from ``$CONVLIB_DATA/mnist``::
+
+    python -m convlib.train
+
+A quick LeNet run on the first 5,000 training images::
+
+    python -m convlib.train --model lenet --epochs 1 --limit 5000
+
+``--synthetic`` replaces MNIST by generated digit-like images (for tests
+and machines without the data).
+
+Unlike the library, the command tunes the process it runs in (it owns
+it): one BLAS thread and glibc's allocator keeping freed memory
+(:mod:`convlib.runtime`); ``--no-tuning`` leaves both alone. The recipe
+itself is :func:`convlib.recipes.train_model`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from .datasets import load_mnist, prepare_images, synthetic_digits
+from .loop import History
+from .recipes import BUILDERS, DEFAULTS, TrainConfig, train_model
+from .runtime import blas_thread_count, blas_threads, tune_allocator
+
+__all__ = ["build_parser", "main"]
+
+#: BLAS threads when neither ``--threads`` nor ``--no-tuning`` is given.
+DEFAULT_THREADS = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser of ``python -m convlib.train``."""
+    p = argparse.ArgumentParser(
+        prog="python -m convlib.train",
+        description=(
+            "Train a convlib CNN on MNIST with Adam and a cosine learning-rate decay "
+            "(and, optionally, randomly shifted training images), "
+            "then print the test accuracy and the training time (last line)."
+        ),
+        epilog=(
+            "Defaults per model: "
+            + "; ".join(
+                f"{name}: --epochs {c.epochs} --batch-size {c.batch_size} --lr {c.lr:g}"
+                + (" --augment" if c.augment else " --no-augment")
+                for name, c in DEFAULTS.items()
+            )
+            + ". MNIST is read from DATA_DIR/mnist/, else $CONVLIB_DATA/mnist/, else the user cache."
+        ),
+    )
+    p.add_argument(
+        "--model", choices=sorted(BUILDERS), default="capstone", help="network to train (default: capstone)"
+    )
+    p.add_argument("--epochs", type=int, help="passes over the training set")
+    p.add_argument("--batch-size", type=int, help="examples per optimizer step")
+    p.add_argument("--lr", type=float, help="peak learning rate of Adam")
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="shift training images randomly by up to 2 pixels (default: on for capstone, off for lenet)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of initialisation and shuffling (default: 0)")
+    p.add_argument(
+        "--data-dir", help="folder holding mnist/ (the root argument of convlib.datasets.load_mnist)"
+    )
+    p.add_argument("--no-download", action="store_true", help="fail instead of downloading missing MNIST files")
+    p.add_argument("--save", metavar="PATH", help="save the trained weights to this .npz file")
+    p.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="use only the first N training images and the first N test images (quick runs)",
+    )
+    p.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="train on generated digit-like images instead of MNIST (no data needed)",
+    )
+    tuning = p.add_argument_group(
+        "process settings",
+        "Unless --no-tuning is given, the command tunes the Python process it runs in: it limits "
+        f"BLAS to --threads threads (default {DEFAULT_THREADS}, set through threadpoolctl) and raises "
+        "glibc's malloc thresholds so that the memory of each step's temporaries is reused instead of "
+        "returned to the OS and faulted in again (convlib.runtime.tune_allocator; irreversible for "
+        "the process). Both are process-wide, which a command may decide and a library should "
+        "not: convlib.fit and convlib.train_model change neither.",
+    )
+    tuning.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help=f"BLAS threads (default {DEFAULT_THREADS}: the matrix products are small, and a second "
+        "thread slows training down badly when other programs use the CPU)",
+    )
+    tuning.add_argument(
+        "--no-tuning",
+        action="store_true",
+        help="change no process setting: keep the BLAS threads and the allocator as they are",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> TrainConfig:
+    d = DEFAULTS[args.model]
+    epochs = d.epochs if args.epochs is None else args.epochs
+    batch_size = d.batch_size if args.batch_size is None else args.batch_size
+    lr = d.lr if args.lr is None else args.lr
+    if epochs < 1:
+        p.error(f"--epochs must be at least 1, got {epochs}")
+    if batch_size < 1:
+        p.error(f"--batch-size must be at least 1, got {batch_size}")
+    if not (lr > 0 and np.isfinite(lr)):
+        p.error(f"--lr must be a positive number, got {lr}")
+    if args.seed < 0:
+        p.error(f"--seed must be >= 0, got {args.seed}")
+    if args.threads is not None and args.threads < 1:
+        p.error(f"--threads must be at least 1, got {args.threads}")
+    if args.threads is not None and args.no_tuning:
+        p.error("--threads and --no-tuning exclude each other")
+    if args.limit is not None and args.limit < 1:
+        p.error(f"--limit must be at least 1, got {args.limit}")
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        p.error(f"--data-dir {args.data_dir!r} is not a directory")
+    if args.data_dir is not None and args.synthetic:
+        p.error("--data-dir and --synthetic exclude each other")
+    if args.save is not None:
+        parent = os.path.dirname(os.path.abspath(args.save))
+        if not os.path.isdir(parent):
+            p.error(f"--save {args.save!r}: directory {parent!r} does not exist")
+    augment = d.augment if args.augment is None else args.augment
+    return TrainConfig(epochs, batch_size, lr, d.min_lr_fraction, augment)
+
+
+def _load(args: argparse.Namespace) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    if args.synthetic:
+        n_train = 2000 if args.limit is None else args.limit
+        n_test = 500 if args.limit is None else args.limit
+        return synthetic_digits(n_train, seed=1), synthetic_digits(n_test, seed=2)
+    (x_tr, y_tr), (x_te, y_te) = load_mnist(args.data_dir, download=not args.no_download)
+    if args.limit is not None:
+        n = args.limit
+        x_tr, y_tr, x_te, y_te = x_tr[:n], y_tr[:n], x_te[:n], y_te[:n]
+    return (x_tr, y_tr), (x_te, y_te)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m convlib.train``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    cfg = _check_args(parser, args)
+    try:
+        (x_tr, y_tr), (x_te, y_te) = _load(args)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        print(f"error: could not load MNIST: {exc}", file=sys.stderr)
+        return 1
+    x_train, x_test = prepare_images(x_tr), prepare_images(x_te)
+    y_train, y_test = y_tr.astype(np.int64), y_te.astype(np.int64)
+
+    with contextlib.ExitStack() as process_settings:
+        if args.no_tuning:
+            settings = f"process settings left as they are (--no-tuning): {_threads_text(blas_thread_count())}"
+        else:
+            n_threads = DEFAULT_THREADS if args.threads is None else args.threads
+            found = process_settings.enter_context(blas_threads(n_threads))  # restored when main returns
+            allocator = "freed memory kept for reuse" if tune_allocator() else "allocator not tunable here"
+            settings = (
+                "process settings (--no-tuning leaves them alone): "
+                f"{_threads_text(n_threads if found else None)}, {allocator}"
+            )
+        return _train(args, cfg, x_train, y_train, x_test, y_test, settings)
+
+
+def _threads_text(n: int | None) -> str:
+    """``"1 BLAS thread"``; ``None`` means no BLAS library threadpoolctl can control."""
+    return "BLAS threads not controllable" if n is None else f"{n} BLAS thread{'s' if n != 1 else ''}"
+
+
+def _train(
+    args: argparse.Namespace,
+    cfg: TrainConfig,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    settings: str,
+) -> int:
+    """Build, train, report and save: the part of :func:`main` that runs under the process settings."""
+    model = BUILDERS[args.model](args.seed)
+    source = "synthetic digits" if args.synthetic else "MNIST"
+    print(
+        f"{args.model}: {model.num_params():,} parameters; {source}: {len(x_train):,} training and "
+        f"{len(x_test):,} test images; {cfg.epochs} epoch(s), batch size {cfg.batch_size}, "
+        f"Adam lr {cfg.lr:g} with cosine decay, "
+        f"{'random shifts, ' if cfg.augment else ''}seed {args.seed}",
+        flush=True,
+    )
+    print(settings, flush=True)
+
+    def report(epoch: int, h: History) -> None:
+        i = epoch - 1
+        print(
+            f"epoch {epoch}: train loss {h.train_loss[i]:.4f}, train accuracy "
+            f"{100 * h.train_acc[i]:.2f}%, test accuracy {100 * h.val_acc[i]:.2f}%, "
+            f"{h.seconds[i]:.1f} s",
+            flush=True,
+        )
+
+    start = time.perf_counter()
+    history = train_model(
+        model,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        cfg,
+        seed=args.seed,
+        progress=not args.no_progress,
+        callback=report,
+    )
+    wall = time.perf_counter() - start
+    if args.save is not None:
+        model.save(args.save)
+        saved = args.save if args.save.endswith(".npz") else args.save + ".npz"  # as np.savez does
+        print(f"saved the weights to {saved}")
+    test_acc = history.val_acc[-1]  # evaluated on the whole test set after the last epoch
+    print(f"(wall time including the evaluation after each epoch: {wall:.1f} s)")
+    print(f"test accuracy {100 * test_acc:.2f}% | training time {history.total_seconds:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

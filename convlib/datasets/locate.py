@@ -1,0 +1,84 @@
+"""Where data-set files are looked for: ``root=``, ``$CONVLIB_DATA``, the user cache.
+
+Each location is a folder holding one sub-folder per data set (``mnist/``,
+``fashion-mnist/``); :func:`convlib.datasets.candidate_dirs` lists them in
+the order they are searched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+__all__ = ["ENV_VAR", "user_cache_dir"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: Environment variable naming a folder that holds ``mnist/`` and/or ``fashion-mnist/``.
+ENV_VAR = "CONVLIB_DATA"
+
+
+@dataclass(frozen=True)
+class _Location:
+    path: Path  # the data-set folder itself, e.g. <base>/mnist
+    origin: str  # where it came from, for messages
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache folder of convlib (not created).
+
+    Returns
+    -------
+    pathlib.Path
+        ``%LOCALAPPDATA%\\convlib`` on Windows; elsewhere
+        ``$XDG_CACHE_HOME/convlib`` if ``XDG_CACHE_HOME`` is set to an
+        absolute path, else ``~/.cache/convlib``.
+    """
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA", "")
+        return (Path(base) if base else Path.home() / "AppData" / "Local") / "convlib"
+    xdg = os.path.expanduser(os.environ.get("XDG_CACHE_HOME", ""))
+    if xdg and os.path.isabs(xdg):  # the XDG spec says to ignore relative paths
+        return Path(xdg) / "convlib"
+    return Path.home() / ".cache" / "convlib"
+
+
+def _locations(subdir: str, root: PathLike | None) -> list[_Location]:
+    """The data-set folders ``<base>/<subdir>`` to search, in order, without duplicates."""
+    found: list[_Location] = []
+    if root is not None:
+        found.append(_Location(Path(os.fspath(root)).expanduser() / subdir, "root= argument"))
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        found.append(_Location(Path(env).expanduser() / subdir, f"environment variable {ENV_VAR}"))
+    found.append(_Location(user_cache_dir() / subdir, "per-user cache"))
+    unique: list[_Location] = []
+    seen: set[str] = set()
+    for loc in found:
+        key = os.path.normcase(os.path.abspath(loc.path))
+        if key not in seen:
+            seen.add(key)
+            unique.append(loc)
+    return unique
+
+
+def _is_writable_dir(path: Path) -> bool:
+    """Could files be created in ``path`` (making it first if needed)?
+
+    A folder with no write bit at all counts as read-only even for root.
+    """
+    p = path
+    while not os.path.lexists(p):
+        if p.parent == p:
+            return False
+        p = p.parent
+    if not p.is_dir():
+        return False
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & 0o222) and os.access(p, os.W_OK | os.X_OK)

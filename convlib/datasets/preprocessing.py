@@ -1,0 +1,273 @@
+"""Turning raw images and labels into model inputs: one normaliser, one rule.
+
+Pixel values come in one of two forms, and both functions below accept
+exactly these:
+
+- **integers 0..255** (``uint8``, as :func:`convlib.datasets.load_mnist`
+  returns them; other integer dtypes if every value is in 0..255): scaled by
+  1/255 into [0, 1];
+- **floats already in [0, 1]**: taken as they are.
+
+Anything else is refused with a ``ValueError`` that says what was found and
+what to do: floats outside [0, 1] are either 0..255 levels stored as floats
+or already standardised, and guessing which would silently give the network
+wrong inputs.
+
+:func:`to_float_nhwc` stops at [0, 1]; :func:`prepare_images` goes on and
+standardises, ``(x - mean) / std``, with MNIST's statistics by default.
+:func:`random_shift` is the data augmentation of the capstone chapter and
+:func:`one_hot` encodes labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._checks import as_int, as_numeric_array, as_real
+
+__all__ = ["MNIST_MEAN", "MNIST_STD", "one_hot", "prepare_images", "random_shift", "to_float_nhwc"]
+
+#: Mean and standard deviation of the MNIST training pixels scaled to [0, 1].
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+
+def _pixels_nhwc(images: Any, dtype: Any) -> tuple[np.ndarray, np.dtype, bool]:
+    """Check ``images`` against the one rule; see the module docstring.
+
+    Returns
+    -------
+    pixels : ndarray, shape (N, H, W, C)
+        ``images`` with a channel axis added to a 3-D input (a view, no copy).
+    out_dtype : numpy dtype
+        The floating result dtype.
+    levels : bool
+        True for 0..255 integer levels (to be scaled by 1/255), False for
+        floats already in [0, 1].
+    """
+    arr = as_numeric_array("images", images)
+    out_dtype = np.dtype(dtype)
+    if out_dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating dtype, got {out_dtype}")
+    if arr.ndim == 3:
+        arr = arr[..., np.newaxis]
+    elif arr.ndim != 4:
+        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C), got shape {arr.shape}")
+    if arr.dtype.kind == "b":
+        raise TypeError(
+            "images must hold pixel values (integers 0..255, or floats in [0, 1]), got dtype bool; "
+            "convert a mask with images.astype(np.float32)"
+        )
+    if arr.dtype.kind in "iu":
+        if arr.dtype != np.uint8 and arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ValueError(
+                f"images must hold values in 0..255, got range [{arr.min()}, {arr.max()}] "
+                f"(dtype {arr.dtype}, shape {arr.shape})"
+            )
+        return arr, out_dtype, True
+    if arr.size:
+        lo, hi = float(arr.min()), float(arr.max())  # NaN propagates into both
+        if not (0.0 <= lo and hi <= 1.0):
+            if np.isnan(lo) or np.isnan(hi):
+                hint = "remove or replace the NaN values first"
+            elif lo >= 0.0 and hi <= 255.0:
+                hint = (
+                    "these look like 0..255 pixel levels stored as floats: pass "
+                    "images.astype(np.uint8) (whole numbers) or images / 255"
+                )
+            else:
+                hint = "they look already normalised: use them as model inputs directly"
+            raise ValueError(
+                f"float images must hold values in [0, 1], got range [{lo:g}, {hi:g}] "
+                f"(dtype {arr.dtype}, shape {arr.shape}); {hint}"
+            )
+    return arr, out_dtype, False
+
+
+def to_float_nhwc(images: Any, dtype: Any = np.float32) -> np.ndarray:
+    """Pixel images as floats in ``[0, 1]``, with a channel axis.
+
+    Integer levels 0..255 are divided by 255; floats already in [0, 1] are
+    kept as they are (only cast to ``dtype``). Anything else is refused (see
+    :mod:`convlib.datasets.preprocessing`).
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W) or (N, H, W, C)
+        Integer pixel values 0..255 (e.g. uint8, as returned by
+        :func:`load_mnist`), or floats in [0, 1].
+    dtype : floating dtype, default float32
+        Result dtype (use ``np.float64`` for gradient checks).
+
+    Returns
+    -------
+    ndarray, shape (N, H, W, 1) or (N, H, W, C)
+        Values in [0, 1] in NHWC layout, a new array.
+
+    Raises
+    ------
+    TypeError
+        If ``images`` is not numeric (or boolean) or ``dtype`` is not a
+        floating dtype.
+    ValueError
+        If ``images`` is not 3-D or 4-D, holds integers outside 0..255, or
+        floats outside [0, 1] (e.g. 0..255 levels stored as floats, or
+        images that are already standardised); the message gives the range
+        found and what to do.
+
+    Examples
+    --------
+    >>> x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)  # (1, 2, 2)
+    >>> out = to_float_nhwc(x)
+    >>> out.shape, out.dtype
+    ((1, 2, 2, 1), dtype('float32'))
+    >>> out[0, :, :, 0]
+    array([[0. , 1. ],
+           [0.2, 0.4]], dtype=float32)
+    >>> np.array_equal(to_float_nhwc(out), out)   # already in [0, 1]: unchanged
+    True
+    """
+    arr, out_dtype, levels = _pixels_nhwc(images, dtype)
+    out = arr.astype(out_dtype)
+    if levels:
+        out /= out_dtype.type(255)
+    return out
+
+
+def prepare_images(
+    images: Any, mean: float = MNIST_MEAN, std: float = MNIST_STD, dtype: Any = np.float32
+) -> np.ndarray:
+    """Grey-scale images as a standardised NHWC float batch: :func:`to_float_nhwc`, then ``(x - mean) / std``.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W) or (N, H, W, 1)
+        Integer pixel values 0..255 (e.g. uint8), or floats in [0, 1]: the
+        same rule as :func:`to_float_nhwc`.
+    mean, std : float
+        Statistics of the pixels scaled to [0, 1] (default: MNIST's,
+        :data:`MNIST_MEAN` and :data:`MNIST_STD`); ``std > 0``.
+    dtype : floating dtype, default float32
+
+    Returns
+    -------
+    ndarray, shape (N, H, W, 1)
+        A new array.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`to_float_nhwc`, or when the images have more than one
+        channel or ``std`` is not positive.
+
+    Examples
+    --------
+    >>> x = np.array([[[0, 255]]], dtype=np.uint8)         # (1, 1, 2)
+    >>> prepare_images(x, mean=0.5, std=0.5)[0, 0, :, 0]
+    array([-1.,  1.], dtype=float32)
+    >>> prepare_images(x / 255.0, mean=0.5, std=0.5)[0, 0, :, 0]   # floats in [0, 1]
+    array([-1.,  1.], dtype=float32)
+    """
+    arr, out_dtype, levels = _pixels_nhwc(images, dtype)
+    if arr.shape[-1] != 1:
+        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, 1) (grey-scale), got {arr.shape}")
+    mean = as_real("mean", mean)
+    std = as_real("std", std, low=0.0, low_open=True)
+    out = arr.astype(out_dtype)
+    # One multiply and one subtract over the batch: x * scale / std - mean / std.
+    scale = 1.0 / (255.0 * std) if levels else 1.0 / std
+    out *= scale
+    out -= mean / std
+    return out
+
+
+def random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) -> np.ndarray:
+    """Data augmentation: translate each image by a random whole number of pixels.
+
+    Each image moves by ``(dy, dx)``, each drawn uniformly from
+    ``-max_shift ... max_shift``; the pixels that enter at a border copy the
+    border's values (``np.pad(..., mode="edge")``), which for MNIST is the
+    background. A digit moved by two pixels is still the same digit, so the
+    network sees "new" training images every epoch.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, H, W, C)
+    rng : numpy.random.Generator
+    max_shift : int
+
+    Returns
+    -------
+    ndarray, shape (N, H, W, C)
+        A new array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.zeros((1, 5, 5, 1)); x[0, 2, 2, 0] = 1
+    >>> out = random_shift(x, np.random.default_rng(0), max_shift=1)
+    >>> np.argwhere(out[0, :, :, 0] == 1).tolist()   # moved by at most one pixel
+    [[1, 2]]
+    """
+    x = as_numeric_array("x", x)
+    if x.ndim != 4:
+        raise ValueError(f"x must have shape (N, H, W, C), got {x.shape}")
+    s = as_int("max_shift", max_shift, 0)
+    if s == 0:
+        return x.copy()
+    n, h, w, _ = x.shape
+    padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)), mode="edge")
+    # windows[i, a, b] is the H x W crop of image i starting at row a, column b
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(1, 2))
+    top = rng.integers(0, 2 * s + 1, size=n)
+    left = rng.integers(0, 2 * s + 1, size=n)
+    crops = windows[np.arange(n), top, left]  # (N, C, H, W)
+    return np.ascontiguousarray(np.moveaxis(crops, 1, -1))
+
+
+def one_hot(labels: Any, num_classes: int = 10, dtype: Any = np.float32) -> np.ndarray:
+    """One-hot encode integer class labels.
+
+    Parameters
+    ----------
+    labels : array_like of integers, shape (N,)
+        Class indices in ``0 .. num_classes - 1``.
+    num_classes : int, default 10
+        Number of classes K. Given explicitly rather than inferred, so a
+        batch that happens to miss the last class still gets K columns.
+    dtype : dtype, default float32
+        Result dtype.
+
+    Returns
+    -------
+    ndarray, shape (N, K)
+        ``out[i, labels[i]] = 1``, zeros elsewhere.
+
+    Raises
+    ------
+    TypeError
+        If ``labels`` is not integer.
+    ValueError
+        If ``labels`` is not 1-D or holds values outside ``0 .. K - 1``.
+
+    Examples
+    --------
+    >>> one_hot([2, 0], num_classes=3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]], dtype=float32)
+    """
+    arr = as_numeric_array("labels", labels)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"labels must be 1-D with shape (N,), got shape {arr.shape}")
+    k = as_int("num_classes", num_classes, 1)
+    if arr.size and (arr.min() < 0 or arr.max() >= k):
+        raise ValueError(
+            f"labels must lie in 0..{k - 1} (num_classes={k}), got range [{arr.min()}, {arr.max()}]"
+        )
+    out = np.zeros((arr.shape[0], k), dtype=dtype)
+    out[np.arange(arr.shape[0]), arr] = 1
+    return out

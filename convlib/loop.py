@@ -1,0 +1,377 @@
+"""The training loop: minibatch training, evaluation and prediction for a :class:`~convlib.model.Sequential`.
+
+One training step is the whole book in four lines::
+
+    logits = model.forward(xb)                  # forward pass, caches kept
+    loss, dlogits = softmax_cross_entropy(logits, yb)
+    model.backward(dlogits)                     # gradients into layer.grads
+    optimizer.step()                            # parameters updated in place
+
+:func:`fit` repeats it over shuffled minibatches for a number of epochs and
+returns a :class:`History`; :func:`evaluate` and :func:`predict` run the model
+in evaluation mode (BatchNorm uses its running statistics, Dropout is off).
+
+None of them changes a process-wide setting: BLAS threads and the memory
+allocator are left as the caller set them (see :mod:`convlib.runtime`).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_int, as_numeric_array
+from .losses import softmax, softmax_cross_entropy
+
+__all__ = ["History", "fit", "evaluate", "predict"]
+
+#: ``loss(outputs, targets) -> (scalar loss, d loss / d outputs)``
+LossFn = Callable[[np.ndarray, np.ndarray], tuple[Any, np.ndarray]]
+#: ``augment(x_batch, rng) -> x_batch``
+Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+@dataclass
+class History:
+    """Per-epoch record of a :func:`fit` run (one list entry per epoch).
+
+    Attributes
+    ----------
+    train_loss : list of float
+        Mean loss over the epoch's minibatches (weighted by batch size),
+        measured during training (training mode, weights still moving).
+    train_acc : list of float
+        Accuracy on the same batches, in [0, 1] (NaN when the targets are not
+        class labels).
+    val_loss, val_acc : list of float
+        On ``(x_val, y_val)`` after the epoch, in evaluation mode (NaN
+        without validation data).
+    seconds : list of float
+        Wall-clock time of the epoch's training steps (validation excluded).
+    lr : list of float
+        The learning rate of the epoch's last step.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.train_loss)
+
+    @property
+    def total_seconds(self) -> float:
+        """Training time summed over the epochs."""
+        return float(sum(self.seconds))
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """The lists by name (e.g. for ``pandas.DataFrame``)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        lines = ["epoch  train loss  train acc  val loss  val acc  seconds"]
+        for i in range(len(self)):
+            lines.append(
+                f"{i + 1:>5}  {self.train_loss[i]:>10.4f}  {100 * self.train_acc[i]:>8.2f}%  "
+                f"{self.val_loss[i]:>8.4f}  {100 * self.val_acc[i]:>6.2f}%  {self.seconds[i]:>7.1f}"
+            )
+        return "\n".join(lines)
+
+
+
+def _check_data(name_x: str, x: Any, name_y: str, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    x = as_numeric_array(name_x, x)
+    y = as_numeric_array(name_y, y)
+    if x.ndim < 1 or y.ndim < 1 or len(x) != len(y):
+        raise ValueError(
+            f"{name_x} and {name_y} must have the same number of examples, got shapes {x.shape} and {y.shape}"
+        )
+    if len(x) == 0:
+        raise ValueError(f"{name_x} is empty (shape {x.shape})")
+    return x, y
+
+
+def _progress_bar_type() -> type:
+    """tqdm's notebook bar inside a Jupyter kernel that has ipywidgets, else the text bar.
+
+    Outside a kernel nothing is tried, so a script never imports IPython.
+    """
+    if "ipykernel" in sys.modules:
+        try:
+            import ipywidgets  # noqa: F401
+
+            from tqdm.auto import tqdm
+
+            return tqdm
+        except ImportError:
+            pass
+    from tqdm.std import tqdm
+
+    return tqdm
+
+
+def _is_labels(logits: np.ndarray, y: np.ndarray) -> bool:
+    return logits.ndim == 2 and y.ndim == 1 and y.dtype.kind in "iu"
+
+
+class _Batches:
+    """Gather minibatches ``x[idx]`` into reused buffers (no per-step allocation)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+        self.x, self.y = x, y
+        self.xbuf = np.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
+        self.ybuf = np.empty((batch_size, *y.shape[1:]), dtype=y.dtype)
+
+    def __call__(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = len(idx)
+        xb, yb = self.xbuf[:m], self.ybuf[:m]
+        np.take(self.x, idx, axis=0, out=xb)
+        np.take(self.y, idx, axis=0, out=yb)
+        return xb, yb
+
+
+def fit(
+    model: Any,
+    x_train: Any,
+    y_train: Any,
+    optimizer: Any,
+    *,
+    epochs: int,
+    batch_size: int,
+    x_val: Any = None,
+    y_val: Any = None,
+    seed: int = 0,
+    loss: LossFn = softmax_cross_entropy,
+    progress: bool = True,
+    eval_batch_size: int = 500,
+    augment: Augment | None = None,
+    callback: Callable[[int, History], Any] | None = None,
+) -> History:
+    """Train ``model`` with minibatch gradient descent.
+
+    Each epoch visits the training examples once, in an order drawn from
+    ``numpy.random.default_rng(seed)``; each minibatch runs forward, loss,
+    backward and ``optimizer.step()`` in training mode. The last batch of an
+    epoch may be smaller. Two calls with the same seed, model initialisation
+    and data give identical histories.
+
+    Parameters
+    ----------
+    model : Sequential
+        Anything with ``forward``, ``backward``, ``train`` and ``eval``.
+    x_train : array_like, shape (N, ...)
+        Inputs (already preprocessed; see :func:`convlib.datasets.prepare_images`).
+    y_train : array_like, shape (N,) or (N, ...)
+        Integer class labels for classification, or targets for ``loss``.
+    optimizer : Optimizer
+        Built on ``model.parameters()``.
+    epochs : int
+        Number of passes over the data, >= 1.
+    batch_size : int
+        Examples per step, >= 1.
+    x_val, y_val : array_like, optional
+        Evaluated (loss and accuracy, evaluation mode) after every epoch.
+    seed : int
+        Seeds the shuffling.
+    loss : callable
+        ``loss(outputs, targets) -> (scalar loss, d loss / d outputs)``;
+        default :func:`convlib.losses.softmax_cross_entropy` (mean over
+        the batch).
+    progress : bool
+        Show a tqdm progress bar per epoch with the running loss and accuracy.
+    eval_batch_size : int
+        Batch size of the validation passes.
+    augment : callable, optional
+        ``augment(xb, rng) -> xb`` applied to every training batch, e.g.
+        :func:`convlib.datasets.random_shift`; ``rng`` is a generator seeded from ``seed``.
+    callback : callable, optional
+        ``callback(epoch, history)`` after each epoch (``epoch`` counts from
+        1; ``history`` already holds that epoch), e.g. to print or plot.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    ValueError
+        On mismatched lengths, non-positive ``epochs``/``batch_size``, or a
+        loss that becomes NaN or infinite (the message gives the epoch and step).
+    """
+    x_train, y_train = _check_data("x_train", x_train, "y_train", y_train)
+    if (x_val is None) != (y_val is None):
+        raise ValueError("give both x_val and y_val, or neither")
+    if x_val is not None:
+        x_val, y_val = _check_data("x_val", x_val, "y_val", y_val)
+    epochs = as_int("epochs", epochs, 1)
+    batch_size = as_int("batch_size", batch_size, 1)
+    seed = as_int("seed", seed, 0)
+    if not callable(loss):
+        raise TypeError(f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable(epoch, history), got {callback!r}")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be callable(x_batch, rng) -> x_batch, got {augment!r}")
+    tqdm = _progress_bar_type()
+    rng = np.random.default_rng(seed)
+    aug_rng = np.random.default_rng([seed, 1])
+    n = len(x_train)
+    batch_size = min(batch_size, n)
+    steps = math.ceil(n / batch_size)
+    gather = _Batches(x_train, y_train, batch_size)
+    history = History()
+    nan = float("nan")
+    for epoch in range(epochs):
+        model.train()
+        order = rng.permutation(n)
+        total_loss, correct, seen, labelled = 0.0, 0, 0, True
+        bar = tqdm(
+            total=steps,
+            desc=f"epoch {epoch + 1}/{epochs}",
+            unit="batch",
+            disable=not progress,
+            leave=True,
+            dynamic_ncols=True,
+        )
+        start = time.perf_counter()
+        for step in range(steps):
+            xb, yb = gather(order[step * batch_size : (step + 1) * batch_size])
+            if augment is not None:
+                xb = augment(xb, aug_rng)
+            out = model.forward(xb)
+            value, dout = loss(out, yb)
+            value = float(value)
+            if not math.isfinite(value):
+                bar.close()
+                raise ValueError(
+                    f"the loss became {value} at epoch {epoch + 1}, step {step + 1}: "
+                    "the learning rate is probably too large"
+                )
+            model.backward(dout)
+            optimizer.step()
+            m = len(yb)
+            total_loss += value * m
+            seen += m
+            if labelled and _is_labels(out, yb):
+                correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
+            else:
+                labelled = False
+            if progress:
+                bar.update(1)
+                if step % 20 == 0 or step == steps - 1:
+                    post = {"loss": f"{total_loss / seen:.4f}"}
+                    if labelled:
+                        post["acc"] = f"{100 * correct / seen:.2f}%"
+                    bar.set_postfix(post, refresh=False)
+        seconds = time.perf_counter() - start
+        history.train_loss.append(total_loss / seen)
+        history.train_acc.append(correct / seen if labelled else nan)
+        history.seconds.append(seconds)
+        history.lr.append(float(getattr(optimizer, "lr", nan)))
+        if x_val is not None:
+            vl, va = evaluate(model, x_val, y_val, batch_size=eval_batch_size, loss=loss)
+            history.val_loss.append(vl)
+            history.val_acc.append(va)
+            if progress:
+                bar.set_postfix_str(
+                    f"loss={history.train_loss[-1]:.4f}, acc={100 * history.train_acc[-1]:.2f}%, "
+                    f"val_acc={100 * va:.2f}%"
+                )
+        else:
+            history.val_loss.append(nan)
+            history.val_acc.append(nan)
+        bar.close()
+        if callback is not None:
+            callback(epoch + 1, history)
+    model.train()
+    return history
+
+
+def _batched_outputs(model: Any, x: np.ndarray, batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(start, outputs)`` for consecutive batches, in evaluation mode."""
+    was_training = getattr(model, "training", True)
+    model.eval()
+    try:
+        for start in range(0, len(x), batch_size):
+            yield start, model.forward(x[start : start + batch_size])
+    finally:
+        model.train(was_training)
+
+
+def evaluate(
+    model: Any,
+    x: Any,
+    y: Any,
+    batch_size: int = 500,
+    loss: LossFn = softmax_cross_entropy,
+) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on ``(x, y)``, in evaluation mode.
+
+    The model's previous mode is restored afterwards.
+
+    Parameters
+    ----------
+    model : Sequential
+    x : array_like, shape (N, ...)
+    y : array_like, shape (N,)
+        Integer labels (or targets for ``loss``).
+    batch_size : int
+    loss : callable
+        As in :func:`fit`.
+
+    Returns
+    -------
+    loss : float
+        Mean over the examples.
+    accuracy : float
+        Fraction of examples whose largest logit is the label, in [0, 1]
+        (NaN when ``y`` is not a vector of integer labels).
+    """
+    x, y = _check_data("x", x, "y", y)
+    batch_size = as_int("batch_size", batch_size, 1)
+    total, correct, labelled = 0.0, 0, True
+    for start, out in _batched_outputs(model, x, batch_size):
+        yb = y[start : start + batch_size]
+        value, _ = loss(out, yb)
+        total += float(value) * len(yb)
+        if labelled and _is_labels(out, yb):
+            correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
+        else:
+            labelled = False
+    n = len(x)
+    return total / n, (correct / n if labelled else float("nan"))
+
+
+def predict(model: Any, x: Any, batch_size: int = 500, probabilities: bool = False) -> np.ndarray:
+    """Outputs of ``model`` on ``x``, batch by batch, in evaluation mode.
+
+    Parameters
+    ----------
+    model : Sequential
+    x : array_like, shape (N, ...)
+    batch_size : int
+    probabilities : bool
+        False: the raw outputs (logits for a classifier). True: their
+        softmax over the last axis (class probabilities, rows sum to 1).
+
+    Returns
+    -------
+    ndarray, shape (N, K)
+        The predicted class is ``predict(model, x).argmax(axis=1)``.
+    """
+    x = as_numeric_array("x", x)
+    if x.ndim < 1 or len(x) == 0:
+        raise ValueError(f"x must hold at least one example, got shape {x.shape}")
+    batch_size = as_int("batch_size", batch_size, 1)
+    parts = [out.copy() for _, out in _batched_outputs(model, x, batch_size)]
+    logits = np.concatenate(parts, axis=0)
+    return softmax(logits) if probabilities else logits

@@ -1,0 +1,175 @@
+"""Process-wide tuning, all of it opt-in: BLAS threads and glibc's allocator.
+
+Nothing in convlib calls these functions by itself: :func:`convlib.fit` and
+the layers run with whatever the process is set to. ``python -m
+convlib.train`` turns both settings on (and says so in its ``--help``); a
+script or notebook that wants them calls them explicitly.
+
+Every setting here belongs to the **whole process**, not to convlib: BLAS
+threads are shared by NumPy, SciPy and anything else that multiplies
+matrices, and the allocator serves every library. Prefer the context
+manager :func:`blas_threads`, which puts the thread count back when the
+block ends; :func:`tune_allocator` cannot be undone.
+
+BLAS threads are read and set through `threadpoolctl
+<https://github.com/joblib/threadpoolctl>`_, which knows OpenBLAS, MKL and
+BLIS wherever NumPy loaded them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from threadpoolctl import ThreadpoolController
+
+from ._checks import as_int
+
+__all__ = ["blas_thread_count", "blas_threads", "set_blas_threads", "tune_allocator"]
+
+
+# --- BLAS threads ---------------------------------------------------------
+
+
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries loaded in the process (an empty selection if none)."""
+    return ThreadpoolController().select(user_api="blas")
+
+
+def blas_thread_count() -> int | None:
+    """How many threads the BLAS that NumPy uses may run.
+
+    Returns
+    -------
+    int or None
+        The thread count of the first BLAS library loaded in the process, or
+        ``None`` when threadpoolctl finds none it can control (e.g. Apple's
+        Accelerate).
+    """
+    libs = _blas().info()
+    return int(libs[0]["num_threads"]) if libs else None
+
+
+@contextmanager
+def blas_threads(n: int) -> Iterator[bool]:
+    """Limit BLAS to ``n`` threads inside a ``with`` block, then restore it.
+
+    The matrix products of a small CNN are small: splitting each over two
+    threads gains little on an idle machine and, when other processes
+    compete for the cores, costs a lot, because BLAS threads wait for each
+    other at every product (measured in an earlier run: a LeNet training step
+    15 times slower with 2 threads than with 1 on a busy 2-core machine).
+    ``python -m convlib.train`` trains with one thread by default.
+
+    The limit holds for the whole process (every thread, every library)
+    until the block ends.
+
+    Parameters
+    ----------
+    n : int
+        Threads, >= 1.
+
+    Yields
+    ------
+    bool
+        Whether a BLAS library was found and limited.
+
+    Examples
+    --------
+    >>> import convlib
+    >>> with convlib.blas_threads(1):
+    ...     assert convlib.blas_thread_count() in (1, None)
+    """
+    n = as_int("n", n, 1)
+    blas = _blas()
+    with blas.limit(limits=n):
+        yield bool(blas.lib_controllers)
+
+
+def set_blas_threads(n: int) -> bool:
+    """Set the number of BLAS threads for the rest of the process.
+
+    The same effect as starting Python with ``OPENBLAS_NUM_THREADS=n`` (or
+    ``MKL_NUM_THREADS``), but possible after NumPy is imported. Kept for
+    compatibility; :func:`blas_threads` limits the threads for a block of
+    code and then restores them, which is what most code wants. Why one
+    thread is often faster: see :func:`blas_threads`.
+
+    Parameters
+    ----------
+    n : int
+        Threads, >= 1.
+
+    Returns
+    -------
+    bool
+        Whether a BLAS library was found and set (False, for example, with
+        Apple's Accelerate, which threadpoolctl cannot control).
+    """
+    n = as_int("n", n, 1)
+    blas = _blas()
+    blas.limit(limits=n)  # never restored: the limit holds from now on
+    return bool(blas.lib_controllers)
+
+
+# --- the allocator --------------------------------------------------------
+
+_ALLOCATOR_TUNED = False
+_INT_MAX = 2**31 - 1
+
+
+def tune_allocator(threshold: int = 1 << 30) -> bool:
+    """Stop glibc's ``malloc`` from returning large blocks to the OS (irreversible).
+
+    Each training step allocates and frees the same large temporaries (the
+    im2col matrices, activations and their gradients). By default glibc
+    serves blocks above a threshold with ``mmap`` and gives memory back to
+    the OS when the top of the heap is free, so the next step takes a page
+    fault for every 4 KiB page of those arrays again (about 2.5 us each on
+    the 2-core benchmark machine, measured in an earlier run; on a small
+    machine that can double the time of a step). Raising
+    ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` keeps the memory in the
+    process for reuse.
+
+    This is a decision for the application, not for a library: it changes
+    how every allocation of the **whole process** behaves (every library,
+    every later cell of a notebook kernel), the process keeps up to
+    ``threshold`` bytes of freed memory instead of returning it, and there is
+    no way back short of restarting the process. ``python -m convlib.train``
+    calls it (``--no-tuning`` turns it off); :func:`convlib.fit` does not.
+
+    A no-op returning ``False`` where glibc's ``mallopt`` is not available
+    (macOS, Windows, musl).
+
+    Parameters
+    ----------
+    threshold : int
+        Bytes, 0 to 2**31 - 1; both thresholds are set to it (the mmap threshold
+        capped at glibc's maximum, 32 MiB on 64-bit systems).
+
+    Returns
+    -------
+    bool
+        Whether the settings were applied (now or by an earlier call).
+    """
+    global _ALLOCATOR_TUNED
+    threshold = as_int("threshold", threshold, 0)
+    if threshold > _INT_MAX:
+        raise ValueError(f"threshold must be <= {_INT_MAX} (mallopt takes a C int), got {threshold}")
+    if _ALLOCATOR_TUNED:
+        return True
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    # glibc caps M_MMAP_THRESHOLD at HEAP_MAX/2 (32 MiB on 64-bit).
+    ok = bool(mallopt(m_mmap_threshold, min(threshold, 32 << 20)))
+    ok = bool(mallopt(m_trim_threshold, threshold)) and ok
+    _ALLOCATOR_TUNED = ok
+    return ok

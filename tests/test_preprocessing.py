@@ -1,0 +1,210 @@
+"""convlib.datasets.preprocessing: one normaliser with one rule, shifts, one-hot labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convlib.datasets import (
+    MNIST_MEAN,
+    MNIST_STD,
+    one_hot,
+    prepare_images,
+    random_shift,
+    to_float_nhwc,
+)
+
+# ---------------------------------------------------------------------------
+# One rule for both normalisers
+# ---------------------------------------------------------------------------
+
+_U8 = np.random.default_rng(0).integers(0, 256, size=(4, 6, 5), dtype=np.uint8)
+
+# (images, the same pixels in [0, 1] as float64)
+ACCEPTED = {
+    "uint8": (_U8, _U8 / 255.0),
+    "int16 in 0..255, NHWC": (_U8.astype(np.int16)[..., None], _U8[..., None] / 255.0),
+    "int64 list": (_U8.tolist(), _U8 / 255.0),
+    "float32 in [0, 1]": ((_U8 / 255.0).astype(np.float32), (_U8 / 255.0).astype(np.float32)),
+    "float64 in [0, 1]": (_U8 / 255.0, _U8 / 255.0),
+    "float64 exactly 0 and 1": (np.array([[[0.0, 1.0]]]), np.array([[[0.0, 1.0]]])),
+}
+
+
+@pytest.mark.parametrize("images, unit", ACCEPTED.values(), ids=list(ACCEPTED))
+def test_to_float_nhwc_gives_the_pixels_in_unit_range(images, unit):
+    out = to_float_nhwc(images, dtype=np.float64)
+    assert out.shape == np.shape(unit)[:3] + (1,) and out.dtype == np.float64
+    np.testing.assert_allclose(out, np.reshape(unit, out.shape), rtol=1e-15, atol=0)
+    assert out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("images, unit", ACCEPTED.values(), ids=list(ACCEPTED))
+@pytest.mark.parametrize("mean, std", [(MNIST_MEAN, MNIST_STD), (0.5, 0.25)])
+def test_prepare_images_is_to_float_nhwc_then_standardised(images, unit, mean, std):
+    out = prepare_images(images, mean=mean, std=std, dtype=np.float64)
+    expected = (to_float_nhwc(images, dtype=np.float64) - mean) / std
+    assert out.shape == expected.shape and out.dtype == np.float64
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_float_images_in_unit_range_are_not_divided_by_255_again():
+    # The bug this rule fixes: floats in [0, 1] were divided by 255 once more,
+    # and every pixel landed in [-0.424, -0.412] whatever the image showed.
+    out_u8 = prepare_images(_U8)
+    out_float = prepare_images(_U8 / 255.0)
+    np.testing.assert_allclose(out_float, out_u8, rtol=1e-5, atol=1e-5)
+    assert out_float.max() - out_float.min() > 3  # background to ink: about 3.2 standard deviations
+
+
+def test_prepare_images_of_uint8_is_unchanged_bit_for_bit():
+    # The values chapter 12 and `python -m convlib.train` trained on before
+    # the rule was shared: x * (1 / (255 std)) - mean / std in float32.
+    expected = _U8[..., None].astype(np.float32)
+    expected *= 1.0 / (255.0 * MNIST_STD)
+    expected -= MNIST_MEAN / MNIST_STD
+    np.testing.assert_array_equal(prepare_images(_U8), expected)
+
+
+REFUSED = {
+    "floats up to 255": (
+        _U8.astype(np.float32),
+        ValueError,
+        r"got range \[0, \d+\].*0\.\.255 pixel levels.*astype\(np\.uint8\)",
+    ),
+    "standardised floats": (
+        prepare_images(_U8), ValueError, r"float images must hold values in \[0, 1\].*already normalised"
+    ),
+    "slightly above 1": (np.array([[[0.0, 1.0001]]]), ValueError, r"\[0, 1\], got range \[0, 1\.0001\]"),
+    "NaN": (np.array([[[0.5, np.nan]]]), ValueError, "NaN"),
+    "int above 255": (np.full((1, 2, 2), 256, np.int32), ValueError, r"0\.\.255, got range \[256, 256\]"),
+    "negative int": (np.full((1, 2, 2), -1, np.int64), ValueError, r"0\.\.255"),
+    "bool": (np.zeros((1, 2, 2), np.bool_), TypeError, "got dtype bool"),
+    "strings": (np.array([[["a"]]]), TypeError, "real numbers"),
+    "2-D": (np.zeros((2, 3), np.uint8), ValueError, r"got shape \(2, 3\)"),
+}
+
+
+@pytest.mark.parametrize("images, error, message", REFUSED.values(), ids=list(REFUSED))
+@pytest.mark.parametrize("normaliser", [to_float_nhwc, prepare_images])
+def test_both_normalisers_refuse_the_same_inputs_with_the_same_message(normaliser, images, error, message):
+    with pytest.raises(error, match=message) as info:
+        normaliser(images)
+    # ... word for word: it is one rule, checked in one place.
+    with pytest.raises(error) as other:
+        (prepare_images if normaliser is to_float_nhwc else to_float_nhwc)(images)
+    assert str(other.value) == str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"std": 0.0}, ValueError, r"std must be in \(0, inf\)"),
+        ({"std": -1.0}, ValueError, "std"),
+        ({"mean": "0.1"}, TypeError, "mean must be a real number"),
+        ({"dtype": np.int32}, TypeError, "floating dtype"),
+    ],
+)
+def test_prepare_images_rejects_bad_statistics(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        prepare_images(_U8, **kwargs)
+
+
+def test_prepare_images_accepts_numpy_statistics():
+    a = prepare_images(_U8, mean=np.float32(0.5), std=np.float64(0.5))
+    np.testing.assert_array_equal(a, prepare_images(_U8, mean=0.5, std=0.5))
+
+
+def test_prepare_images():
+    imgs = np.array([[[0, 255]], [[51, 102]]], dtype=np.uint8)  # (2, 1, 2)
+    out = prepare_images(imgs, mean=0.5, std=0.5)
+    assert out.shape == (2, 1, 2, 1) and out.dtype == np.float32
+    np.testing.assert_allclose(out[..., 0], [[[-1.0, 1.0]], [[-0.6, -0.2]]], rtol=1e-6)
+    with pytest.raises(ValueError, match="shape"):
+        prepare_images(np.zeros((2, 28, 28, 3), dtype=np.uint8))
+
+
+def test_normalisers_return_new_arrays():
+    x = (_U8 / 255.0).astype(np.float32)
+    copy = x.copy()
+    out = to_float_nhwc(x)
+    assert not np.shares_memory(out, x)
+    out[...] = 7
+    np.testing.assert_array_equal(x, copy)
+
+
+# ---------------------------------------------------------------------------
+# to_float_nhwc and one_hot
+# ---------------------------------------------------------------------------
+
+
+def test_to_float_nhwc_scales_and_adds_channel():
+    x = np.random.default_rng(3).integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    copy = x.copy()
+    out = to_float_nhwc(x)
+    assert out.shape == (5, 28, 28, 1) and out.dtype == np.float32
+    np.testing.assert_allclose(out[..., 0], x / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(x, copy)
+    out64 = to_float_nhwc(x.astype(np.int16)[..., None], dtype=np.float64)
+    assert out64.dtype == np.float64
+    np.testing.assert_array_equal(out64[..., 0], x / 255.0)
+
+
+@pytest.mark.parametrize(
+    "images, kwargs, error, message",
+    [
+        (np.zeros((2, 3, 3), np.bool_), {}, TypeError, "got dtype bool"),
+        (np.zeros((2, 3), np.uint8), {}, ValueError, r"got shape \(2, 3\)"),
+        (np.full((1, 2, 2), 256, np.int32), {}, ValueError, "0..255"),
+        (np.zeros((1, 2, 2), np.uint8), {"dtype": np.int32}, TypeError, "floating dtype"),
+    ],
+)
+def test_to_float_nhwc_rejects_bad_input(images, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        to_float_nhwc(images, **kwargs)
+
+
+def test_one_hot():
+    labels = np.random.default_rng(4).integers(0, 10, size=50)
+    out = one_hot(labels)
+    assert out.shape == (50, 10) and out.dtype == np.float32
+    np.testing.assert_array_equal(out.argmax(axis=1), labels)
+    np.testing.assert_array_equal(out.sum(axis=1), np.ones(50))
+    assert one_hot(np.array([0, 1], np.uint8), num_classes=4).shape == (2, 4)
+
+
+@pytest.mark.parametrize(
+    "labels, num_classes, error, message",
+    [
+        ([0, 10], 10, ValueError, r"0\.\.9"),
+        ([-1], 10, ValueError, r"0\.\.9"),
+        ([0.5], 10, TypeError, "integers"),
+        ([[0, 1]], 10, ValueError, r"shape \(1, 2\)"),
+        ([0], 0, ValueError, "num_classes must be >= 1"),
+    ],
+)
+def test_one_hot_rejects_bad_input(labels, num_classes, error, message):
+    with pytest.raises(error, match=message):
+        one_hot(labels, num_classes=num_classes)
+
+
+# ---------------------------------------------------------------------------
+# random_shift
+# ---------------------------------------------------------------------------
+
+
+def test_random_shift_moves_each_image_within_bounds():
+    rng = np.random.default_rng(0)
+    x = np.zeros((200, 9, 9, 2), dtype=np.float32)
+    x[:, 4, 4, :] = 1.0  # one bright pixel in the middle of every image
+    out = random_shift(x, rng, max_shift=2)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    pos = np.argwhere(out[..., 0] == 1)[:, 1:]  # (row, col) per image
+    assert len(pos) == 200  # exactly one bright pixel each: nothing lost or duplicated
+    offsets = pos - 4
+    assert np.abs(offsets).max() == 2
+    assert len({tuple(o) for o in offsets}) == 25  # every shift in -2..2 x -2..2 occurs
+    np.testing.assert_array_equal(out[..., 1], out[..., 0])  # channels move together
+    np.testing.assert_array_equal(random_shift(x, rng, max_shift=0), x)
+    with pytest.raises(ValueError, match="N, H, W, C"):
+        random_shift(x[0], rng)
