@@ -26,7 +26,11 @@ def test_public_names_are_documented(name):
     module = importlib.import_module(name)
     assert inspect.getdoc(module), f"{name} has no module docstring"
     public = getattr(module, "__all__", None)
-    if public is None:
+    if public is not None:
+        # Names a deprecation shim serves through __getattr__ are documented
+        # at their new home; reading them here would only warn.
+        public = [n for n in public if n in vars(module)]
+    else:
         public = [n for n, v in vars(module).items()
                   if not n.startswith("_") and getattr(v, "__module__", None) == name
                   and (inspect.isfunction(v) or inspect.isclass(v))]

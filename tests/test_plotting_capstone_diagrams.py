@@ -18,7 +18,7 @@ from convlib.plotting.capstone_diagrams import (  # noqa: E402
     image_grid_figure,
     training_curves_figure,
 )
-from convlib.training import History  # noqa: E402
+from convlib import History  # noqa: E402
 
 
 def _images(ax):

@@ -1,6 +1,6 @@
 """Figures of the capstone chapter: a CNN trained on MNIST, and what it learned.
 
-Every figure draws numbers computed elsewhere -- by :func:`convlib.training.fit`,
+Every figure draws numbers computed elsewhere -- by :func:`convlib.loop.fit`,
 by the trained model's layers, or by NumPy in the chapter -- and draws them
 unchanged:
 
@@ -8,7 +8,7 @@ unchanged:
   each: sample digits with their labels, or the test images the network got
   most confidently wrong.
 * :func:`training_curves_figure` -- loss and accuracy per epoch, training
-  and test, from a :class:`convlib.training.History`.
+  and test, from a :class:`convlib.loop.History`.
 * :func:`filters_figure` -- single-channel convolution filters (the first
   layer's), set by set, e.g. before and after training.
 * :func:`confusion_matrix_figure` -- a confusion matrix with its counts.
@@ -171,7 +171,7 @@ def training_curves_figure(history: Any, *, test_label: str = "test", dpi: float
 
     Parameters
     ----------
-    history : convlib.training.History or mapping
+    history : convlib.loop.History or mapping
         Anything with the per-epoch lists ``train_loss``, ``val_loss``,
         ``train_acc`` and ``val_acc`` (accuracies in [0, 1]) of equal length.
     test_label : str
