@@ -38,7 +38,9 @@ __all__ = ["WORKSPACE_LIMIT_BYTES", "scratch", "clear_workspace", "workspace_nby
 #: Most bytes one thread's workspace keeps between calls. 64 MiB holds every
 #: temporary of the benchmark shapes (the largest, the per-tap product of
 #: shape D in float64, is 25.7 MB). Read at every call, so assigning a new
-#: value to ``convlib.fast.workspace.WORKSPACE_LIMIT_BYTES`` takes effect at once.
+#: value to ``convlib.fast.workspace.WORKSPACE_LIMIT_BYTES`` applies to the
+#: next request (buffers kept under a higher limit stay until
+#: :func:`clear_workspace`, or until a buffer grows).
 WORKSPACE_LIMIT_BYTES = 64 * 2**20
 
 
