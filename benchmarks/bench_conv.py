@@ -1,11 +1,15 @@
-"""Speed of convlib's 2-D convolution: naive loops, fast path, NumPy GEMM, PyTorch.
+"""Speed of convlib's 2-D convolution: its three tiers, NumPy GEMM, PyTorch.
 
 For each benchmark shape (A-E below, the shapes of the project's speed
 targets) and each dtype this prints the median wall-clock time of
 
 * the naive loops (:func:`convlib.conv2d_forward_naive` and
   :func:`convlib.conv2d_backward_naive`),
-* the fast path (:func:`convlib.conv2d_forward` and :func:`convlib.conv2d_backward`),
+* the readable im2col tier (:func:`convlib.conv2d_forward_im2col` and
+  :func:`convlib.conv2d_backward_im2col`: one ``cols @ W`` forward, three
+  products and a plain col2im backward),
+* the fast path (:func:`convlib.conv2d_forward` and :func:`convlib.conv2d_backward`,
+  which run the tuned tier in :mod:`convlib.fast`),
 * PyTorch's CPU ``torch.nn.functional.conv2d`` on the same data (NCHW copies),
   forward under ``torch.no_grad()`` and forward + backward through autograd
   with gradients for the input, the weights and the bias -- when torch is
@@ -24,10 +28,12 @@ command makes both single-threaded, which is far less sensitive to load.
 The naive loops take seconds per image on the larger shapes, so they run on a
 reduced batch (``--naive-batch`` images, 1 by default) and their time is
 scaled to the full batch; the output says so. Before timing, the fast and the
-naive outputs and gradients are compared on that reduced batch.
+im2col outputs and gradients are compared with the naive ones on that reduced
+batch.
 
 Timing: ``--repeats`` calls of each function, in three cycles of blocks
-(convlib forward, convlib forward + backward, matmul, PyTorch forward,
+(convlib forward, convlib forward + backward, im2col tier forward and
+forward + backward, matmul, PyTorch forward,
 PyTorch forward + backward; each block opens with an untimed warm-up call),
 so that a change of load on a shared machine hits every function; the median
 is reported, or the minimum with ``--stat min``, which a busy machine
@@ -73,8 +79,10 @@ import numpy as np
 import convlib
 from convlib import (
     conv2d_backward,
+    conv2d_backward_im2col,
     conv2d_backward_naive,
     conv2d_forward,
+    conv2d_forward_im2col,
     conv2d_forward_naive,
 )
 
@@ -208,6 +216,8 @@ class Result:
     fast_fb: float
     gemm: float
     faults: float
+    im2col_fwd: float | None = None
+    im2col_fb: float | None = None
     naive_fwd: float | None = None
     naive_fb: float | None = None
     naive_err: float | None = None
@@ -232,15 +242,19 @@ def make_data(
 def compare_paths(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, dout: np.ndarray, conv: dict[str, Any]
 ) -> float:
-    """Largest relative difference between the fast and the naive path."""
+    """Largest relative difference of the fast path and the im2col tier from the naive path."""
     o1, c1 = conv2d_forward_naive(x, w, b, **conv)
-    o2, c2 = conv2d_forward(x, w, b, **conv)
+    expected = [o1, *conv2d_backward_naive(dout, c1)]
     worst = 0.0
-    pairs = [(o1, o2), *zip(conv2d_backward_naive(dout, c1), conv2d_backward(dout, c2))]
-    for ref, got in pairs:
+    pairs = []
+    for name, fwd, bwd in (("fast path", conv2d_forward, conv2d_backward),
+                           ("im2col tier", conv2d_forward_im2col, conv2d_backward_im2col)):
+        o2, c2 = fwd(x, w, b, **conv)
+        pairs += [(name, ref, got) for ref, got in zip(expected, [o2, *bwd(dout, c2)])]
+    for name, ref, got in pairs:
         if got.dtype != ref.dtype or got.shape != ref.shape:
             raise AssertionError(
-                f"fast path returned {got.dtype}{got.shape}, naive {ref.dtype}{ref.shape}"
+                f"{name} returned {got.dtype}{got.shape}, naive {ref.dtype}{ref.shape}"
             )
         scale = max(float(np.abs(ref).max()), 1e-30)
         worst = max(worst, float(np.abs(ref - got).max()) / scale)
@@ -272,9 +286,18 @@ def bench_shape(
         _, cache = conv2d_forward(x, w, b, **conv)
         conv2d_backward(dout, cache)
 
+    def im2col_fwd() -> None:
+        conv2d_forward_im2col(x, w, b, **conv)
+
+    def im2col_fb() -> None:
+        _, cache = conv2d_forward_im2col(x, w, b, **conv)
+        conv2d_backward_im2col(dout, cache)
+
     fns: dict[str, Callable[[], Any]] = {
         "fast_fwd": fast_fwd,
         "fast_fb": fast_fb,
+        "im2col_fwd": im2col_fwd,
+        "im2col_fb": im2col_fb,
         "gemm": lambda: gemm_a @ gemm_b,
     }
     if torch is not None:
@@ -304,6 +327,8 @@ def bench_shape(
         fast_fb=times["fast_fb"],
         gemm=times["gemm"],
         faults=minor_faults_per_call(fast_fb),
+        im2col_fwd=times["im2col_fwd"],
+        im2col_fb=times["im2col_fb"],
         torch_fwd=times.get("torch_fwd"),
         torch_fb=times.get("torch_fb"),
     )
@@ -353,11 +378,12 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 def report(results: list[Result], naive_batch: int, torch: Any, stat: str = "median") -> None:
     print()
-    print(f"1) naive loops vs fast path, {stat} ms for the whole batch")
+    print(f"1) naive loops, readable im2col tier and fast path, {stat} ms for the whole batch;")
+    print("   speedups of the fast path over the naive loops")
     if naive_batch > 0:
         print(
             f"   (naive timed on {naive_batch} image(s) and scaled to the batch size; "
-            "'max rel diff' compares the two paths' outputs and gradients there)"
+            "'max rel diff' compares the other tiers' outputs and gradients with it there)"
         )
     rows = []
     for r in results:
@@ -366,17 +392,19 @@ def report(results: list[Result], naive_batch: int, torch: Any, stat: str = "med
                 r.shape.name,
                 r.dtype,
                 _ms(r.naive_fwd),
+                _ms(r.im2col_fwd),
                 _ms(r.fast_fwd),
                 _ratio(r.naive_fwd, r.fast_fwd, "{:.0f}x"),
                 _ms(r.naive_fb),
+                _ms(r.im2col_fb),
                 _ms(r.fast_fb),
                 _ratio(r.naive_fb, r.fast_fb, "{:.0f}x"),
                 "-" if r.naive_err is None else f"{r.naive_err:.1e}",
             ]
         )
     print_table(
-        ["shape", "dtype", "naive fwd", "fast fwd", "speedup", "naive f+b", "fast f+b",
-         "speedup", "max rel diff"],
+        ["shape", "dtype", "naive fwd", "im2col fwd", "fast fwd", "speedup", "naive f+b",
+         "im2col f+b", "fast f+b", "speedup", "max rel diff"],
         rows,
     )
 

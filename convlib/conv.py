@@ -1,35 +1,53 @@
 """2-D convolution (cross-correlation) in NHWC layout, forward and backward.
 
-Two implementations with one interface:
+Three tiers with one interface -- the same arguments, the same results and
+one cache type, :class:`Conv2DCache`, so that any backward pass accepts the
+cache of any forward pass and the tests hold every tier against the others:
 
-* :func:`conv2d_forward_naive` / :func:`conv2d_backward_naive` -- plain loops
-  that read like the equations of the book. Slow, and meant to be trusted.
-* :func:`conv2d_forward` / :func:`conv2d_backward` -- the fast path: an
-  *im2col* copy followed by one matrix product, and a backward made of matrix
-  products as well (see chapter 7 of the book).
+* **loops** -- :func:`conv2d_forward_naive` / :func:`conv2d_backward_naive`:
+  read like the equations of the book. Slow, and meant to be trusted.
+* **im2col** -- :func:`conv2d_forward_im2col` / :func:`conv2d_backward_im2col`,
+  built from :func:`im2col` and :func:`col2im`: one matrix product forward,
+  three backward, as chapter 7 derives them. The readable vectorised tier.
+* **tuned** -- :func:`conv2d_forward` / :func:`conv2d_backward`, the functions
+  every layer calls, run the tuned tier in :mod:`convlib.fast` (the same
+  products, with faster memory layouts and a reused workspace).
 
-Both take and return the same arrays and the same cache, so the tests can hold
-one against the other. Like every framework, the operation is a
-cross-correlation: the kernel is *not* flipped::
+Like every framework, the operation is a cross-correlation: the kernel is
+*not* flipped::
 
     out[n, i, j, f] = b[f] + sum_{p, q, c} xp[n, i*sh + p*dh, j*sw + q*dw, c] * w[p, q, c, f]
 
 where ``xp`` is the zero-padded input, ``(sh, sw)`` the stride and
-``(dh, dw)`` the dilation.
+``(dh, dw)`` the dilation (the window geometry is in :mod:`convlib.windows`).
 """
 
 from __future__ import annotations
 
-import threading
+import warnings
 from dataclasses import dataclass, replace
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from ._checks import as_numeric_array, as_pair, check_ndim, float_dtype
+from ._checks import (
+    as_int,
+    as_numeric_array,
+    as_pair,
+    check_cache,
+    check_dout,
+    check_ndim,
+    float_dtype,
+)
 from .arithmetic import Pads, conv_output_size, resolve_padding
+from .windows import (
+    WindowGeometry,
+    crop_spatial,
+    pad_spatial,
+    tap_slices,
+    window_output_hw,
+    window_view,
+)
 
 __all__ = [
     "Conv2DCache",
@@ -37,6 +55,8 @@ __all__ = [
     "conv2d_backward",
     "conv2d_forward_naive",
     "conv2d_backward_naive",
+    "conv2d_forward_im2col",
+    "conv2d_backward_im2col",
     "im2col",
     "col2im",
 ]
@@ -44,7 +64,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Conv2DCache:
-    """What the forward pass keeps for the backward pass.
+    """What the forward pass keeps for the backward pass (every tier).
 
     Attributes
     ----------
@@ -64,15 +84,15 @@ class Conv2DCache:
     pads : tuple
         ``((top, bottom), (left, right))``.
     cols : ndarray or None
-        The im2col matrix saved by the fast forward, shape
-        ``(N * OH * OW, KH * KW * C)``; ``None`` after the naive forward.
-        It may be a non-contiguous view (see :func:`im2col`).
+        The im2col matrix, shape ``(N * OH * OW, KH * KW * C)``, saved by
+        :func:`conv2d_forward_im2col` and by the tuned forward (there it may
+        be a non-contiguous view); ``None`` after the naive forward, and the
+        backward passes that need it rebuild it.
     cols_with_ones : ndarray or None
-        Only after the fast forward of a layer with a bias: ``cols`` with a
+        Only after the tuned forward of a layer with a bias: ``cols`` with a
         last column of ones appended, shape ``(N * OH * OW, KH * KW * C + 1)``
-        (``cols`` is a view of its first columns). The forward multiplies it
-        by the weights stacked on the bias; the backward gets ``dw`` and
-        ``db`` from one product with it. ``None`` otherwise.
+        (``cols`` is a view of its first columns). See
+        :func:`convlib.fast.conv2d_forward_fast`. ``None`` otherwise.
     """
 
     x_padded: np.ndarray
@@ -86,9 +106,16 @@ class Conv2DCache:
     cols: np.ndarray | None = None
     cols_with_ones: np.ndarray | None = None
 
+    @property
+    def geometry(self) -> WindowGeometry:
+        """Where the layer's windows lie (see :mod:`convlib.windows`)."""
+        return WindowGeometry(
+            self.x_shape, self.pads, self.w.shape[:2], self.stride, self.dilation, self.out_shape[1:3]
+        )
+
 
 # --------------------------------------------------------------------------
-# Argument handling shared by both paths
+# Argument handling shared by every tier
 # --------------------------------------------------------------------------
 
 
@@ -141,14 +168,7 @@ def _prepare(
     x = x.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
     b_flat = None if b is None else b.astype(dtype, copy=False).reshape(f)
-
-    (top, bottom), (left, right) = pads
-    if top or bottom or left or right:
-        x_padded = np.zeros((n, h + top + bottom, wd + left + right, c), dtype=dtype)
-        x_padded[:, top : top + h, left : left + wd, :] = x
-    else:
-        x_padded = x
-
+    x_padded = pad_spatial(x, pads, 0.0)
     cache = Conv2DCache(
         x_padded=x_padded,
         w=w,
@@ -162,58 +182,14 @@ def _prepare(
     return x_padded, w, b_flat, cache
 
 
-def _check_dout(dout: Any, cache: Any) -> np.ndarray:
-    """Validate the upstream gradient against the cache's output shape."""
-    if not isinstance(cache, Conv2DCache):
-        raise TypeError(
-            f"cache must be the Conv2DCache returned by a conv2d forward, "
-            f"got {type(cache).__name__}"
-        )
-    dout = as_numeric_array("dout", dout)
-    if dout.shape != cache.out_shape:
-        raise ValueError(
-            f"dout has shape {dout.shape} but the forward output had shape "
-            f"{cache.out_shape} (N, OH, OW, F)"
-        )
-    # Float gradients follow NumPy promotion with the weights; integer ones
-    # take the weights' dtype.
-    dtype = np.result_type(dout, cache.w) if dout.dtype.kind == "f" else cache.w.dtype
-    return dout.astype(dtype, copy=False)
-
-
-def _window(cache: Conv2DCache, p: int, q: int) -> tuple[slice, slice]:
-    """Rows and columns of the padded input that kernel tap ``(p, q)`` reads.
-
-    Output pixel ``(i, j)`` multiplies ``w[p, q]`` with the padded input at
-    row ``i * sh + p * dh`` and column ``j * sw + q * dw``; over all outputs
-    these rows form one strided slice.
-    """
-    (sh, sw), (dh, dw) = cache.stride, cache.dilation
-    _, oh, ow, _ = cache.out_shape
-    r0, c0 = p * dh, q * dw
-    return slice(r0, r0 + sh * (oh - 1) + 1, sh), slice(c0, c0 + sw * (ow - 1) + 1, sw)
-
-
-def _crop(dx_padded: np.ndarray, cache: Conv2DCache) -> np.ndarray:
-    """Drop the padding from the gradient of the padded input.
-
-    Uses explicit end indices: ``a[p:-p]`` would be empty when ``p == 0``.
-    """
-    (top, _), (left, _) = cache.pads
-    _, h, w, _ = cache.x_shape
-    return dx_padded[:, top : top + h, left : left + w, :]
-
-
-def _bias_grad(dout: np.ndarray, cache: Conv2DCache) -> np.ndarray | None:
-    if cache.b_shape is None:
-        return None
-    f = cache.out_shape[3]
-    db = dout.reshape(-1, f).sum(axis=0)
-    return db.reshape(cache.b_shape)
+def _check_backward(dout: Any, cache: Any) -> np.ndarray:
+    """Check a backward pass's arguments; return ``dout`` in the dtype it computes in."""
+    check_cache(cache, Conv2DCache, "a conv2d forward pass")
+    return check_dout(dout, cache.out_shape, cache.w.dtype, layout="(N, OH, OW, F)")
 
 
 # --------------------------------------------------------------------------
-# Reference implementation: loops that mirror the math
+# Loops that mirror the math (the reference)
 # --------------------------------------------------------------------------
 
 
@@ -242,7 +218,7 @@ def conv2d_forward_naive(
     out : ndarray, shape (N, OH, OW, F)
         ``OH = (H + top + bottom - (dh * (KH - 1) + 1)) // sh + 1``, same for ``OW``.
     cache : Conv2DCache
-        What :func:`conv2d_backward_naive` (or :func:`conv2d_backward`) needs.
+        What :func:`conv2d_backward_naive` (or any other conv2d backward) needs.
     """
     xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
     n, oh, ow, f = cache.out_shape
@@ -277,7 +253,7 @@ def conv2d_backward_naive(
     dout : array_like, shape (N, OH, OW, F)
         Gradient of the loss with respect to the forward output.
     cache : Conv2DCache
-        From :func:`conv2d_forward_naive` or :func:`conv2d_forward`.
+        From any conv2d forward pass (every tier's cache works).
 
     Returns
     -------
@@ -285,7 +261,7 @@ def conv2d_backward_naive(
     dw : ndarray, shape (KH, KW, C, F)
     db : ndarray, shape of the ``b`` given to the forward, or None
     """
-    dout = _check_dout(dout, cache)
+    dout = _check_backward(dout, cache)
     xp, w = cache.x_padded, cache.w
     n, oh, ow, f = cache.out_shape
     kh, kw = w.shape[:2]
@@ -302,267 +278,134 @@ def conv2d_backward_naive(
                     g = dout[i, r, s, k]
                     dw_[:, :, :, k] += g * patch
                     dxp[i, rows, cols, :] += g * w[:, :, :, k]
-    return _crop(dxp, cache), dw_, _bias_grad(dout, cache)
+    # Every output pixel added its upstream gradient to the bias of its filter.
+    db = None if cache.b_shape is None else dout.sum(axis=(0, 1, 2)).reshape(cache.b_shape)
+    return crop_spatial(dxp, cache.pads, cache.x_shape[1:3]), dw_, db
 
 
 # --------------------------------------------------------------------------
-# Fast path: im2col + GEMM
+# im2col: the convolution as matrix products (the readable vectorised tier)
 # --------------------------------------------------------------------------
-#
-# How the fast path spends its time, and why it is written this way (timings
-# in benchmarks/bench_conv.py; see benchmarks/README.md):
-#
-# * im2col is ONE copy from a strided view of the padded input (no data is
-#   read twice by Python-level loops). Its column order (kh, kw, c) is the
-#   memory order of w, so w.reshape(K, F) is the right-hand matrix as is.
-# * Two memory layouts of the same matrix. With few input channels the
-#   copied runs of the row layout (M, K) would be only KW * C numbers long,
-#   so the transposed, "channel-major" layout (K, M) is filled instead: its
-#   runs are image rows. With more channels the row layout wins.
-# * The bias is folded into the matrix products: the buffer gets one extra
-#   row (or column) of ones and the weight matrix one extra row holding b.
-#   A separate broadcast ``out += b`` or ``dout.sum(axis=0)`` costs as much
-#   as the GEMM itself when F is small.
-# * dx adds one small GEMM per kernel tap into a strided slice of the padded
-#   gradient (no scatter with np.add.at, which is several times slower). For
-#   strides > 1 the padded gradient is accumulated as stride "phases" so each
-#   addition touches contiguous runs, then interleaved once at the end.
-# * Temporaries that die inside a call (the transposed input, dcols, the
-#   per-tap product, the phase accumulator) live in a per-thread workspace
-#   reused across calls (_scratch): a fresh multi-megabyte array costs a page
-#   fault per 4 KiB page, which dominated the small layers.
-
-#: Inputs with at most this many channels use the channel-major im2col layout.
-_CHANNEL_MAJOR_MAX_C = 4
-
-#: Per-thread workspace for the fast path's temporaries (see :func:`_scratch`).
-_WORKSPACE = threading.local()
 
 
-def _scratch(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An uninitialised array for a temporary that never leaves the function.
-
-    The memory is kept per thread under ``name`` and handed out again by the
-    next call (grown when a larger array is asked for), so repeated calls do
-    not allocate it afresh. Freshly allocated multi-megabyte arrays are
-    expensive: glibc gives freed large blocks back to the operating system,
-    and every 4 KiB page then costs a page fault when it is touched again
-    (about 2.5 us each on the 2-core benchmark machine -- more than the
-    arithmetic of a small layer). Only arrays that are dead when the fast
-    path returns may live here: never an output, never a cache entry.
-    The workspace holds at most one array per name, as large as the largest
-    layer asked for; it is freed when its thread ends.
-    """
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
-    buf = getattr(_WORKSPACE, name, None)
-    if buf is None or buf.nbytes < nbytes:
-        buf = np.empty(nbytes, dtype=np.uint8)
-        setattr(_WORKSPACE, name, buf)
-    return buf[:nbytes].view(dtype).reshape(shape)
-
-
-def _channel_major(c: int) -> bool:
-    """Whether inputs with ``c`` channels use the transposed im2col layout."""
-    return c <= _CHANNEL_MAJOR_MAX_C
-
-
-def _windows(x_padded: np.ndarray, cache: Conv2DCache, channel_major: bool) -> np.ndarray:
-    """Read-only strided view of every receptive field of the padded input.
-
-    Element ``[n, i, j, p, q, c]`` of the row-layout view (shape
-    ``(N, OH, OW, KH, KW, C)``) and element ``[p, q, c, n, i, j]`` of the
-    channel-major view (shape ``(KH, KW, C, N, OH, OW)``) are both
-    ``x_padded[n, i*sh + p*dh, j*sw + q*dw, c]``. Nothing is copied: the view
-    only has other strides than ``x_padded``.
-    """
-    n, oh, ow, _ = cache.out_shape
-    kh, kw, c, _ = cache.w.shape
-    (sh, sw), (dh, dw) = cache.stride, cache.dilation
-    s0, s1, s2, s3 = x_padded.strides
-    if channel_major:
-        shape = (kh, kw, c, n, oh, ow)
-        strides = (dh * s1, dw * s2, s3, s0, sh * s1, sw * s2)
-    else:
-        shape = (n, oh, ow, kh, kw, c)
-        strides = (s0, sh * s1, sw * s2, dh * s1, dw * s2, s3)
-    return as_strided(x_padded, shape=shape, strides=strides, writeable=False)
-
-
-#: Row stride of the row-layout im2col buffer is rounded up to a multiple of
-#: this many elements: an odd stride (K + 1 with the bias column) slowed the
-#: dw product down by ~10 %.
-_ROW_ALIGN = 16
-
-
-def _im2col(x_padded: np.ndarray, cache: Conv2DCache, ones: bool) -> np.ndarray:
-    """Fill the im2col matrix, with an optional last column of ones.
-
-    Returns
-    -------
-    ndarray, shape (M, K) or (M, K + 1)
-        ``M = N * OH * OW``, ``K = KH * KW * C``; column ``K`` (if ``ones``)
-        holds ones, which multiply the bias. With few channels
-        (``C <= _CHANNEL_MAJOR_MAX_C``) this is a transposed view of a
-        C-contiguous ``(K + 1, M)`` buffer, otherwise a view of the first
-        columns of an ``(M, L)`` buffer, ``L >= K + 1``.
-    """
-    n, oh, ow, _ = cache.out_shape
-    kh, kw, c, _ = cache.w.shape
-    m, k = n * oh * ow, kh * kw * c
-    width = k + 1 if ones else k
-    if _channel_major(c):
-        buf = np.empty((width, m), dtype=x_padded.dtype)
-        if ones:
-            buf[k] = 1
-        if c > 1:
-            # Channels first in memory, so that each copied run is an image row.
-            xt = _scratch("x_chw", (c, *x_padded.shape[:3]), x_padded.dtype)
-            xt[...] = x_padded.transpose(3, 0, 1, 2)
-            x_padded = xt.transpose(1, 2, 3, 0)
-        buf[:k].reshape(kh, kw, c, n, oh, ow)[...] = _windows(x_padded, cache, True)
-        return buf.T
-    row = -(-width // _ROW_ALIGN) * _ROW_ALIGN
-    buf = np.empty((m, row), dtype=x_padded.dtype)
-    if ones:
-        buf[:, k] = 1
-    buf.reshape(n, oh, ow, row)[..., :k].reshape(n, oh, ow, kh, kw, c)[...] = _windows(
-        x_padded, cache, False
+def _deprecated_cache_call(name: str, new: str) -> None:
+    warnings.warn(
+        f"{name}(..., cache) is deprecated and will be removed in the next release; "
+        f"call {new} instead",
+        DeprecationWarning,
+        stacklevel=3,
     )
-    return buf[:, :width]
 
 
-def _accumulate_taps(
-    tap_grad: Callable[[int, int], np.ndarray],
-    cache: Conv2DCache,
-    channel_major: bool,
-    dtype: np.dtype,
-) -> np.ndarray:
-    """Add every kernel tap's gradient onto the input pixels it read.
+def im2col(x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1) -> np.ndarray:
+    """Copy the window of every output pixel into one row of a matrix.
 
     Parameters
     ----------
-    tap_grad : callable
-        ``tap_grad(p, q)`` returns the gradient reaching the input through
-        kernel tap ``(p, q)``: shape ``(N, OH, OW, C)``, or ``(C, N, OH, OW)``
-        when ``channel_major``.
-    cache : Conv2DCache
-    channel_major : bool
-    dtype : numpy dtype of the result.
+    x_padded : array_like, shape (N, Hp, Wp, C)
+        The zero-padded input (``cache.x_padded``).
+    kernel_size : int or (int, int)
+        ``(KH, KW)``.
+    stride, dilation : int or (int, int)
 
     Returns
     -------
-    ndarray, shape (N, H, W, C)
-        The gradient of the unpadded input.
+    cols : ndarray, shape (N * OH * OW, KH * KW * C)
+        Row ``(n, i, j)`` (row-major) holds the window of output pixel
+        ``(i, j)`` of image ``n``, read in ``(p, q, c)`` order -- the memory
+        order of ``w``, so that ``cols @ w.reshape(-1, F)`` is the
+        convolution. One reshape of :func:`convlib.windows.window_view`: the
+        windows overlap, so this copies them (only a 1x1 window with stride 1
+        gives a read-only view of ``x_padded`` instead).
 
     Notes
     -----
-    Tap ``(p, q)`` read padded row ``i*sh + p*dh`` for output row ``i``. With
-    the rows split into ``sh`` phases (``row = u*sh + a``) those rows are the
-    consecutive rows ``u = i + (p*dh) // sh`` of phase ``a = (p*dh) % sh``;
-    columns likewise. Accumulating phase by phase makes every addition a
-    block of consecutive rows and columns; the phases are interleaved (and
-    the padding cropped) by one strided copy per phase at the end. For
-    stride 1 in the row layout there is one phase in NHWC order, and the
-    accumulator itself, cropped, is the result.
+    ``im2col(x_padded, cache)``, the signature of earlier releases, still
+    works for one release and warns (``DeprecationWarning``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> im2col(x, 2)  # four 2x2 windows, one per row
+    array([[0., 1., 3., 4.],
+           [1., 2., 4., 5.],
+           [3., 4., 6., 7.],
+           [4., 5., 7., 8.]])
     """
-    n, oh, ow, _ = cache.out_shape
-    kh, kw, c, _ = cache.w.shape
-    _, hp, wp, _ = cache.x_padded.shape
-    (sh, sw), (dh, dw) = cache.stride, cache.dilation
-    hq, wq = -(-hp // sh), -(-wp // sw)
-    # The accumulator is the result itself (a cropped view of it) only for
-    # the row layout with stride 1; otherwise it is copied out at the end
-    # and can live in the workspace.
-    in_place = not channel_major and sh == sw == 1
-    shape = (sh, sw, c, n, hq, wq) if channel_major else (sh, sw, n, hq, wq, c)
-    if in_place:
-        acc = np.zeros(shape, dtype=dtype)
-    else:
-        acc = _scratch("dx_acc", shape, dtype)
-        acc.fill(0)
+    if isinstance(kernel_size, Conv2DCache):
+        _deprecated_cache_call("im2col", "im2col(x_padded, kernel_size, stride, dilation)")
+        cache = kernel_size
+        kernel_size, stride, dilation = cache.w.shape[:2], cache.stride, cache.dilation
+    windows = window_view(x_padded, kernel_size, stride, dilation)  # (N, OH, OW, KH, KW, C)
+    n, oh, ow, kh, kw, c = windows.shape
+    return windows.reshape(n * oh * ow, kh * kw * c)
+
+
+def col2im(
+    dcols: Any, x_padded_shape: Any, kernel_size: Any = None, stride: Any = 1, dilation: Any = 1
+) -> np.ndarray:
+    """Adjoint of :func:`im2col`: add each row back onto the pixels it was copied from.
+
+    Parameters
+    ----------
+    dcols : array_like, shape (N * OH * OW, KH * KW * C)
+        A gradient with respect to ``cols``.
+    x_padded_shape : (N, Hp, Wp, C)
+        Shape of the padded input that :func:`im2col` read.
+    kernel_size : int or (int, int)
+        ``(KH, KW)`` (required).
+    stride, dilation : int or (int, int)
+
+    Returns
+    -------
+    dx_padded : ndarray, shape (N, Hp, Wp, C)
+        A pixel that several windows contain receives the sum of their
+        entries; a pixel that no window reads receives zero. Crop the padding
+        with :func:`convlib.windows.crop_spatial` to get ``dx``.
+
+    Notes
+    -----
+    One addition per kernel tap ``(p, q)``: column block ``(p, q, :)`` of
+    ``dcols``, reshaped to ``(N, OH, OW, C)``, is added onto the strided slice
+    :func:`convlib.windows.tap_slices` that tap read. ``col2im(dcols, cache)``,
+    the signature of earlier releases, still works for one release: it warns
+    (``DeprecationWarning``) and returns the *cropped* gradient ``(N, H, W, C)``.
+    """
+    if isinstance(x_padded_shape, Conv2DCache):
+        _deprecated_cache_call(
+            "col2im", "col2im(dcols, x_padded_shape, kernel_size, stride, dilation)"
+        )
+        cache = x_padded_shape
+        dx_padded = col2im(dcols, cache.x_padded.shape, cache.w.shape[:2], cache.stride, cache.dilation)
+        return crop_spatial(dx_padded, cache.pads, cache.x_shape[1:3])
+    if kernel_size is None:
+        raise TypeError("col2im() needs kernel_size: col2im(dcols, x_padded_shape, kernel_size, ...)")
+    dcols = as_numeric_array("dcols", dcols)
+    check_ndim("dcols", dcols, 2, "(N * OH * OW, KH * KW * C)")
+    if not (isinstance(x_padded_shape, (tuple, list)) and len(x_padded_shape) == 4):
+        raise ValueError(f"x_padded_shape must be (N, Hp, Wp, C), got {x_padded_shape!r}")
+    n, hp, wp, c = (as_int(f"x_padded_shape[{i}]", v, 1) for i, v in enumerate(x_padded_shape))
+    kh, kw = as_pair("kernel_size", kernel_size, 1)
+    oh, ow = window_output_hw((hp, wp), (kh, kw), stride, dilation)
+    if dcols.shape != (n * oh * ow, kh * kw * c):
+        raise ValueError(
+            f"dcols has shape {dcols.shape} but im2col of x_padded {(n, hp, wp, c)} with "
+            f"kernel_size {(kh, kw)} has shape {(n * oh * ow, kh * kw * c)}"
+        )
+    dwindows = dcols.reshape(n, oh, ow, kh, kw, c)
+    dx_padded = np.zeros((n, hp, wp, c), dtype=float_dtype(dcols))
     for p in range(kh):
-        u0, a = divmod(p * dh, sh)
         for q in range(kw):
-            v0, b = divmod(q * dw, sw)
-            if channel_major:
-                acc[a, b, :, :, u0 : u0 + oh, v0 : v0 + ow] += tap_grad(p, q)
-            else:
-                acc[a, b, :, u0 : u0 + oh, v0 : v0 + ow, :] += tap_grad(p, q)
-    if in_place:
-        return _crop(acc.reshape(n, hp, wp, c), cache)
-    # Copy the phases out, cropping the padding: unpadded pixel (y, x) is
-    # padded row top + y = u*sh + a and column left + x = v*sw + b.
-    (top, _), (left, _) = cache.pads
-    _, h, w, _ = cache.x_shape
-    dx = np.empty(cache.x_shape, dtype=dtype)
-    for a in range(sh):
-        y0 = (a - top) % sh  # first unpadded row in phase a
-        u0 = (top + y0) // sh
-        for b in range(sw):
-            x0 = (b - left) % sw
-            v0 = (left + x0) // sw
-            ny, nx = len(range(y0, h, sh)), len(range(x0, w, sw))
-            if channel_major:
-                src = acc[a, b, :, :, u0 : u0 + ny, v0 : v0 + nx].transpose(1, 2, 3, 0)
-            else:
-                src = acc[a, b, :, u0 : u0 + ny, v0 : v0 + nx, :]
-            dx[:, y0::sh, x0::sw, :] = src
-    return dx
+            rows, cols = tap_slices(p, q, (oh, ow), stride, dilation)
+            dx_padded[:, rows, cols, :] += dwindows[:, :, :, p, q, :]
+    return dx_padded
 
 
-def im2col(x_padded: np.ndarray, cache: Conv2DCache) -> np.ndarray:
-    """Copy every receptive field of the padded input into one row.
-
-    Parameters
-    ----------
-    x_padded : ndarray, shape (N, Hp, Wp, C)
-    cache : Conv2DCache
-        Supplies kernel size, stride, dilation and output shape.
-
-    Returns
-    -------
-    ndarray, shape (N * OH * OW, KH * KW * C)
-        Row ``(n, i, j)`` holds the patch of output pixel ``(i, j)`` of image
-        ``n``, in ``(kh, kw, c)`` order -- the memory order of ``w``, so that
-        ``cols @ w.reshape(-1, F)`` is the convolution. The whole matrix is
-        filled by one copy from a strided view of ``x_padded``. For inputs
-        with few channels (``C <= 4``) the transposed layout
-        ``(KH * KW * C, N * OH * OW)`` is filled instead (its copied runs are
-        whole image rows) and a transposed view of it is returned.
-    """
-    return _im2col(x_padded, cache, ones=False)
-
-
-def col2im(dcols: np.ndarray, cache: Conv2DCache) -> np.ndarray:
-    """Adjoint of :func:`im2col`: add each row back onto the pixels it came from.
-
-    Parameters
-    ----------
-    dcols : ndarray, shape (N * OH * OW, KH * KW * C)
-    cache : Conv2DCache
-
-    Returns
-    -------
-    ndarray, shape (N, H, W, C)
-        The sum, cropped to the unpadded input. Pixels that several windows
-        share receive the sum of their contributions; pixels no window reads
-        (a stride that does not tile the input) receive zero.
-    """
-    n, oh, ow, _ = cache.out_shape
-    kh, kw, c, _ = cache.w.shape
-    dcols = np.asarray(dcols)
-    if _channel_major(c):
-        d6t = dcols.T.reshape(kh, kw, c, n, oh, ow)
-        return _accumulate_taps(lambda p, q: d6t[p, q], cache, True, dcols.dtype)
-    d6 = dcols.reshape(n, oh, ow, kh, kw, c)
-    return _accumulate_taps(lambda p, q: d6[:, :, :, p, q, :], cache, False, dcols.dtype)
-
-
-def conv2d_forward(
+def conv2d_forward_im2col(
     x: Any, w: Any, b: Any, stride: Any = 1, padding: Any = "valid", dilation: Any = 1
 ) -> tuple[np.ndarray, Conv2DCache]:
-    """Convolution forward pass, fast path (im2col + one matrix product).
+    """Convolution forward pass as one matrix product: ``Y = cols @ W + b``.
 
     Same arguments, results and cache as :func:`conv2d_forward_naive`.
 
@@ -579,13 +422,86 @@ def conv2d_forward(
     -------
     out : ndarray, shape (N, OH, OW, F)
     cache : Conv2DCache
-        Holds the im2col matrix, shape ``(N * OH * OW, KH * KW * C)``.
+        Holds ``cols``, the im2col matrix, for the backward pass.
+    """
+    x_padded, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
+    kh, kw, _, f = w.shape
+    cols = im2col(x_padded, (kh, kw), cache.stride, cache.dilation)  # (N*OH*OW, KH*KW*C)
+    out = cols @ w.reshape(-1, f)  # (N*OH*OW, F)
+    if b is not None:
+        out += b
+    return out.reshape(cache.out_shape), replace(cache, cols=cols)
 
-    Notes
-    -----
-    With a bias, the im2col buffer gets an extra row (or column) of ones and
-    the weight matrix an extra row holding ``b``, so a single product
-    ``[cols | 1] @ [[w2d], [b]]`` computes ``cols @ w2d + b``.
+
+def conv2d_backward_im2col(
+    dout: Any, cache: Conv2DCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Convolution backward pass as matrix products, then col2im.
+
+    With ``dY = dout.reshape(-1, F)`` and ``W = w.reshape(-1, F)``::
+
+        dW = cols.T @ dY        db = dY.sum(0)        dcols = dY @ W.T
+
+    then :func:`col2im` adds ``dcols`` back onto the padded input and the
+    padding is cropped.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, OH, OW, F)
+    cache : Conv2DCache
+        From any conv2d forward pass (``cols`` is rebuilt when the cache has
+        none).
+
+    Returns
+    -------
+    dx : ndarray, shape (N, H, W, C)
+    dw : ndarray, shape (KH, KW, C, F)
+    db : ndarray, shape of the ``b`` given to the forward, or None
+    """
+    dout = _check_backward(dout, cache)
+    kh, kw, _, f = cache.w.shape
+    cols = cache.cols
+    if cols is None:
+        cols = im2col(cache.x_padded, (kh, kw), cache.stride, cache.dilation)
+    dY = dout.reshape(-1, f)  # (N*OH*OW, F)
+    W = cache.w.reshape(-1, f)  # (KH*KW*C, F)
+
+    dW = cols.T @ dY
+    db = dY.sum(0)
+    dcols = dY @ W.T
+    dx_padded = col2im(dcols, cache.x_padded.shape, (kh, kw), cache.stride, cache.dilation)
+    dx = crop_spatial(dx_padded, cache.pads, cache.x_shape[1:3])
+
+    db = None if cache.b_shape is None else db.reshape(cache.b_shape)
+    return dx, dW.reshape(cache.w.shape), db
+
+
+# --------------------------------------------------------------------------
+# The functions every layer calls: the tuned tier
+# --------------------------------------------------------------------------
+
+
+def conv2d_forward(
+    x: Any, w: Any, b: Any, stride: Any = 1, padding: Any = "valid", dilation: Any = 1
+) -> tuple[np.ndarray, Conv2DCache]:
+    """Convolution forward pass, the fast one: runs :func:`convlib.fast.conv2d_forward_fast`.
+
+    Same arguments, results and cache as :func:`conv2d_forward_im2col` and
+    :func:`conv2d_forward_naive`; this is the function the layers call.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, H, W, C)
+    w : array_like, shape (KH, KW, C, F)
+    b : array_like, shape (F,) or (1, 1, 1, F), or None
+    stride : int or (int, int)
+    padding : {"valid", "same", "full"}, int, (int, int) or ((int, int), (int, int))
+    dilation : int or (int, int)
+
+    Returns
+    -------
+    out : ndarray, shape (N, OH, OW, F)
+    cache : Conv2DCache
 
     Examples
     --------
@@ -598,78 +514,32 @@ def conv2d_forward(
     >>> float(out[0, 0, 0, 0])  # 0+1+2 + 7+8+9 + 14+15+16
     72.0
     """
-    xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
-    kh, kw, c, f = w.shape
-    k = kh * kw * c
-    mat = _im2col(xp, cache, ones=b is not None)
-    wmat = w.reshape(k, f)
-    if b is not None:
-        wmat = np.concatenate([wmat, b.reshape(1, f)])
-    out = mat @ wmat
-    cache = replace(cache, cols=mat[:, :k], cols_with_ones=mat if b is not None else None)
-    return out.reshape(cache.out_shape), cache
+    # Imported here: the tuned tier builds on this module.
+    from .fast.conv import conv2d_forward_fast
+
+    return conv2d_forward_fast(x, w, b, stride, padding, dilation)
 
 
 def conv2d_backward(
     dout: Any, cache: Conv2DCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Convolution backward pass, fast path.
+    """Convolution backward pass, the fast one: runs :func:`convlib.fast.conv2d_backward_fast`.
 
-    With ``cols`` the im2col matrix, ``w2d = w.reshape(-1, F)`` and
-    ``dy = dout.reshape(-1, F)``: ``dw = cols.T @ dy``, ``db = sum(dy, axis=0)``
-    and ``dx = col2im(dy @ w2d.T)``.
+    Computes what :func:`conv2d_backward_im2col` computes, and accepts a
+    cache from any conv2d forward pass.
 
     Parameters
     ----------
     dout : array_like, shape (N, OH, OW, F)
     cache : Conv2DCache
-        From :func:`conv2d_forward` (or :func:`conv2d_forward_naive`; the
-        im2col matrix is then rebuilt).
 
     Returns
     -------
     dx : ndarray, shape (N, H, W, C)
     dw : ndarray, shape (KH, KW, C, F)
     db : ndarray, shape of the ``b`` given to the forward, or None
-
-    Notes
-    -----
-    ``db`` comes out of the same product as ``dw``: the forward's row of ones
-    makes ``[cols | 1].T @ dy`` equal ``[[dw], [db]]``. ``dx`` is not built as
-    the large ``dcols`` matrix: each kernel tap's share ``dy @ w[p, q].T``
-    (or, for few channels, one row block of ``w2d @ dy.T``) is added straight
-    into the padded input gradient.
     """
-    dout = _check_dout(dout, cache)
-    n, oh, ow, f = cache.out_shape
-    kh, kw, c, _ = cache.w.shape
-    k = kh * kw * c
-    cm = _channel_major(c)
-    dy = dout.reshape(-1, f)
+    # Imported here: the tuned tier builds on this module.
+    from .fast.conv import conv2d_backward_fast
 
-    if cache.b_shape is not None and cache.cols_with_ones is not None:
-        # [cols | 1].T @ dy stacks dw (first K rows) on top of db (last row).
-        dwb = cache.cols_with_ones.T @ dy
-        dw, db = dwb[:k], dwb[k].reshape(cache.b_shape)
-    else:
-        cols = cache.cols if cache.cols is not None else _im2col(cache.x_padded, cache, False)
-        dw = cols.T @ dy
-        db = None
-        if cache.b_shape is not None:
-            db = (np.ones(dy.shape[0], dtype=dy.dtype) @ dy).reshape(cache.b_shape)
-    dw = dw.reshape(cache.w.shape).astype(dy.dtype, copy=False)
-
-    wmat = cache.w.reshape(k, f).astype(dy.dtype, copy=False)
-    if cm:
-        dcols_t = np.matmul(wmat, dy.T, out=_scratch("dcols_t", (k, n * oh * ow), dy.dtype))
-        dcols_t = dcols_t.reshape(kh, kw, c, n, oh, ow)
-        dx = _accumulate_taps(lambda p, q: dcols_t[p, q], cache, True, dy.dtype)
-    else:
-        w4 = wmat.reshape(kh, kw, c, f)
-        tap = _scratch("tap", (n * oh * ow, c), dy.dtype)  # reused by every tap
-
-        def tap_grad(p: int, q: int) -> np.ndarray:
-            return np.matmul(dy, w4[p, q].T, out=tap).reshape(n, oh, ow, c)
-
-        dx = _accumulate_taps(tap_grad, cache, False, dy.dtype)
-    return dx, dw, db
+    return conv2d_backward_fast(dout, cache)

@@ -197,17 +197,8 @@ IDS = [
     f"{h.arg}-{'function' if h.layer is None else type(h.layer(h.good)).__name__}-{i}"
     for i, h in enumerate(HYPER)
 ]
-# maxpool2d_forward still accepts "full" (its windows then hold at least one
-# real pixel) until the pooling functions use check_window_padding, as the
-# layers do; strict: this fails once they do, and the mark must go.
-_FULL_PENDING = pytest.mark.xfail(
-    strict=True, reason="pooling functions do not yet use _checks.check_window_padding"
-)
 BAD = [
-    pytest.param(
-        h, value, exc, id=f"{h.arg}={value!r}-{i}",
-        marks=[_FULL_PENDING] if isinstance(value, str) and value == "full" else [],
-    )
+    pytest.param(h, value, exc, id=f"{h.arg}={value!r}-{i}")
     for i, (h, value, exc) in enumerate((h, v, e) for h in HYPER for v, e in h.bad)
 ]
 

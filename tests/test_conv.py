@@ -1,4 +1,4 @@
-"""Tests of the 2-D convolution layer, naive and fast paths.
+"""Tests of the 2-D convolution layer in its three tiers: loops, im2col, tuned.
 
 Three independent references are used:
 
@@ -6,7 +6,9 @@ Three independent references are used:
   (:func:`reference_forward`), and backward formulas written here with
   ``einsum`` and ``np.add.at`` (:func:`reference_backward`);
 * centered-difference gradients (:func:`convlib.check_gradients`, float64);
-* each path against the other (fast vs naive).
+* each tier against the others (every backward with every forward's cache),
+  and the im2col pieces (:func:`convlib.im2col`, :func:`convlib.col2im`)
+  and the convolution's ``dx`` against the adjoint (dot-product) identity.
 
 Random configurations come from Hypothesis (see ``conftest.py`` for the
 profiles); array values come from ``np.random.default_rng(seed)`` with a seed
@@ -31,28 +33,31 @@ from convlib import (
     check_gradients,
     col2im,
     conv2d_backward,
+    conv2d_backward_im2col,
     conv2d_backward_naive,
     conv2d_forward,
+    conv2d_forward_im2col,
     conv2d_forward_naive,
     im2col,
     same_padding,
 )
+from convlib.windows import crop_spatial
 
 Forward = Callable[..., tuple[np.ndarray, Conv2DCache]]
 Backward = Callable[..., tuple[np.ndarray, np.ndarray, Any]]
 
-PATHS = [
-    pytest.param(conv2d_forward, conv2d_backward, id="fast"),
-    pytest.param(conv2d_forward_naive, conv2d_backward_naive, id="naive"),
-]
-FORWARDS = [
-    pytest.param(conv2d_forward, id="fast"),
-    pytest.param(conv2d_forward_naive, id="naive"),
-]
-BACKWARDS = [
-    pytest.param(conv2d_backward, id="fast"),
-    pytest.param(conv2d_backward_naive, id="naive"),
-]
+#: The three tiers: (forward, backward) by name. "fast" is what the layers call
+#: (convlib.conv2d_forward runs the tuned tier in convlib.fast).
+TIERS: dict[str, tuple[Forward, Backward]] = {
+    "fast": (conv2d_forward, conv2d_backward),
+    "im2col": (conv2d_forward_im2col, conv2d_backward_im2col),
+    "naive": (conv2d_forward_naive, conv2d_backward_naive),
+}
+PATHS = [pytest.param(fwd, bwd, id=name) for name, (fwd, bwd) in TIERS.items()]
+FORWARDS = [pytest.param(fwd, id=name) for name, (fwd, _) in TIERS.items()]
+BACKWARDS = [pytest.param(bwd, id=name) for name, (_, bwd) in TIERS.items()]
+#: The vectorised tiers (fast enough for larger sweeps than the loops).
+VECTORISED = [p for p in PATHS if p.id != "naive"]
 
 
 # --------------------------------------------------------------------------
@@ -294,33 +299,35 @@ def test_forward_matches_reference(forward: Forward, cfg: Config) -> None:
 
 
 # --------------------------------------------------------------------------
-# Fast against naive (the bulk of the random configurations)
+# Every tier against the loops (the bulk of the random configurations)
 # --------------------------------------------------------------------------
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=400, deadline=None)
 @_with_edge_cases
 @given(cfg=configs())
-def test_fast_matches_naive(cfg: Config) -> None:
+def test_all_tiers_agree(cfg: Config) -> None:
     x, w, b, dout = cfg.arrays()
     originals = [a.copy() for a in (x, w, dout)] + ([] if b is None else [b.copy()])
-    out_f, cache_f = conv2d_forward(x, w, b, **cfg.kwargs)
-    out_n, cache_n = conv2d_forward_naive(x, w, b, **cfg.kwargs)
-    assert out_f.shape == out_n.shape == (cfg.n, *cfg.out_hw, cfg.f)
-    assert_close(out_f, out_n, 1e-10, "out")
+    outs, caches = {}, {}
+    for name, (forward, _) in TIERS.items():
+        outs[name], caches[name] = forward(x, w, b, **cfg.kwargs)
+        assert outs[name].shape == (cfg.n, *cfg.out_hw, cfg.f), name
+    for name in TIERS:
+        assert_close(outs[name], outs["naive"], 1e-10, f"out ({name})")
 
-    grads_f = conv2d_backward(dout, cache_f)
-    grads_n = conv2d_backward_naive(dout, cache_n)
-    # either backward accepts either forward's cache
-    grads_fn = conv2d_backward(dout, cache_n)
-    grads_nf = conv2d_backward_naive(dout, cache_f)
-    for name, gf, gn, gfn, gnf in zip(("dx", "dw", "db"), grads_f, grads_n, grads_fn, grads_nf):
-        if name == "db" and b is None:
-            assert gf is None and gn is None and gfn is None and gnf is None
-            continue
-        assert_close(gf, gn, 1e-10, name)
-        assert_close(gfn, gn, 1e-10, name + " (fast backward, naive cache)")
-        assert_close(gnf, gn, 1e-10, name + " (naive backward, fast cache)")
+    expected = conv2d_backward_naive(dout, caches["naive"])
+    # every backward accepts every forward's cache
+    for bname, (_, backward) in TIERS.items():
+        for cname, cache in caches.items():
+            grads = backward(dout, cache)
+            for gname, g, e in zip(("dx", "dw", "db"), grads, expected):
+                what = f"{gname} ({bname} backward, {cname} cache)"
+                if gname == "db" and b is None:
+                    assert g is None, what
+                else:
+                    assert g.shape == e.shape, what
+                    assert_close(g, e, 1e-10, what)
 
     # nothing was modified in place
     for before, after in zip(originals, [x, w, dout] + ([] if b is None else [b])):
@@ -332,13 +339,15 @@ def test_fast_matches_naive(cfg: Config) -> None:
 MANY_CHANNELS = (1, 2, 4, 8, 9, 12, 16, 32)
 
 
-@settings(max_examples=80, deadline=None)
+@pytest.mark.parametrize(("forward", "backward"), VECTORISED)
+@settings(max_examples=60, deadline=None)
 @given(cfg=configs(max_hw=5, max_k=3, channels=MANY_CHANNELS))
-def test_fast_matches_reference_many_channels(cfg: Config) -> None:
+def test_vectorised_tiers_match_reference_many_channels(forward: Forward, backward: Backward,
+                                                        cfg: Config) -> None:
     x, w, b, dout = cfg.arrays()
-    out, cache = conv2d_forward(x, w, b, **cfg.kwargs)
+    out, cache = forward(x, w, b, **cfg.kwargs)
     assert_close(out, reference_forward(x, w, b, cfg.stride, cfg.pads, cfg.dilation), 1e-12, "out")
-    dx, dw, db = conv2d_backward(dout, cache)
+    dx, dw, db = backward(dout, cache)
     rdx, rdw, rdb = reference_backward(dout, x, w, cfg.stride, cfg.pads, cfg.dilation)
     assert_close(dx, rdx, 1e-12, "dx")
     assert_close(dw, rdw, 1e-12, "dw")
@@ -347,10 +356,11 @@ def test_fast_matches_reference_many_channels(cfg: Config) -> None:
     else:
         assert db.shape == b.shape
         assert_close(db.reshape(-1), rdb, 1e-12, "db")
-    # the naive backward accepts the fast cache, whatever its layout
-    for name, g, gn in zip(("dx", "dw", "db"), (dx, dw, db), conv2d_backward_naive(dout, cache)):
-        if g is not None:
-            assert_close(g, gn, 1e-10, name + " (naive backward, fast cache)")
+    # the other backwards accept this cache, whatever its layout
+    for other in (conv2d_backward_naive, conv2d_backward_im2col, conv2d_backward):
+        for name, g, go in zip(("dx", "dw", "db"), (dx, dw, db), other(dout, cache)):
+            if g is not None:
+                assert_close(g, go, 1e-10, f"{name} ({other.__name__}, {forward.__name__} cache)")
 
 
 # --------------------------------------------------------------------------
@@ -378,7 +388,7 @@ def test_backward_matches_reference(forward: Forward, backward: Backward, cfg: C
 
 
 # --------------------------------------------------------------------------
-# Numerical gradients (float64 centered differences), both paths
+# Numerical gradients (float64 centered differences), every tier
 # --------------------------------------------------------------------------
 
 
@@ -398,11 +408,20 @@ def test_fast_gradients_numerically(cfg: Config) -> None:
     _gradcheck(conv2d_forward, conv2d_backward, cfg)
 
 
+@settings(max_examples=50, deadline=None)
+@_with_edge_cases
+@given(cfg=configs(max_hw=6, max_c=2, max_f=2, max_k=3))
+def test_im2col_gradients_numerically(cfg: Config) -> None:
+    _gradcheck(conv2d_forward_im2col, conv2d_backward_im2col, cfg)
+
+
+@pytest.mark.parametrize(("forward", "backward"), VECTORISED)
 @pytest.mark.parametrize("c", [1, 12])
 @pytest.mark.parametrize("padding", ["same", ((0, 1), (2, 0))])
-def test_fast_gradients_numerically_wide_input(c: int, padding: Any) -> None:
+def test_vectorised_gradients_numerically_wide_input(forward: Forward, backward: Backward,
+                                                     c: int, padding: Any) -> None:
     cfg = Config(2, 4, 5, c, 2, 2, 3, (2, 1), (1, 2), padding, "flat", 20 + c)
-    _gradcheck(conv2d_forward, conv2d_backward, cfg)
+    _gradcheck(forward, backward, cfg)
 
 
 @settings(max_examples=25, deadline=None)
@@ -452,7 +471,7 @@ def test_same_padding_even_kernel_puts_extra_pixel_bottom_right() -> None:
     # out[i, j] = x[i, j] + x[i, j+1] + x[i+1, j] + x[i+1, j+1] (missing terms zero).
     x = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
     w = np.ones((2, 2, 1, 1))
-    for forward in (conv2d_forward, conv2d_forward_naive):
+    for forward, _ in TIERS.values():
         out, _ = forward(x, w, None, padding="same")
         expected = np.array([[12.0, 16.0, 9.0], [24.0, 28.0, 15.0], [15.0, 17.0, 9.0]])
         np.testing.assert_array_equal(out[0, :, :, 0], expected)
@@ -508,7 +527,7 @@ def test_source_article_worked_example() -> None:
     # 7x7 input, 3x3 filter, "valid": 5x5 output; each output is a window sum.
     x = np.arange(49.0).reshape(1, 7, 7, 1)
     w = np.ones((3, 3, 1, 1))
-    for forward in (conv2d_forward, conv2d_forward_naive):
+    for forward, _ in TIERS.values():
         out, _ = forward(x, w, np.array([0.5]))
         assert out.shape == (1, 5, 5, 1)
         # window at (i, j) sums 9 values centred on x = 7 (i + 1) + (j + 1)
@@ -520,7 +539,7 @@ def test_cross_correlation_does_not_flip_the_kernel() -> None:
     x = np.zeros((1, 3, 3, 1))
     x[0, 1, 1, 0] = 1.0  # a centred impulse
     w = np.arange(1.0, 10.0).reshape(3, 3, 1, 1)
-    for forward in (conv2d_forward, conv2d_forward_naive):
+    for forward, _ in TIERS.values():
         out, _ = forward(x, w, None, padding="same")
         # correlation with an impulse gives the kernel rotated by 180 degrees
         np.testing.assert_array_equal(out[0, :, :, 0], w[::-1, ::-1, 0, 0])
@@ -775,31 +794,133 @@ def test_integer_x_with_float32_w_follows_numpy_promotion(forward: Forward, back
 
 
 # --------------------------------------------------------------------------
-# im2col / col2im (public helpers of the fast path)
+# im2col / col2im (the readable tier's pieces) and the adjoint identities
 # --------------------------------------------------------------------------
+
+
+def _im2col_args(cfg: Config) -> tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int]]:
+    x, _, _, _ = cfg.arrays()
+    (t, b), (l, r) = cfg.pads
+    xp = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+    return xp, (cfg.kh, cfg.kw), cfg.stride, cfg.dilation
 
 
 @settings(max_examples=80, deadline=None)
 @given(cfg=st.one_of(configs(max_hw=7), configs(max_hw=5, max_k=3, channels=MANY_CHANNELS)))
 def test_im2col_rows_are_the_receptive_fields(cfg: Config) -> None:
-    x, w, b, _ = cfg.arrays()
-    _, cache = conv2d_forward(x, w, b, **cfg.kwargs)
-    cols = im2col(cache.x_padded, cache)
+    x, _, _, _ = cfg.arrays()
+    xp, kernel, stride, dilation = _im2col_args(cfg)
+    cols = im2col(xp, kernel, stride, dilation)
     m = cfg.n * cfg.out_hw[0] * cfg.out_hw[1]
     assert cols.shape == (m, cfg.kh * cfg.kw * cfg.c)
     win = windows(x, (cfg.kh, cfg.kw), cfg.stride, cfg.pads, cfg.dilation)  # (N, OH, OW, C, KH, KW)
     np.testing.assert_array_equal(cols, win.transpose(0, 1, 2, 4, 5, 3).reshape(m, -1))
-    # col2im is the adjoint of "pad, then im2col": <im2col(pad(x)), D> == <x, col2im(D)>
-    dcols = np.random.default_rng(cfg.seed).standard_normal(cols.shape)
-    back = col2im(dcols, cache)
-    assert back.shape == x.shape
-    lhs = float(np.sum(cols * dcols))
-    rhs = float(np.sum(x * back))
-    assert abs(lhs - rhs) <= 1e-10 * max(1.0, float(np.abs(cols).sum() * np.abs(dcols).max()))
+    # the tuned im2col has the same values, whatever its memory layout
+    np.testing.assert_array_equal(convlib.fast.im2col_fast(xp, kernel, stride, dilation), cols)
+    with_ones = convlib.fast.im2col_fast(xp, kernel, stride, dilation, ones=True)
+    np.testing.assert_array_equal(with_ones[:, :-1], cols)
+    np.testing.assert_array_equal(with_ones[:, -1], 1.0)
+
+
+def _adjoint_gap(lhs: float, rhs: float, scale: float) -> float:
+    return abs(lhs - rhs) / max(scale, 1e-300)
+
+
+@settings(max_examples=80, deadline=None)
+@given(cfg=st.one_of(configs(max_hw=7), configs(max_hw=5, max_k=3, channels=MANY_CHANNELS)))
+def test_col2im_is_the_adjoint_of_im2col(cfg: Config) -> None:
+    # <im2col(xp), D> == <xp, col2im(D)> for all xp and D: col2im is im2col's transpose,
+    # i.e. its backward pass. Float64, random values: equal to rounding.
+    xp, kernel, stride, dilation = _im2col_args(cfg)
+    cols = im2col(xp, kernel, stride, dilation)
+    dcols = np.random.default_rng(cfg.seed + 1).standard_normal(cols.shape)
+    back = col2im(dcols, xp.shape, kernel, stride, dilation)
+    assert back.shape == xp.shape and back.dtype == np.float64
+    lhs, rhs = float(np.sum(cols * dcols)), float(np.sum(xp * back))
+    scale = float(np.sum(np.abs(cols * dcols)))
+    assert _adjoint_gap(lhs, rhs, scale) < 1e-12, (lhs, rhs)
+
+
+@pytest.mark.parametrize(("forward", "backward"), PATHS)
+@settings(max_examples=40, deadline=None)
+@_with_edge_cases
+@given(cfg=configs(max_hw=7))
+def test_conv_dx_is_the_adjoint_of_the_convolution(forward: Forward, backward: Backward,
+                                                    cfg: Config) -> None:
+    # Without bias the convolution is linear in x: <conv(x), y> == <x, dx(y)>.
+    x, w, _, _ = cfg.arrays()
+    out, cache = forward(x, w, None, **cfg.kwargs)
+    y = np.random.default_rng(cfg.seed + 2).standard_normal(out.shape)
+    dx, _, _ = backward(y, cache)
+    lhs, rhs = float(np.sum(out * y)), float(np.sum(x * dx))
+    scale = float(np.sum(np.abs(out * y))) + float(np.sum(np.abs(x * dx)))
+    assert _adjoint_gap(lhs, rhs, scale) < 1e-12, (lhs, rhs)
+
+
+def test_col2im_counts_the_copies_of_each_pixel() -> None:
+    # dcols of ones: each padded pixel receives the number of windows that read it.
+    xp = np.zeros((1, 4, 5, 1))
+    back = col2im(np.ones(im2col(xp, 2).shape), xp.shape, 2)
+    expected = np.outer([1, 2, 2, 1], [1, 2, 2, 2, 1])
+    np.testing.assert_array_equal(back[0, :, :, 0], expected)
+    # stride 2, 2x2: the windows tile the first 4 columns and skip the last
+    back = col2im(np.ones(im2col(xp, 2, stride=2).shape), xp.shape, 2, stride=2)
+    np.testing.assert_array_equal(back[0, :, :, 0], np.outer([1, 1, 1, 1], [1, 1, 1, 1, 0]))
+
+
+def test_im2col_of_a_one_by_one_window_is_the_input() -> None:
+    xp = np.arange(24.0).reshape(2, 3, 2, 2)
+    np.testing.assert_array_equal(im2col(xp, 1), xp.reshape(-1, 2))
+
+
+def test_old_im2col_col2im_signatures_warn_and_keep_their_meaning() -> None:
+    rng = np.random.default_rng(30)
+    x = rng.standard_normal((2, 5, 6, 3))
+    w = rng.standard_normal((3, 2, 3, 4))
+    opts = {"stride": (2, 1), "padding": ((1, 0), (0, 2)), "dilation": (1, 2)}
+    _, cache = conv2d_forward_naive(x, w, None, **opts)
+    new_cols = im2col(cache.x_padded, (3, 2), (2, 1), (1, 2))
+    with pytest.warns(DeprecationWarning, match=r"im2col\(x_padded, kernel_size, stride, dilation\)"):
+        old_cols = im2col(cache.x_padded, cache)
+    np.testing.assert_array_equal(old_cols, new_cols)
+    dcols = rng.standard_normal(new_cols.shape)
+    new_dxp = col2im(dcols, cache.x_padded.shape, (3, 2), (2, 1), (1, 2))
+    with pytest.warns(DeprecationWarning, match=r"col2im\(dcols, x_padded_shape, kernel_size"):
+        old_dx = col2im(dcols, cache)
+    # the old signature returned the gradient of the unpadded input
+    assert old_dx.shape == x.shape
+    np.testing.assert_array_equal(old_dx, crop_spatial(new_dxp, cache.pads, x.shape[1:3]))
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "pattern"),
+    [
+        (lambda: im2col(np.zeros((5, 5, 3)), 3), ValueError, r"x_padded.*4-D"),
+        (lambda: im2col(np.zeros((1, 5, 5, 3), complex), 3), TypeError, r"x_padded"),
+        (lambda: im2col(np.zeros((1, 5, 5, 3)), 0), ValueError, r"kernel_size"),
+        (lambda: im2col(np.zeros((1, 5, 5, 3)), 2.5), TypeError, r"kernel_size"),
+        (lambda: im2col(np.zeros((1, 5, 5, 3)), 3, stride=0), ValueError, r"stride"),
+        (lambda: im2col(np.zeros((1, 5, 5, 3)), 3, dilation=(1, 0)), ValueError, r"dilation"),
+        (lambda: im2col(np.zeros((1, 5, 5, 3)), 6), ValueError, r"kernel_size.*\(1, 5, 5, 3\)"),
+        (lambda: im2col(np.zeros((1, 5, 5, 3)), 3, dilation=3), ValueError, r"dilation"),
+        (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3)), TypeError, r"kernel_size"),
+        (lambda: col2im(np.zeros((9, 27)), (1, 5, 5), 3), ValueError, r"x_padded_shape"),
+        (lambda: col2im(np.zeros((9, 27)), (1, 5, 0, 3), 3), ValueError, r"x_padded_shape\[2\]"),
+        (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3.0), 3), TypeError, r"x_padded_shape\[3\]"),
+        (lambda: col2im(np.zeros((9, 26)), (1, 5, 5, 3), 3), ValueError, r"dcols.*\(9, 26\).*\(9, 27\)"),
+        (lambda: col2im(np.zeros((8, 27)), (1, 5, 5, 3), 3), ValueError, r"dcols"),
+        (lambda: col2im(np.zeros(243), (1, 5, 5, 3), 3), ValueError, r"dcols.*2-D"),
+        (lambda: col2im(np.full((9, 27), "a"), (1, 5, 5, 3), 3), TypeError, r"dcols"),
+        (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 6), ValueError, r"kernel"),
+    ],
+)
+def test_im2col_col2im_reject_bad_input(call: Callable[[], Any], exc: type[Exception], pattern: str) -> None:
+    with pytest.raises(exc, match=pattern):
+        call()
 
 
 # --------------------------------------------------------------------------
-# Bad input: ValueError / TypeError naming the argument, both paths
+# Bad input: ValueError / TypeError naming the argument, every tier
 # --------------------------------------------------------------------------
 
 GOOD_X = np.zeros((2, 5, 5, 3))
@@ -923,5 +1044,6 @@ def test_backward_rejects_a_cache_that_is_not_conv2dcache(backward: Backward, ca
 
 def test_public_api_is_exported() -> None:
     for name in ("conv2d_forward", "conv2d_backward", "conv2d_forward_naive", "conv2d_backward_naive",
+                 "conv2d_forward_im2col", "conv2d_backward_im2col",
                  "Conv2DCache", "im2col", "col2im", "check_gradients", "same_padding"):
         assert hasattr(convlib, name)

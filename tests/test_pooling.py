@@ -1,4 +1,4 @@
-"""Tests of max and average pooling, naive and fast paths.
+"""Tests of max and average pooling in their three tiers: loops, windows, tuned.
 
 References used:
 
@@ -6,7 +6,8 @@ References used:
 * a definition-level reference written here with ``sliding_window_view``
   (:func:`reference_pool`), independent of both implementations;
 * centered-difference gradients (float64, :func:`convlib.check_gradients`);
-* each path against the other over random configurations (Hypothesis).
+* each tier against the others over random configurations (Hypothesis),
+  every backward with every forward's cache.
 """
 
 from __future__ import annotations
@@ -22,27 +23,34 @@ from convlib.pooling import (
     Pool2DCache,
     avgpool2d_backward,
     avgpool2d_backward_naive,
+    avgpool2d_backward_windows,
     avgpool2d_forward,
     avgpool2d_forward_naive,
+    avgpool2d_forward_windows,
     maxpool2d_backward,
     maxpool2d_backward_naive,
+    maxpool2d_backward_windows,
     maxpool2d_forward,
     maxpool2d_forward_naive,
+    maxpool2d_forward_windows,
 )
 
-MAX_PATHS = [
-    pytest.param(maxpool2d_forward, maxpool2d_backward, id="fast"),
-    pytest.param(maxpool2d_forward_naive, maxpool2d_backward_naive, id="naive"),
-]
-AVG_PATHS = [
-    pytest.param(avgpool2d_forward, avgpool2d_backward, id="fast"),
-    pytest.param(avgpool2d_forward_naive, avgpool2d_backward_naive, id="naive"),
-]
-ALL_PATHS = [
-    pytest.param(maxpool2d_forward, maxpool2d_backward, id="max-fast"),
-    pytest.param(maxpool2d_forward_naive, maxpool2d_backward_naive, id="max-naive"),
-    pytest.param(avgpool2d_forward, avgpool2d_backward, id="avg-fast"),
-    pytest.param(avgpool2d_forward_naive, avgpool2d_backward_naive, id="avg-naive"),
+#: The three tiers of each pooling, (forward, backward) by name; "fast" is what
+#: the layers call (it runs the tuned tier in convlib.fast).
+MAX_TIERS = {
+    "fast": (maxpool2d_forward, maxpool2d_backward),
+    "windows": (maxpool2d_forward_windows, maxpool2d_backward_windows),
+    "naive": (maxpool2d_forward_naive, maxpool2d_backward_naive),
+}
+AVG_TIERS = {
+    "fast": (avgpool2d_forward, avgpool2d_backward),
+    "windows": (avgpool2d_forward_windows, avgpool2d_backward_windows),
+    "naive": (avgpool2d_forward_naive, avgpool2d_backward_naive),
+}
+MAX_PATHS = [pytest.param(f, b, id=name) for name, (f, b) in MAX_TIERS.items()]
+AVG_PATHS = [pytest.param(f, b, id=name) for name, (f, b) in AVG_TIERS.items()]
+ALL_PATHS = [pytest.param(f, b, id=f"max-{name}") for name, (f, b) in MAX_TIERS.items()] + [
+    pytest.param(f, b, id=f"avg-{name}") for name, (f, b) in AVG_TIERS.items()
 ]
 
 
@@ -248,7 +256,7 @@ def test_gradient_check(forward, backward, shape, pool, stride, padding):
 
 
 # --------------------------------------------------------------------------
-# Naive and fast paths agree over random configurations
+# All tiers agree over random configurations
 # --------------------------------------------------------------------------
 
 
@@ -289,39 +297,62 @@ def _random_input(shape, ties, seed):
 
 @settings(max_examples=150, deadline=None)
 @given(pool_configs())
-def test_maxpool_naive_and_fast_agree(config):
+def test_maxpool_tiers_agree(config):
     shape, pool, stride, padding, ties, seed = config
     x, rng = _random_input(shape, ties, seed)
-    out_n, cache_n = maxpool2d_forward_naive(x, pool, stride, padding)
-    out_f, cache_f = maxpool2d_forward(x, pool, stride, padding)
-    np.testing.assert_array_equal(out_f, out_n)
-    np.testing.assert_array_equal(out_f, reference_pool(x, pool, stride, padding, "max"))
-    np.testing.assert_array_equal(cache_f.argmax, cache_n.argmax)
-    dout = rng.normal(size=out_n.shape)
-    dx_n = maxpool2d_backward_naive(dout, cache_n)
-    np.testing.assert_allclose(maxpool2d_backward(dout, cache_f), dx_n, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(maxpool2d_backward(dout, cache_n), dx_n, rtol=1e-12, atol=1e-12)
+    outs, caches = {}, {}
+    for name, (forward, _) in MAX_TIERS.items():
+        outs[name], caches[name] = forward(x, pool, stride, padding)
+    for name in MAX_TIERS:
+        np.testing.assert_array_equal(outs[name], outs["naive"], err_msg=name)
+        np.testing.assert_array_equal(caches[name].argmax, caches["naive"].argmax, err_msg=name)
+        assert caches[name].argmax.dtype == caches["naive"].argmax.dtype
+    np.testing.assert_array_equal(outs["naive"], reference_pool(x, pool, stride, padding, "max"))
+    dout = rng.normal(size=outs["naive"].shape)
+    dx_n = maxpool2d_backward_naive(dout, caches["naive"])
     # Each window's gradient lands on exactly one real pixel.
     np.testing.assert_allclose(dx_n.sum(), dout.sum())
+    for bname, (_, backward) in MAX_TIERS.items():
+        for cname, cache in caches.items():
+            np.testing.assert_allclose(backward(dout, cache), dx_n, rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{bname} backward, {cname} cache")
 
 
 @settings(max_examples=100, deadline=None)
 @given(pool_configs())
-def test_avgpool_naive_and_fast_agree(config):
+def test_avgpool_tiers_agree(config):
     shape, pool, stride, padding, ties, seed = config
     x, rng = _random_input(shape, ties, seed)
-    out_n, cache_n = avgpool2d_forward_naive(x, pool, stride, padding)
-    out_f, cache_f = avgpool2d_forward(x, pool, stride, padding)
-    np.testing.assert_allclose(out_f, out_n, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(
-        out_f, reference_pool(x, pool, stride, padding, "avg"), rtol=1e-12, atol=1e-12
-    )
-    np.testing.assert_array_equal(cache_f.counts, cache_n.counts)
-    dout = rng.normal(size=out_n.shape)
-    dx_n = avgpool2d_backward_naive(dout, cache_n)
-    np.testing.assert_allclose(avgpool2d_backward(dout, cache_f), dx_n, rtol=1e-12, atol=1e-12)
+    outs, caches = {}, {}
+    for name, (forward, _) in AVG_TIERS.items():
+        outs[name], caches[name] = forward(x, pool, stride, padding)
+    ref = reference_pool(x, pool, stride, padding, "avg")
+    for name in AVG_TIERS:
+        np.testing.assert_allclose(outs[name], ref, rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_array_equal(caches[name].counts, caches["naive"].counts, err_msg=name)
+    dout = rng.normal(size=outs["naive"].shape)
+    dx_n = avgpool2d_backward_naive(dout, caches["naive"])
     # Each window hands out exactly its gradient to its real pixels.
     np.testing.assert_allclose(dx_n.sum(), dout.sum())
+    for bname, (_, backward) in AVG_TIERS.items():
+        for cname, cache in caches.items():
+            np.testing.assert_allclose(backward(dout, cache), dx_n, rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{bname} backward, {cname} cache")
+
+
+@pytest.mark.parametrize("forward, backward", ALL_PATHS)
+@settings(max_examples=40, deadline=None)
+@given(pool_configs())
+def test_backward_is_the_adjoint_of_the_linearised_forward(forward, backward, config):
+    # With the argmax fixed, max pooling is linear in x (it copies the winners);
+    # average pooling is linear anyway. <pool(x), y> == <x, backward(y)>.
+    shape, pool, stride, padding, _, seed = config
+    x, rng = _random_input(shape, False, seed)
+    out, cache = forward(x, pool, stride, padding)
+    y = rng.normal(size=out.shape)
+    dx = backward(y, cache)
+    lhs, rhs = float(np.sum(out * y)), float(np.sum(x * dx))
+    assert abs(lhs - rhs) <= 1e-12 * (float(np.sum(np.abs(out * y))) + 1e-300)
 
 
 # --------------------------------------------------------------------------
@@ -365,7 +396,7 @@ def test_non_contiguous_input(forward, backward):
 def test_forward_does_not_modify_input():
     x = distinct_values(np.random.default_rng(10), (1, 5, 5, 2))
     before = x.copy()
-    for fwd in (maxpool2d_forward, avgpool2d_forward):
+    for fwd, _ in [*MAX_TIERS.values(), *AVG_TIERS.values()]:
         out, cache = fwd(x, 3, stride=1, padding=1)
         out += 1.0
     np.testing.assert_array_equal(x, before)

@@ -1,0 +1,250 @@
+"""Tuned convolution: the im2col products with faster memory layouts.
+
+:func:`conv2d_forward_fast` and :func:`conv2d_backward_fast` compute what
+:func:`convlib.conv2d_forward_im2col` and :func:`convlib.conv2d_backward_im2col`
+compute -- ``Y = cols @ W + b``; ``dW = cols.T @ dY``, ``db = sum(dY)``,
+``dx = col2im(dY @ W.T)`` -- with the same arguments and the same cache,
+:class:`convlib.conv.Conv2DCache`. :func:`convlib.conv2d_forward` and
+:func:`convlib.conv2d_backward`, which every layer calls, run them.
+
+Each trick below is paid for by a benchmark figure. The figures were measured
+in an earlier run of ``benchmarks/bench_conv.py`` (float32, single-threaded
+CPU time on the shared 2-core machine; shapes A-E and the whole story are in
+``benchmarks/README.md``); rerun the script to measure your machine:
+
+* **One im2col copy from a strided view** (:func:`convlib.windows.window_view`).
+  Copying one strided slice per kernel tap instead moves runs of only ``C``
+  numbers: the copy was 3x (D, 21 -> 7.7 ms) to 7x (E, 4.6 -> 0.66 ms) slower.
+* **A transposed, "channel-major" layout for few channels**
+  (``C <= CHANNEL_MAJOR_MAX_C``): the row layout's copied runs would be only
+  ``KW * C`` numbers long (3 for one channel); the ``(K, M)`` layout copies
+  whole image rows (A: im2col 1.2 -> 0.17 ms, forward 1.2 -> 0.5 ms). From 8
+  channels on the row layout is faster, in the backward especially.
+* **The bias inside the products**: a column of ones in the im2col buffer and
+  ``b`` as an extra row of the weights. ``out += b`` alone cost 0.36 ms on A
+  (as much as the GEMM, because F = 8 makes NumPy's broadcast loop short), and
+  ``dout.sum(axis=0)`` 0.9 ms against 0.06 ms for the extra GEMM row.
+* **Row stride rounded up to** ``ROW_ALIGN`` **elements** in the row layout:
+  with the bias column the rows had ``K + 1`` elements and the ``dw`` product
+  ran ~10 % slower.
+* **dx without the large dcols matrix**: one small GEMM per kernel tap, added
+  into the padded gradient by :func:`convlib.fast.phases.phase_scatter`
+  (``np.add.at`` was 4-10x slower than these additions); with a stride, the
+  additions run phase by phase so that each is contiguous (E backward
+  12.5 -> 9.5 ms).
+* **A per-thread workspace** (:mod:`convlib.fast.workspace`) for the
+  temporaries that die inside a call: A forward + backward 4.3 -> 1.3 ms
+  (page faults ~1200 -> ~130), C 9.5 -> 5.6 ms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .._checks import as_numeric_array, as_pair, check_ndim
+from ..conv import Conv2DCache, _check_backward, _prepare
+from ..windows import WindowGeometry, _strided_windows, window_output_hw
+from .phases import phase_scatter
+from .workspace import scratch
+
+__all__ = [
+    "CHANNEL_MAJOR_MAX_C",
+    "ROW_ALIGN",
+    "channel_major",
+    "im2col_fast",
+    "conv2d_forward_fast",
+    "conv2d_backward_fast",
+]
+
+#: Inputs with at most this many channels use the channel-major im2col layout.
+CHANNEL_MAJOR_MAX_C = 4
+
+#: The row stride of the row-layout im2col buffer is rounded up to a multiple
+#: of this many elements (an odd stride, K + 1 with the bias column, slowed
+#: the dw product down by ~10 %).
+ROW_ALIGN = 16
+
+
+def channel_major(c: int) -> bool:
+    """Whether inputs with ``c`` channels use the transposed (channel-major) layout."""
+    return c <= CHANNEL_MAJOR_MAX_C
+
+
+def _fill_cols(
+    x_padded: np.ndarray,
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    out_hw: tuple[int, int],
+    ones: bool,
+) -> np.ndarray:
+    """:func:`im2col_fast` for arguments that are already valid."""
+    n, hp, wp, c = x_padded.shape
+    (kh, kw), (oh, ow) = kernel_size, out_hw
+    m, k = n * oh * ow, kh * kw * c
+    width = k + 1 if ones else k
+    if channel_major(c):
+        # Few channels: fill the transposed (K, M) buffer, whose copied runs are
+        # output rows instead of KW * C numbers (A: im2col 1.2 -> 0.17 ms).
+        buf = np.empty((width, m), dtype=x_padded.dtype)
+        if ones:
+            buf[k] = 1  # the bias row (out += b alone cost 0.36 ms on A)
+        if c > 1:
+            # Channels first in memory, so that each copied run is an image row;
+            # a temporary, so it lives in the workspace.
+            xt = scratch("x_chw", (c, n, hp, wp), x_padded.dtype)
+            xt[...] = x_padded.transpose(3, 0, 1, 2)
+            x_padded = xt.transpose(1, 2, 3, 0)
+        windows = _strided_windows(x_padded, kernel_size, stride, dilation, out_hw)
+        buf[:k].reshape(kh, kw, c, n, oh, ow)[...] = windows.transpose(3, 4, 5, 0, 1, 2)
+        return buf.T
+    row = -(-width // ROW_ALIGN) * ROW_ALIGN  # aligned rows: dw product ~10 % faster
+    buf = np.empty((m, row), dtype=x_padded.dtype)
+    if ones:
+        buf[:, k] = 1
+    windows = _strided_windows(x_padded, kernel_size, stride, dilation, out_hw)
+    buf.reshape(n, oh, ow, row)[..., :k].reshape(n, oh, ow, kh, kw, c)[...] = windows
+    return buf[:, :width]
+
+
+def im2col_fast(
+    x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1, *, ones: bool = False
+) -> np.ndarray:
+    """:func:`convlib.im2col` in the tuned layout, optionally with a column of ones.
+
+    Parameters
+    ----------
+    x_padded : array_like, shape (N, Hp, Wp, C)
+    kernel_size, stride, dilation : int or (int, int)
+    ones : bool
+        Append a last column of ones (it multiplies the bias).
+
+    Returns
+    -------
+    ndarray, shape (M, K) or (M, K + 1)
+        ``M = N * OH * OW``, ``K = KH * KW * C``; the values of
+        :func:`convlib.im2col`. With ``C <= CHANNEL_MAJOR_MAX_C`` this is a
+        transposed view of a C-contiguous ``(K[+1], M)`` buffer, otherwise a
+        view of the first columns of an ``(M, L)`` buffer, ``L >= K [+ 1]``
+        a multiple of ``ROW_ALIGN``.
+    """
+    x_padded = as_numeric_array("x_padded", x_padded)
+    check_ndim("x_padded", x_padded, 4, "(N, Hp, Wp, C)")
+    kernel, step, dil = (as_pair(n, v, 1) for n, v in
+                         (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)))
+    out_hw = window_output_hw(x_padded.shape[1:3], kernel, step, dil)
+    return _fill_cols(x_padded, kernel, step, dil, out_hw, ones)
+
+
+def conv2d_forward_fast(
+    x: Any, w: Any, b: Any, stride: Any = 1, padding: Any = "valid", dilation: Any = 1
+) -> tuple[np.ndarray, Conv2DCache]:
+    """Convolution forward pass, tuned: one im2col copy and one matrix product.
+
+    Same arguments, results and cache as :func:`convlib.conv2d_forward_im2col`.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, H, W, C)
+    w : array_like, shape (KH, KW, C, F)
+    b : array_like, shape (F,) or (1, 1, 1, F), or None
+    stride : int or (int, int)
+    padding : {"valid", "same", "full"}, int, (int, int) or ((int, int), (int, int))
+    dilation : int or (int, int)
+
+    Returns
+    -------
+    out : ndarray, shape (N, OH, OW, F)
+    cache : Conv2DCache
+        Holds the im2col matrix (``cols``, shape ``(N * OH * OW, KH * KW * C)``)
+        and, with a bias, ``cols_with_ones``.
+
+    Notes
+    -----
+    With a bias, the im2col buffer gets an extra column of ones and the
+    weight matrix an extra row holding ``b``, so a single product
+    ``[cols | 1] @ [[W], [b]]`` computes ``cols @ W + b``.
+    """
+    xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
+    kh, kw, c, f = w.shape
+    k = kh * kw * c
+    mat = _fill_cols(xp, (kh, kw), cache.stride, cache.dilation, cache.out_shape[1:3],
+                     ones=b is not None)
+    wmat = w.reshape(k, f)
+    if b is not None:
+        wmat = np.concatenate([wmat, b.reshape(1, f)])
+    out = mat @ wmat
+    cache = replace(cache, cols=mat[:, :k], cols_with_ones=mat if b is not None else None)
+    return out.reshape(cache.out_shape), cache
+
+
+def conv2d_backward_fast(
+    dout: Any, cache: Conv2DCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Convolution backward pass, tuned.
+
+    Computes ``dW = cols.T @ dY``, ``db = sum(dY, axis=0)`` and
+    ``dx = col2im(dY @ W.T)`` (cropped), like
+    :func:`convlib.conv2d_backward_im2col`, and accepts a cache from any
+    conv2d forward pass.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, OH, OW, F)
+    cache : Conv2DCache
+
+    Returns
+    -------
+    dx : ndarray, shape (N, H, W, C)
+    dw : ndarray, shape (KH, KW, C, F)
+    db : ndarray, shape of the ``b`` given to the forward, or None
+
+    Notes
+    -----
+    ``db`` comes out of the same product as ``dw``: the forward's column of
+    ones makes ``[cols | 1].T @ dY`` equal ``[[dW], [db]]``. ``dx`` is not
+    built from the large ``dcols`` matrix: each kernel tap's share
+    ``dY @ w[p, q].T`` (or, for few channels, one row block of ``W @ dY.T``)
+    goes straight to :func:`convlib.fast.phases.phase_scatter`.
+    """
+    dout = _check_backward(dout, cache)
+    n, oh, ow, f = cache.out_shape
+    kh, kw, c, _ = cache.w.shape
+    k = kh * kw * c
+    dy = dout.reshape(-1, f)
+
+    if cache.b_shape is not None and cache.cols_with_ones is not None:
+        # [cols | 1].T @ dy stacks dw (first K rows) on top of db (last row): on
+        # A the extra row cost 0.06 ms, a separate dout.sum(axis=0) 0.9 ms.
+        dwb = cache.cols_with_ones.T @ dy
+        dw, db = dwb[:k], dwb[k].reshape(cache.b_shape)
+    else:
+        cols = cache.cols
+        if cols is None:
+            cols = _fill_cols(cache.x_padded, (kh, kw), cache.stride, cache.dilation, (oh, ow), False)
+        dw = cols.T @ dy
+        db = None
+        if cache.b_shape is not None:
+            db = (np.ones(dy.shape[0], dtype=dy.dtype) @ dy).reshape(cache.b_shape)
+    dw = dw.reshape(cache.w.shape).astype(dy.dtype, copy=False)
+
+    geometry = WindowGeometry(cache.x_shape, cache.pads, (kh, kw), cache.stride, cache.dilation, (oh, ow))
+    # dx: one small product per tap, added by the phase scatter, instead of the
+    # M x K matrix dcols and col2im (np.add.at was 4-10x slower than these
+    # additions; phases: E backward 12.5 -> 9.5 ms).
+    wmat = cache.w.reshape(k, f).astype(dy.dtype, copy=False)
+    if channel_major(c):
+        dcols_t = np.matmul(wmat, dy.T, out=scratch("dcols_t", (k, n * oh * ow), dy.dtype))
+        dcols_t = dcols_t.reshape(kh, kw, c, n, oh, ow)
+        return phase_scatter(lambda p, q: dcols_t[p, q], geometry, dy.dtype, channel_major=True), dw, db
+
+    w4 = wmat.reshape(kh, kw, c, f)
+    tap = scratch("tap", (n * oh * ow, c), dy.dtype)  # reused by every tap
+
+    def tap_grad(p: int, q: int) -> np.ndarray:
+        return np.matmul(dy, w4[p, q].T, out=tap).reshape(n, oh, ow, c)
+
+    return phase_scatter(tap_grad, geometry, dy.dtype), dw, db

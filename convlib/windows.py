@@ -1,0 +1,357 @@
+"""Window geometry shared by convolution and pooling, in every tier.
+
+A layer that slides a ``KH x KW`` window (a convolution kernel, a pooling
+window) over the padded input ``xp`` with stride ``(sh, sw)`` and dilation
+``(dh, dw)`` reads, for output pixel ``(i, j)`` and window tap ``(p, q)``, the
+padded pixel::
+
+    xp[n, i*sh + p*dh, j*sw + q*dw, c]
+
+Everything in this module follows from that one formula:
+
+* :func:`pad_spatial` and :func:`crop_spatial` -- pad the two spatial axes,
+  and cut the padding off a gradient again.
+* :func:`window_output_hw` -- how many windows fit, ``(OH, OW)``.
+* :func:`window_view` -- every window of every image at once, as a read-only
+  view of shape ``(N, OH, OW, KH, KW, C)`` (nothing is copied).
+* :func:`tap_slices` -- for one tap ``(p, q)``, the rows and columns that all
+  output pixels read: one strided slice of the padded input.
+* :func:`receptive_field` -- for one output pixel ``(i, j)``, the rows and
+  columns of its window.
+* :func:`tap_phases` -- the taps grouped by *stride phase*: the padded rows
+  ``u * sh + a`` with the same ``a`` form phase ``a``, and tap ``p`` reads
+  consecutive rows of one phase. The tuned tier (:mod:`convlib.fast`)
+  scatters gradients phase by phase.
+* :class:`WindowGeometry` -- the numbers above bundled for one layer call;
+  the caches of convolution and pooling hand it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ._checks import as_numeric_array, as_pair, check_ndim
+from .arithmetic import Pads, conv_output_size
+
+__all__ = [
+    "WindowGeometry",
+    "TapPhase",
+    "pad_spatial",
+    "crop_spatial",
+    "window_output_hw",
+    "window_view",
+    "tap_slices",
+    "receptive_field",
+    "tap_phases",
+]
+
+
+def pad_spatial(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
+    """Pad the two spatial axes of an NHWC array with a constant.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, H, W, C)
+    pads : ((top, bottom), (left, right))
+        Rows and columns to add on each side (from
+        :func:`convlib.arithmetic.resolve_padding`).
+    value : float
+        What the padding holds: 0 for convolution and average pooling,
+        ``-inf`` for max pooling (a padded pixel must never be the maximum).
+
+    Returns
+    -------
+    ndarray, shape (N, H + top + bottom, W + left + right, C)
+        A new array of ``x``'s dtype, or ``x`` itself when ``pads`` is all
+        zeros.
+    """
+    (top, bottom), (left, right) = pads
+    if not (top or bottom or left or right):
+        return x
+    n, h, w, c = x.shape
+    shape = (n, h + top + bottom, w + left + right, c)
+    # np.zeros gets pages that are already zero from the operating system,
+    # so zero padding costs no extra pass over the memory.
+    xp = np.zeros(shape, dtype=x.dtype) if value == 0 else np.full(shape, value, dtype=x.dtype)
+    xp[:, top : top + h, left : left + w, :] = x
+    return xp
+
+
+def crop_spatial(x_padded: np.ndarray, pads: Pads, hw: tuple[int, int]) -> np.ndarray:
+    """Cut the padding off an NHWC array: the inverse of :func:`pad_spatial`.
+
+    The backward pass of padding: the gradient of the padded input, cropped,
+    is the gradient of the input (the padding's own gradient is discarded).
+
+    Parameters
+    ----------
+    x_padded : ndarray, shape (N, H + top + bottom, W + left + right, C)
+    pads : ((top, bottom), (left, right))
+    hw : (int, int)
+        ``(H, W)``, the unpadded size.
+
+    Returns
+    -------
+    ndarray, shape (N, H, W, C)
+        A view of ``x_padded``. The slices end at ``top + H`` and
+        ``left + W`` -- not at ``-bottom``, which would give an empty array
+        when ``bottom == 0``.
+    """
+    (top, _), (left, _) = pads
+    h, w = hw
+    return x_padded[:, top : top + h, left : left + w, :]
+
+
+def window_output_hw(
+    padded_hw: tuple[int, int], kernel_size: Any, stride: Any = 1, dilation: Any = 1
+) -> tuple[int, int]:
+    """Number of window positions ``(OH, OW)`` in a padded input.
+
+    ``OH = (Hp - (dh * (KH - 1) + 1)) // sh + 1``, likewise ``OW``.
+
+    Parameters
+    ----------
+    padded_hw : (int, int)
+        ``(Hp, Wp)``, the size of the padded input.
+    kernel_size, stride, dilation : int or (int, int)
+
+    Raises
+    ------
+    ValueError
+        When the (dilated) window is larger than the padded input.
+    """
+    kh, kw = as_pair("kernel_size", kernel_size, 1)
+    sh, sw = as_pair("stride", stride, 1)
+    dh, dw = as_pair("dilation", dilation, 1)
+    hp, wp = padded_hw
+    return conv_output_size(hp, kh, sh, 0, dh), conv_output_size(wp, kw, sw, 0, dw)
+
+
+def _strided_windows(
+    x_padded: np.ndarray,
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    out_hw: tuple[int, int],
+) -> np.ndarray:
+    """:func:`window_view` without argument checks (all arguments already valid)."""
+    n, _, _, c = x_padded.shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel_size, stride, dilation, out_hw
+    s0, s1, s2, s3 = x_padded.strides
+    return as_strided(
+        x_padded,
+        shape=(n, oh, ow, kh, kw, c),
+        strides=(s0, sh * s1, sw * s2, dh * s1, dw * s2, s3),
+        writeable=False,
+    )
+
+
+def window_view(
+    x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1
+) -> np.ndarray:
+    """Every window of every image, as a read-only view of the padded input.
+
+    Element ``[n, i, j, p, q, c]`` is ``x_padded[n, i*sh + p*dh, j*sw + q*dw, c]``.
+    That address is linear in each of the six indices, so with
+    ``x_padded.strides == (s0, s1, s2, s3)`` the view simply has the strides
+    ``(s0, sh*s1, sw*s2, dh*s1, dw*s2, s3)``: no data is copied.
+
+    Parameters
+    ----------
+    x_padded : array_like, shape (N, Hp, Wp, C)
+        The (already padded) input.
+    kernel_size : int or (int, int)
+        ``(KH, KW)``.
+    stride, dilation : int or (int, int)
+
+    Returns
+    -------
+    ndarray, shape (N, OH, OW, KH, KW, C)
+        Read-only: the windows overlap, so writing through the view would
+        change several windows at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+    >>> v = window_view(x, 2, stride=2)
+    >>> v.shape
+    (1, 2, 2, 2, 2, 1)
+    >>> v[0, 1, 0, :, :, 0]  # the window of output pixel (1, 0)
+    array([[ 8.,  9.],
+           [12., 13.]])
+    """
+    x_padded = as_numeric_array("x_padded", x_padded)
+    check_ndim("x_padded", x_padded, 4, "(N, Hp, Wp, C)")
+    kernel = as_pair("kernel_size", kernel_size, 1)
+    step = as_pair("stride", stride, 1)
+    dil = as_pair("dilation", dilation, 1)
+    try:
+        out_hw = window_output_hw(x_padded.shape[1:3], kernel, step, dil)
+    except ValueError as exc:
+        raise ValueError(
+            f"window of kernel_size {kernel} with dilation {dil} does not fit "
+            f"x_padded of shape {x_padded.shape}: {exc}"
+        ) from None
+    return _strided_windows(x_padded, kernel, step, dil, out_hw)
+
+
+def tap_slices(
+    p: int, q: int, out_hw: tuple[int, int], stride: Any = 1, dilation: Any = 1
+) -> tuple[slice, slice]:
+    """Rows and columns of the padded input that window tap ``(p, q)`` reads.
+
+    Output pixel ``(i, j)`` reads row ``i*sh + p*dh`` and column
+    ``j*sw + q*dw`` through tap ``(p, q)``; over all ``OH x OW`` outputs these
+    form one strided slice each. ``xp[:, rows, cols, :]`` therefore has shape
+    ``(N, OH, OW, C)``: tap ``(p, q)`` of every window, in output order.
+
+    Parameters
+    ----------
+    p, q : int
+        Tap position inside the window (kernel row and column).
+    out_hw : (int, int)
+        ``(OH, OW)``.
+    stride, dilation : int or (int, int)
+
+    Returns
+    -------
+    (slice, slice)
+
+    Examples
+    --------
+    >>> tap_slices(1, 2, (3, 4), stride=2)
+    (slice(1, 6, 2), slice(2, 9, 2))
+    """
+    (sh, sw), (dh, dw) = as_pair("stride", stride, 1), as_pair("dilation", dilation, 1)
+    oh, ow = out_hw
+    r0, c0 = p * dh, q * dw
+    return slice(r0, r0 + sh * (oh - 1) + 1, sh), slice(c0, c0 + sw * (ow - 1) + 1, sw)
+
+
+def receptive_field(
+    i: int, j: int, kernel_size: Any, stride: Any = 1, dilation: Any = 1
+) -> tuple[slice, slice]:
+    """Rows and columns of the padded input in the window of output pixel ``(i, j)``.
+
+    ``xp[n, rows, cols, :]`` is that window, shape ``(KH, KW, C)``.
+
+    Examples
+    --------
+    >>> receptive_field(1, 0, 3, stride=2, dilation=(1, 2))
+    (slice(2, 5, 1), slice(0, 5, 2))
+    """
+    (kh, kw) = as_pair("kernel_size", kernel_size, 1)
+    (sh, sw), (dh, dw) = as_pair("stride", stride, 1), as_pair("dilation", dilation, 1)
+    r0, c0 = i * sh, j * sw
+    return slice(r0, r0 + dh * (kh - 1) + 1, dh), slice(c0, c0 + dw * (kw - 1) + 1, dw)
+
+
+@dataclass(frozen=True)
+class TapPhase:
+    """The window taps that read one stride phase of the padded input.
+
+    Split the padded rows by their remainder modulo the stride,
+    ``row = u * sh + a``: phase ``a`` holds rows ``a, a + sh, a + 2 sh, ...``
+    at positions ``u = 0, 1, 2, ...``. Tap ``p`` of output row ``i`` reads row
+    ``i * sh + p * dh``, which is position ``u = i + (p * dh) // sh`` of phase
+    ``a = (p * dh) % sh``: over all output rows, *consecutive* positions of one
+    phase. Columns likewise.
+
+    Attributes
+    ----------
+    row_phase, col_phase : int
+        ``a`` and ``b``, the phase of the rows and of the columns.
+    taps : tuple of (p, q, u0, v0)
+        Every tap ``(p, q)`` of this phase, in row-major order, with the
+        position ``(u0, v0)`` at which output pixel ``(0, 0)`` reads it: tap
+        ``(p, q)`` of all outputs reads positions ``u0 : u0 + OH`` and
+        ``v0 : v0 + OW`` of the phase.
+    """
+
+    row_phase: int
+    col_phase: int
+    taps: tuple[tuple[int, int, int, int], ...]
+
+
+@lru_cache(maxsize=256)
+def _tap_phases(
+    kernel_size: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]
+) -> tuple[TapPhase, ...]:
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    groups: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
+    for p in range(kh):
+        u0, a = divmod(p * dh, sh)
+        for q in range(kw):
+            v0, b = divmod(q * dw, sw)
+            groups.setdefault((a, b), []).append((p, q, u0, v0))
+    return tuple(TapPhase(a, b, tuple(groups[a, b])) for a, b in sorted(groups))
+
+
+def tap_phases(kernel_size: Any, stride: Any = 1, dilation: Any = 1) -> tuple[TapPhase, ...]:
+    """Group the taps of a window by the stride phase they read.
+
+    Parameters
+    ----------
+    kernel_size, stride, dilation : int or (int, int)
+
+    Returns
+    -------
+    tuple of TapPhase
+        One entry per phase ``(a, b)`` that some tap reads, in row-major
+        order of ``(a, b)``; phases that no tap reads (a stride larger than
+        the dilated window) are absent. With stride 1 there is one phase.
+
+    Examples
+    --------
+    >>> [(ph.row_phase, ph.col_phase, ph.taps) for ph in tap_phases((3, 1), stride=2)]
+    [(0, 0, ((0, 0, 0, 0), (2, 0, 1, 0))), (1, 0, ((1, 0, 0, 0),))]
+    """
+    return _tap_phases(
+        as_pair("kernel_size", kernel_size, 1),
+        as_pair("stride", stride, 1),
+        as_pair("dilation", dilation, 1),
+    )
+
+
+@dataclass(frozen=True)
+class WindowGeometry:
+    """Where the windows of one layer call lie: shapes, padding, stride, dilation.
+
+    Both :class:`convlib.conv.Conv2DCache` and
+    :class:`convlib.pooling.Pool2DCache` give theirs as ``cache.geometry``.
+
+    Attributes
+    ----------
+    x_shape : (N, H, W, C)
+        The unpadded input.
+    pads : ((top, bottom), (left, right))
+    kernel_size, stride, dilation : (int, int)
+        ``(KH, KW)``, ``(sh, sw)`` and ``(dh, dw)`` (pooling: dilation 1).
+    out_hw : (int, int)
+        ``(OH, OW)``.
+    """
+
+    x_shape: tuple[int, int, int, int]
+    pads: Pads
+    kernel_size: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    out_hw: tuple[int, int]
+
+    @cached_property
+    def padded_shape(self) -> tuple[int, int, int, int]:
+        """``(N, H + top + bottom, W + left + right, C)``."""
+        n, h, w, c = self.x_shape
+        (top, bottom), (left, right) = self.pads
+        return (n, h + top + bottom, w + left + right, c)
+
+    @cached_property
+    def phases(self) -> tuple[TapPhase, ...]:
+        """:func:`tap_phases` of this geometry."""
+        return _tap_phases(self.kernel_size, self.stride, self.dilation)
