@@ -86,12 +86,23 @@ from .pooling import (
 from . import fast, windows
 from .loop import History, evaluate, fit, predict
 from .recipes import TrainConfig, make_optimizer, train_model
-from .runtime import blas_thread_count, blas_threads, set_blas_threads, tune_allocator
+from .runtime import (
+    blas_thread_count,
+    blas_threads,
+    clear_workspace,
+    set_blas_threads,
+    set_workspace_limit,
+    tune_allocator,
+    workspace_nbytes,
+)
 from .update_rules import adam_update, momentum_update, nesterov_update, sgd_update
 
 __version__ = "0.2.0"
 
 __all__ = [
+    "workspace_nbytes",
+    "set_workspace_limit",
+    "clear_workspace",
     "ActivationCache",
     "Adam",
     "adam_update",

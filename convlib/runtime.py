@@ -1,4 +1,4 @@
-"""Process-wide tuning, all of it opt-in: BLAS threads and glibc's allocator.
+"""Process-wide tuning, all of it opt-in: BLAS threads, glibc's allocator, the workspace.
 
 Nothing in convlib calls these functions by itself: :func:`convlib.fit` and
 the layers run with whatever the process is set to. ``python -m
@@ -14,6 +14,13 @@ block ends; :func:`tune_allocator` cannot be undone.
 BLAS threads are read and set through `threadpoolctl
 <https://github.com/joblib/threadpoolctl>`_, which knows OpenBLAS, MKL and
 BLIS wherever NumPy loaded them.
+
+The tuned tier (:mod:`convlib.fast`) keeps its temporaries in a per-thread
+workspace of bounded size (:data:`convlib.fast.workspace.WORKSPACE_LIMIT_BYTES`,
+64 MiB a thread by default). :func:`workspace_nbytes` says how much it holds,
+:func:`clear_workspace` gives it back, and :func:`set_workspace_limit`
+changes the bound (0 turns the workspace off: every temporary is then a
+fresh array).
 """
 
 from __future__ import annotations
@@ -26,8 +33,18 @@ from contextlib import contextmanager
 from threadpoolctl import ThreadpoolController
 
 from ._checks import as_int
+from .fast import workspace as _workspace
+from .fast.workspace import clear_workspace, workspace_nbytes
 
-__all__ = ["blas_thread_count", "blas_threads", "set_blas_threads", "tune_allocator"]
+__all__ = [
+    "blas_thread_count",
+    "blas_threads",
+    "clear_workspace",
+    "set_blas_threads",
+    "set_workspace_limit",
+    "tune_allocator",
+    "workspace_nbytes",
+]
 
 
 # --- BLAS threads ---------------------------------------------------------
@@ -173,3 +190,27 @@ def tune_allocator(threshold: int = 1 << 30) -> bool:
     ok = bool(mallopt(m_trim_threshold, threshold)) and ok
     _ALLOCATOR_TUNED = ok
     return ok
+
+
+# --- the tuned tier's workspace --------------------------------------------
+
+
+def set_workspace_limit(nbytes: int) -> int:
+    """Bound the bytes each thread's workspace may keep, and clear it.
+
+    Parameters
+    ----------
+    nbytes : int
+        New bound, >= 0. 0 disables the workspace (every temporary of the
+        tuned tier is then allocated afresh, as NumPy code normally does).
+
+    Returns
+    -------
+    int
+        The previous bound, so that a caller can put it back.
+    """
+    nbytes = as_int("nbytes", nbytes, 0)
+    old = _workspace.WORKSPACE_LIMIT_BYTES
+    _workspace.WORKSPACE_LIMIT_BYTES = nbytes
+    clear_workspace()
+    return old

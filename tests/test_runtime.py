@@ -92,3 +92,47 @@ def test_tune_allocator_checks_its_threshold(threshold, error, message):
 def test_exported_from_the_package():
     for name in ("blas_threads", "blas_thread_count", "set_blas_threads", "tune_allocator"):
         assert getattr(convlib, name) is getattr(convlib.runtime, name)
+
+
+# --- the workspace ----------------------------------------------------------
+
+
+def test_workspace_is_reported_cleared_and_bounded():
+    import numpy as np
+
+    from convlib import conv2d_backward, conv2d_forward
+    from convlib.fast import workspace
+    from convlib.runtime import clear_workspace, set_workspace_limit, workspace_nbytes
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 9, 9, 8))
+    w = rng.standard_normal((3, 3, 8, 5))
+
+    def run():
+        out, cache = conv2d_forward(x, w, None, stride=2, padding="same")
+        return out, conv2d_backward(np.ones_like(out), cache)
+
+    ref = run()
+    assert workspace_nbytes() > 0
+    freed = clear_workspace()
+    assert freed > 0 and workspace_nbytes() == 0
+    old = set_workspace_limit(0)
+    try:
+        assert workspace.WORKSPACE_LIMIT_BYTES == 0
+        again = run()
+        assert workspace_nbytes() == 0  # nothing kept under a zero bound
+        np.testing.assert_array_equal(again[0], ref[0])
+        for a, b in zip(again[1], ref[1]):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        assert set_workspace_limit(old) == 0
+    assert workspace.WORKSPACE_LIMIT_BYTES == old
+
+
+def test_set_workspace_limit_refuses_bad_values():
+    from convlib.runtime import set_workspace_limit
+
+    with pytest.raises(ValueError, match="nbytes"):
+        set_workspace_limit(-1)
+    with pytest.raises(TypeError, match="nbytes"):
+        set_workspace_limit(1.5)
