@@ -43,6 +43,7 @@ from matplotlib.text import Text
 
 from .._checks import as_int, as_numeric_array, as_pair
 from ..arithmetic import conv_output_size, resolve_padding
+from .. import windows
 from ..conv import conv2d_forward
 from .feature_maps import feature_maps_figure  # noqa: F401  (importable from here, as in 0.1)
 from .primitives import (
@@ -92,7 +93,8 @@ def receptive_field(
     """Rows and columns of the *padded* input read by one output pixel.
 
     Output pixel ``(i, j)`` multiplies kernel tap ``(p, q)`` with the padded
-    input at row ``i * sh + p * dh`` and column ``j * sw + q * dw``.
+    input at row ``i * sh + p * dh`` and column ``j * sw + q * dw``: the
+    slices of :func:`convlib.windows.receptive_field`, as index arrays.
 
     Parameters
     ----------
@@ -119,10 +121,9 @@ def receptive_field(
     [0, 2, 4]
     """
     i, j = as_pair("out_pos", out_pos, 0)
-    kh, kw = as_pair("kernel_hw", kernel_hw, 1)
-    sh, sw = as_pair("stride", stride, 1)
-    dh, dw = as_pair("dilation", dilation, 1)
-    return i * sh + dh * np.arange(kh), j * sw + dw * np.arange(kw)
+    kernel_hw = as_pair("kernel_hw", kernel_hw, 1)
+    rows, cols = windows.receptive_field(i, j, kernel_hw, stride, dilation)
+    return np.arange(rows.start, rows.stop, rows.step), np.arange(cols.start, cols.stop, cols.step)
 
 
 # Input * kernel = output, with numbers

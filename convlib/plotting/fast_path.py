@@ -36,8 +36,9 @@ from matplotlib.patches import Rectangle
 
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..arithmetic import Pads, conv_output_size, resolve_padding
-from .conv_diagrams import draw_array
-from ._figures import new_figure as _new_figure
+from ..windows import tap_slices
+from .primitives import draw_array
+from .primitives import new_figure as _new_figure
 
 __all__ = [
     "dilate_grid",
@@ -209,11 +210,9 @@ def coverage_counts(
     oh = conv_output_size(h, kh, sh, (top, bottom), dh)
     ow = conv_output_size(w, kw, sw, (left, right), dw)
     counts = np.zeros((h + top + bottom, w + left + right), dtype=int)
-    for i in range(oh):
-        for j in range(ow):
-            for p in range(kh):
-                for q in range(kw):
-                    counts[i * sh + p * dh, j * sw + q * dw] += 1
+    for p in range(kh):  # tap (p, q) of every window reads one strided slice
+        for q in range(kw):
+            counts[tap_slices(p, q, (oh, ow), (sh, sw), (dh, dw))] += 1
     return counts, pads
 
 
