@@ -100,9 +100,6 @@ from .update_rules import adam_update, momentum_update, nesterov_update, sgd_upd
 __version__ = "0.2.0"
 
 __all__ = [
-    "workspace_nbytes",
-    "set_workspace_limit",
-    "clear_workspace",
     "ActivationCache",
     "Adam",
     "adam_update",
@@ -123,6 +120,7 @@ __all__ = [
     "build_capstone",
     "build_lenet",
     "check_gradients",
+    "clear_workspace",
     "col2im",
     "Conv2D",
     "conv2d_backward",
@@ -188,6 +186,7 @@ __all__ = [
     "same_padding",
     "Sequential",
     "set_blas_threads",
+    "set_workspace_limit",
     "SGD",
     "sgd_update",
     "Sigmoid",
@@ -204,4 +203,5 @@ __all__ = [
     "train_model",
     "TrainConfig",
     "tune_allocator",
+    "workspace_nbytes",
 ]
