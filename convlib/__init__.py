@@ -30,7 +30,14 @@ from .conv import (
     conv2d_forward_naive,
     im2col,
 )
-from .batchnorm import BatchNormCache, batchnorm_backward, batchnorm_backward_graph, batchnorm_forward
+from .batchnorm import (
+    BatchNormCache,
+    batchnorm_backward,
+    batchnorm_backward_compact,
+    batchnorm_backward_graph,
+    batchnorm_forward,
+    batchnorm_forward_broadcast,
+)
 from .datasets import (
     DatasetNotFoundError,
     load_fashion_mnist,
@@ -112,8 +119,10 @@ __all__ = [
     "avgpool2d_forward_windows",
     "BatchNorm",
     "batchnorm_backward",
+    "batchnorm_backward_compact",
     "batchnorm_backward_graph",
     "batchnorm_forward",
+    "batchnorm_forward_broadcast",
     "BatchNormCache",
     "blas_thread_count",
     "blas_threads",

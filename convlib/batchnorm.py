@@ -1,4 +1,4 @@
-"""Batch normalization, forward and backward (two ways).
+"""Batch normalization, forward and backward, in two tiers.
 
 For each feature (a column of ``(N, D)`` dense activations, or a channel of
 ``(N, H, W, C)`` feature maps, where the statistics run over ``N``, ``H``
@@ -25,19 +25,28 @@ normalization itself uses the biased one, as every framework does). Note that
 normalizes with the running statistics and leaves them alone; the layer is
 then a fixed affine map.
 
-Two backward passes give the same result:
+Two tiers share one cache type, :class:`BatchNormCache`, so the cache of
+any forward pass works with every backward pass:
 
-* :func:`batchnorm_backward_graph` walks the graph above node by node, in
-  reverse, applying the chain rule once per node (chapter 10 of the book);
-* :func:`batchnorm_backward` uses the simplified formula the walk collapses
-  into, with ``dxhat = dout * gamma``::
+* **readable** -- :func:`batchnorm_forward_broadcast` writes the lines above
+  with NumPy broadcasting of the ``(C,)`` vectors and ``.sum`` / ``.mean``
+  over every axis but the last. Two backward passes give the same result:
 
-      dx = (inv / m) * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+  - :func:`batchnorm_backward_graph` walks the graph above node by node, in
+    reverse, applying the chain rule once per node (chapter 10 of the book);
+  - :func:`batchnorm_backward_compact` uses the simplified formula the walk
+    collapses into, with ``dxhat = dout * gamma``::
+
+        dx = (inv / m) * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+
+* **tuned** -- :func:`batchnorm_forward` and :func:`batchnorm_backward`, the
+  functions the :class:`~convlib.layers.BatchNorm` layer calls, run
+  :mod:`convlib.fast.batchnorm`: the same arithmetic, with the sums and the
+  broadcasting arranged to be fast when there are few features.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,15 +56,23 @@ from ._checks import as_bool, as_numeric_array, as_real, check_cache, check_dout
 
 __all__ = [
     "BatchNormCache",
+    "batchnorm_forward_broadcast",
+    "batchnorm_backward_compact",
+    "batchnorm_backward_graph",
     "batchnorm_forward",
     "batchnorm_backward",
-    "batchnorm_backward_graph",
 ]
+
+#: The forward passes whose cache the backward passes accept (for messages).
+_PRODUCERS = "batchnorm_forward or batchnorm_forward_broadcast"
 
 
 @dataclass(frozen=True)
 class BatchNormCache:
     """The nodes of the forward graph that the backward passes need.
+
+    Every forward pass (readable or tuned) returns one, and every backward
+    pass accepts it.
 
     Attributes
     ----------
@@ -89,35 +106,6 @@ class BatchNormCache:
         return tuple(range(self.xhat.ndim - 1))
 
 
-# Speed. With few features (8 channels, say) NumPy is slow at both things
-# batch norm does all the time: summing over every axis but the last (the
-# reduction steps through 8 numbers at a time) and broadcasting a (C,)
-# vector against (..., C) data (same short inner loop). Two helpers avoid
-# this without changing the arithmetic:
-# * _feature_sum computes the sums as a matrix-vector product with a vector
-#   of ones, which BLAS does at full speed;
-# * _per_feature repeats a (C,) vector along a whole row of the
-#   (N, H * W * C) view of the data (_rows), so broadcasting runs over long
-#   contiguous rows.
-# batchnorm_backward_graph keeps the plain ``.sum(axis=...)`` for readability.
-
-
-def _rows(a: np.ndarray) -> np.ndarray:
-    """View ``(N, ..., C)`` as ``(N, prod(...) * C)``, one example per row."""
-    return a.reshape(a.shape[0], -1)
-
-
-def _per_feature(v: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Repeat a per-feature vector ``(C,)`` to match a row of :func:`_rows` ``(a)``."""
-    return np.tile(v, math.prod(a.shape[1:]) // v.size)
-
-
-def _feature_sum(a: np.ndarray) -> np.ndarray:
-    """Sum over every axis but the last: ``(..., C) -> (C,)``."""
-    a2 = a.reshape(-1, a.shape[-1])
-    return np.ones(a2.shape[0], dtype=a.dtype) @ a2
-
-
 def _check_stat(name: str, value: Any, c: int, writable: bool) -> np.ndarray:
     """A running statistic: a float ndarray of shape ``(C,)``."""
     if not isinstance(value, np.ndarray):
@@ -148,7 +136,92 @@ def _check_options(momentum: Any, eps: Any) -> tuple[float, float]:
     return momentum, eps
 
 
-def batchnorm_forward(
+
+
+def _prepare(
+    x: Any,
+    gamma: Any,
+    beta: Any,
+    running_mean: Any,
+    running_var: Any,
+    training: Any,
+    momentum: Any,
+    eps: Any,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, float, float]:
+    """Validate a forward pass's arguments; cast ``x``, ``gamma``, ``beta`` to the compute dtype.
+
+    Every forward pass uses these rules, so every tier refuses the same bad
+    input with the same message. Returns ``(x, gamma, beta, training,
+    momentum, eps)``, the arrays in the promoted floating-point dtype.
+    """
+    x = as_numeric_array("x", x)
+    if x.ndim < 2:
+        raise ValueError(
+            f"x must be (N, D) or (N, H, W, C): at least 2-D with features last, "
+            f"got shape {x.shape}"
+        )
+    if min(x.shape) == 0:
+        raise ValueError(f"x must not have empty axes, got shape {x.shape}")
+    c = x.shape[-1]
+    gamma = as_numeric_array("gamma", gamma)
+    beta = as_numeric_array("beta", beta)
+    for name, arr in (("gamma", gamma), ("beta", beta)):
+        if arr.shape != (c,):
+            raise ValueError(
+                f"{name} must have shape ({c},), one per feature of x {x.shape}, got {arr.shape}"
+            )
+    training = as_bool("training", training)
+    _check_stat("running_mean", running_mean, c, training)
+    _check_stat("running_var", running_var, c, training)
+    momentum, eps = _check_options(momentum, eps)
+    m = x.size // c
+    if training and m < 2:
+        raise ValueError(
+            f"training needs more than one value per feature to estimate a variance, "
+            f"got x of shape {x.shape} ({m} per feature)"
+        )
+    dtype = float_dtype(x, gamma, beta)
+    return (
+        x.astype(dtype, copy=False),
+        gamma.astype(dtype, copy=False),
+        beta.astype(dtype, copy=False),
+        training,
+        momentum,
+        eps,
+    )
+
+
+def _update_running_stats(
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    mu: np.ndarray,
+    var: np.ndarray,
+    m: int,
+    momentum: float,
+) -> None:
+    """The running averages of training mode, updated in place (module docstring).
+
+    ``mu`` and ``var``, shape ``(C,)``, are the batch mean and the *biased*
+    batch variance over ``m`` values per feature; the running variance
+    averages the unbiased one, ``var * m / (m - 1)``.
+    """
+    running_mean *= momentum
+    running_mean += (1 - momentum) * mu
+    running_var *= momentum
+    running_var += (1 - momentum) * var * (m / (m - 1))  # unbiased
+
+
+def _check_backward(dout: Any, cache: Any) -> np.ndarray:
+    """The shared checks of a backward's arguments; returns ``dout`` as floats."""
+    check_cache(cache, BatchNormCache, _PRODUCERS)
+    return check_dout(dout, cache.xhat.shape, cache.xhat.dtype)
+
+
+# The readable tier
+# --------------------------------------------------------------------------
+
+
+def batchnorm_forward_broadcast(
     x: Any,
     gamma: Any,
     beta: Any,
@@ -158,7 +231,11 @@ def batchnorm_forward(
     momentum: float = 0.9,
     eps: float = 1e-5,
 ) -> tuple[np.ndarray, BatchNormCache]:
-    """Batch normalization forward pass, per feature (the last axis).
+    """Batch normalization forward pass, per feature (the last axis), by broadcasting.
+
+    The formulas of the module docstring line for line: the statistics are
+    means over every axis but the last, and the ``(C,)`` vectors ``mu``,
+    ``inv``, ``gamma`` and ``beta`` broadcast over the other axes.
 
     Parameters
     ----------
@@ -184,6 +261,7 @@ def batchnorm_forward(
     out : ndarray, shape of x
         In the promoted floating-point dtype of ``x``, ``gamma``, ``beta``.
     cache : BatchNormCache
+        For any of the backward passes.
 
     Raises
     ------
@@ -199,74 +277,37 @@ def batchnorm_forward(
     >>> import numpy as np
     >>> x = np.array([[1.0], [3.0]])
     >>> rm, rv = np.zeros(1), np.ones(1)
-    >>> out, _ = batchnorm_forward(x, np.ones(1), np.zeros(1), rm, rv, eps=0.0)
+    >>> out, _ = batchnorm_forward_broadcast(x, np.ones(1), np.zeros(1), rm, rv, eps=0.0)
     >>> out.ravel()
     array([-1.,  1.])
     >>> rm, rv   # 0.9 * 0 + 0.1 * 2 and 0.9 * 1 + 0.1 * 2 (unbiased variance)
     (array([0.2]), array([1.1]))
     """
-    x = as_numeric_array("x", x)
-    if x.ndim < 2:
-        raise ValueError(
-            f"x must be (N, D) or (N, H, W, C): at least 2-D with features last, "
-            f"got shape {x.shape}"
-        )
-    if min(x.shape) == 0:
-        raise ValueError(f"x must not have empty axes, got shape {x.shape}")
-    c = x.shape[-1]
-    gamma = as_numeric_array("gamma", gamma)
-    beta = as_numeric_array("beta", beta)
-    for name, arr in (("gamma", gamma), ("beta", beta)):
-        if arr.shape != (c,):
-            raise ValueError(
-                f"{name} must have shape ({c},), one per feature of x {x.shape}, got {arr.shape}"
-            )
-    training = as_bool("training", training)
-    running_mean = _check_stat("running_mean", running_mean, c, training)
-    running_var = _check_stat("running_var", running_var, c, training)
-    momentum, eps = _check_options(momentum, eps)
-    m = x.size // c
-    if training and m < 2:
-        raise ValueError(
-            f"training needs more than one value per feature to estimate a variance, "
-            f"got x of shape {x.shape} ({m} per feature)"
-        )
-
-    dtype = float_dtype(x, gamma, beta)
-    x = np.ascontiguousarray(x, dtype=dtype)
-    gamma = gamma.astype(dtype, copy=False)
-    beta = beta.astype(dtype, copy=False)
+    x, gamma, beta, training, momentum, eps = _prepare(
+        x, gamma, beta, running_mean, running_var, training, momentum, eps
+    )
+    axes = tuple(range(x.ndim - 1))  # every axis but the features
+    m = x.size // x.shape[-1]  # values per feature
     if training:
-        mu = _feature_sum(x) / m
-        xc = (_rows(x) - _per_feature(mu, x)).reshape(x.shape)
-        var = _feature_sum(xc * xc) / m  # biased: divides by m
-        running_mean *= momentum
-        running_mean += (1 - momentum) * mu
-        running_var *= momentum
-        running_var += (1 - momentum) * var * (m / (m - 1))  # unbiased
+        mu = x.mean(axis=axes)  # (C,)
+        xc = x - mu  # mu broadcast over the batch
+        var = (xc * xc).mean(axis=axes)  # (C,), biased: divides by m
+        _update_running_stats(running_mean, running_var, mu, var, m, momentum)
     else:
-        mu = running_mean.astype(dtype, copy=False)
-        var = running_var.astype(dtype, copy=False)
-        xc = (_rows(x) - _per_feature(mu, x)).reshape(x.shape)
-    std = np.sqrt(var + dtype.type(eps))
-    inv = 1 / std
-    xhat = (_rows(xc) * _per_feature(inv, x)).reshape(x.shape)
-    out = _rows(xhat) * _per_feature(gamma, x)
-    out += _per_feature(beta, x)
-    out = out.reshape(x.shape)
+        mu = running_mean.astype(x.dtype, copy=False)
+        var = running_var.astype(x.dtype, copy=False)
+        xc = x - mu
+    std = np.sqrt(var + x.dtype.type(eps))  # (C,)
+    inv = 1 / std  # (C,)
+    xhat = xc * inv  # inv broadcast over the batch
+    out = gamma * xhat + beta  # gamma and beta broadcast over the batch
     cache = BatchNormCache(
         xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=training, m=m
     )
     return out, cache
 
 
-def _check_backward(dout: Any, cache: Any) -> np.ndarray:
-    """The shared checks of a backward's arguments; returns ``dout`` as floats."""
-    check_cache(cache, BatchNormCache, "batchnorm_forward")
-    return check_dout(dout, cache.xhat.shape, cache.xhat.dtype)
-
-
-def batchnorm_backward(
+def batchnorm_backward_compact(
     dout: Any, cache: BatchNormCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Batch normalization backward pass, compact formula.
@@ -277,15 +318,21 @@ def batchnorm_backward(
         dx = (inv / m) * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
 
     The two subtracted terms are the gradient flowing through the batch mean
-    and the batch variance. In evaluation mode the statistics are constants
-    and ``dx = dxhat * inv``.
+    and the batch variance. The two sums are multiples of the parameter
+    gradients, ``sum(dxhat) = gamma * dbeta`` and
+    ``sum(dxhat * xhat) = gamma * dgamma``, so the code computes::
+
+        dx = gamma * inv * (dout - dbeta / m - xhat * dgamma / m)
+
+    In evaluation mode the statistics are constants and
+    ``dx = gamma * inv * dout``.
 
     Parameters
     ----------
     dout : array_like, shape of x
         Gradient of the loss with respect to the output.
     cache : BatchNormCache
-        From :func:`batchnorm_forward`.
+        From any batchnorm forward pass.
 
     Returns
     -------
@@ -295,22 +342,17 @@ def batchnorm_backward(
     dbeta : ndarray, shape (C,)
         ``sum(dout)`` over all axes but the last.
     """
-    dout = np.ascontiguousarray(_check_backward(dout, cache))
-    xhat = cache.xhat.astype(dout.dtype, copy=False)
-    dbeta = _feature_sum(dout)
-    dgamma = _feature_sum(dout * xhat)
-    # With dxhat = dout * gamma, sum(dxhat) = gamma * dbeta and
-    # sum(dxhat * xhat) = gamma * dgamma, so the formula above becomes
-    #     dx = gamma * inv * (dout - dbeta / m - xhat * dgamma / m)
-    # and needs no further pass over the data to compute sums.
-    scale = _per_feature(cache.gamma * cache.inv, dout)
+    dout = _check_backward(dout, cache)
+    axes, m = cache.axes, cache.m
+    xhat, gamma, inv = cache.xhat, cache.gamma, cache.inv
+
+    dbeta = dout.sum(axis=axes)  # (C,)
+    dgamma = (dout * xhat).sum(axis=axes)  # (C,)
     if not cache.training:
-        return (_rows(dout) * scale).reshape(dout.shape), dgamma, dbeta
-    m = cache.m
-    dx = _rows(dout) - _per_feature(dbeta / m, dout)
-    dx -= _rows(xhat) * _per_feature(dgamma / m, dout)
-    dx *= scale
-    return dx.reshape(dout.shape), dgamma, dbeta
+        # mu and var were the running statistics: constants.
+        return gamma * inv * dout, dgamma, dbeta
+    dx = gamma * inv * (dout - dbeta / m - xhat * dgamma / m)
+    return dx, dgamma, dbeta
 
 
 def batchnorm_backward_graph(
@@ -323,13 +365,13 @@ def batchnorm_backward_graph(
     a node's output was broadcast in the forward (``mu``, ``inv``) its
     gradient is summed in the backward, and where it was a sum or a mean its
     gradient is broadcast back. Gives the same result as
-    :func:`batchnorm_backward`, more slowly.
+    :func:`batchnorm_backward_compact`, more slowly.
 
     Parameters
     ----------
     dout : array_like, shape of x
     cache : BatchNormCache
-        From :func:`batchnorm_forward`.
+        From any batchnorm forward pass.
 
     Returns
     -------
@@ -365,3 +407,94 @@ def batchnorm_backward_graph(
     # mean: mu = mean(x)                    (a mean: broadcast back, / m)
     dx += dmu / m
     return dx, dgamma, dbeta
+
+
+# The functions the layer calls: the tuned tier
+# --------------------------------------------------------------------------
+
+
+def batchnorm_forward(
+    x: Any,
+    gamma: Any,
+    beta: Any,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    training: bool = True,
+    momentum: float = 0.9,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, BatchNormCache]:
+    """Batch normalization forward pass, the fast one: runs :func:`convlib.fast.batchnorm_forward_fast`.
+
+    Same arguments, results (up to rounding) and cache as
+    :func:`batchnorm_forward_broadcast`.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, D) or (N, H, W, C)
+        Dense features or NHWC feature maps; statistics run over every axis
+        but the last.
+    gamma, beta : array_like, shape (C,)
+        Learned scale and shift.
+    running_mean, running_var : ndarray, shape (C,), floating point
+        Running statistics, updated in place in training mode.
+    training : bool
+        Batch statistics and running-average update (True) or running
+        statistics (False).
+    momentum : float in [0, 1]
+        Weight of the old running value in the update.
+    eps : float >= 0
+        Added to the variance before the square root.
+
+    Returns
+    -------
+    out : ndarray, shape of x
+    cache : BatchNormCache
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`batchnorm_forward_broadcast`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0], [3.0]])
+    >>> rm, rv = np.zeros(1), np.ones(1)
+    >>> out, _ = batchnorm_forward(x, np.ones(1), np.zeros(1), rm, rv, eps=0.0)
+    >>> out.ravel()
+    array([-1.,  1.])
+    >>> rm, rv   # 0.9 * 0 + 0.1 * 2 and 0.9 * 1 + 0.1 * 2 (unbiased variance)
+    (array([0.2]), array([1.1]))
+    """
+    # Imported here: the tuned tier builds on this module.
+    from .fast.batchnorm import batchnorm_forward_fast
+
+    return batchnorm_forward_fast(
+        x, gamma, beta, running_mean, running_var, training, momentum, eps
+    )
+
+
+def batchnorm_backward(
+    dout: Any, cache: BatchNormCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch normalization backward pass, the fast one: runs :func:`convlib.fast.batchnorm_backward_fast`.
+
+    The compact formula of :func:`batchnorm_backward_compact`, same results
+    up to rounding.
+
+    Parameters
+    ----------
+    dout : array_like, shape of x
+        Gradient of the loss with respect to the output.
+    cache : BatchNormCache
+        From any batchnorm forward pass.
+
+    Returns
+    -------
+    dx : ndarray, shape of x
+    dgamma : ndarray, shape (C,)
+    dbeta : ndarray, shape (C,)
+    """
+    from .fast.batchnorm import batchnorm_backward_fast
+
+    return batchnorm_backward_fast(dout, cache)
