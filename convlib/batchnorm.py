@@ -63,10 +63,6 @@ __all__ = [
     "batchnorm_backward",
 ]
 
-#: The forward passes whose cache the backward passes accept (for messages).
-_PRODUCERS = "batchnorm_forward or batchnorm_forward_broadcast"
-
-
 @dataclass(frozen=True)
 class BatchNormCache:
     """The nodes of the forward graph that the backward passes need.
@@ -213,7 +209,7 @@ def _update_running_stats(
 
 def _check_backward(dout: Any, cache: Any) -> np.ndarray:
     """The shared checks of a backward's arguments; returns ``dout`` as floats."""
-    check_cache(cache, BatchNormCache, _PRODUCERS)
+    check_cache(cache, BatchNormCache, "batchnorm_forward")
     return check_dout(dout, cache.xhat.shape, cache.xhat.dtype)
 
 
