@@ -37,7 +37,13 @@ from convlib.activations import (
     tanh_backward,
     tanh_forward,
 )
-from convlib.batchnorm import batchnorm_backward, batchnorm_backward_graph, batchnorm_forward
+from convlib.batchnorm import (
+    batchnorm_backward,
+    batchnorm_backward_compact,
+    batchnorm_backward_graph,
+    batchnorm_forward,
+    batchnorm_forward_broadcast,
+)
 from convlib.conv import conv2d_forward
 from convlib.dense import dense_backward, dense_forward, flatten_backward, flatten_forward
 from convlib.dropout import dropout_backward, dropout_forward
@@ -314,6 +320,8 @@ def _forwards():
         ("batchnorm", lambda: batchnorm_forward(x, g, b, np.zeros(3), np.ones(3)), batchnorm_backward),
         ("batchnorm", lambda: batchnorm_forward(x, g, b, np.zeros(3), np.ones(3)),
          batchnorm_backward_graph),
+        ("batchnorm", lambda: batchnorm_forward_broadcast(x, g, b, np.zeros(3), np.ones(3)),
+         batchnorm_backward_compact),
         ("dropout", lambda: dropout_forward(x, 0.5, np.random.default_rng(0)), dropout_backward),
     ]
 
