@@ -32,7 +32,7 @@ LAYERS = {
         "convlib", "convlib._checks", "convlib._deprecation", "convlib.arithmetic",
         "convlib.windows", "convlib.conv", "convlib.pooling", "convlib.fast",
         "convlib.activations", "convlib.dense", "convlib.losses", "convlib.batchnorm",
-        "convlib.dropout", "convlib.gradcheck", "convlib.update_rules",
+        "convlib.dropout", "convlib.gradcheck", "convlib.update_rules", "convlib.errors",
     ],
     "data": ["convlib.datasets"],
     "model": [
