@@ -57,6 +57,7 @@ from .dense import (
     flatten_forward,
 )
 from .dropout import DropoutCache, dropout_backward, dropout_forward
+from .errors import InputWarning, NonFiniteError, NonFiniteGradientError
 from .gradcheck import GradientReport, check_gradients, numerical_gradient, rel_error
 from .layers import (
     AvgPool2D,
@@ -160,6 +161,7 @@ __all__ = [
     "GradientReport",
     "History",
     "im2col",
+    "InputWarning",
     "Layer",
     "leaky_relu_backward",
     "leaky_relu_forward",
@@ -179,6 +181,8 @@ __all__ = [
     "momentum_update",
     "mse_loss",
     "nesterov_update",
+    "NonFiniteError",
+    "NonFiniteGradientError",
     "numerical_gradient",
     "one_hot",
     "Optimizer",

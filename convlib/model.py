@@ -165,7 +165,10 @@ class Sequential:
     def backward(self, dout: Any) -> np.ndarray:
         """Back-propagate through every layer in reverse order.
 
-        Each layer stores its parameter gradients in ``layer.grads``.
+        Each layer stores its parameter gradients in ``layer.grads``. Every
+        gradient is first filled with NaN, so if a layer fails the gradients
+        of the previous step are not left for ``optimizer.step()`` to apply
+        (it refuses NaN gradients).
 
         Parameters
         ----------
@@ -177,6 +180,8 @@ class Sequential:
         ndarray, shape of the last forward input
             Gradient of the loss with respect to the model's input.
         """
+        for layer in self.layers:
+            layer._invalidate_grads()
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout

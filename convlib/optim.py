@@ -24,6 +24,22 @@ The update rules themselves are pure functions in
 ``nesterov_update``, ``adam_update``): the classes here keep the state
 (velocities, moments) and the step counter, call the rule for every
 parameter array and write its result back into the model's array.
+
+Two safety rules hold for every optimizer:
+
+- A step on a gradient that holds NaN or an infinity is refused *before
+  anything changes* (parameters, state, step counter, learning rate) with a
+  :class:`~convlib.errors.NonFiniteGradientError` naming the parameter.
+  :class:`~convlib.model.Sequential` fills its gradients with NaN when a
+  backward pass starts, so the gradients of a backward pass that failed are
+  never applied by the next ``step()``.
+- float16 parameters (mixed precision) are updated through a float32
+  *master copy*: the state (velocities, Adam's moments) is float32, the
+  update is computed in float32 and written back into the model's float16
+  array, rounded. Adam's ``eps = 1e-8`` would round to 0 in float16. A
+  float16 array changed from outside (e.g. by loading weights) is noticed
+  and the master copy taken again. float32 and float64 parameters are
+  updated directly, without copies.
 """
 
 from __future__ import annotations
@@ -35,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import as_int, as_real
+from .errors import NonFiniteGradientError
 from .update_rules import adam_update, momentum_update, nesterov_update, sgd_update
 
 __all__ = [
@@ -92,6 +109,47 @@ def _collect(params: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return out
 
 
+#: Parameters stored in a dtype narrower than this are updated through a
+#: master copy in it (mixed precision).
+MASTER_DTYPE = np.dtype(np.float32)
+
+
+def _is_finite(a: np.ndarray) -> bool:
+    """Whether every element of ``a`` is finite, without a full-size temporary.
+
+    A sum is finite only if every term is (NaN and infinities propagate); a
+    non-finite sum may also be an overflow, which the exact test settles.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(float(a.sum())):
+            return True
+    return bool(np.isfinite(a).all())
+
+
+def _describe_non_finite(name: str, grad: np.ndarray) -> str:
+    bad = ~np.isfinite(grad)
+    count = int(np.count_nonzero(bad))
+    first = np.unravel_index(int(np.argmax(bad)), grad.shape) if grad.ndim else ()
+    msg = (
+        f"the gradient of parameter {name!r} (shape {grad.shape}) holds {count} "
+        f"non-finite value{'s' if count != 1 else ''} (the first, at index "
+        f"{tuple(int(i) for i in first)}, is {grad[first]}); the step was refused and "
+        f"nothing changed (parameters, optimizer state, step counter)"
+    )
+    if count == grad.size and np.isnan(grad).all():
+        msg += (
+            ". A gradient that is NaN everywhere is what a model leaves when its last "
+            "backward pass failed before reaching this parameter: run forward and "
+            "backward again before step()"
+        )
+    else:
+        msg += (
+            ". Look for NaN or inf in the batch or in the loss; with float16, a gradient "
+            "above 65504 overflows (scale the loss down)"
+        )
+    return msg
+
+
 class Optimizer:
     """Base class: parameter bookkeeping, step counter and schedule.
 
@@ -114,6 +172,14 @@ class Optimizer:
         The learning rate of the last (or, before any step, next) step.
     t : int
         Number of steps taken.
+    master : list of (ndarray or None)
+        Per parameter: its float32 master copy if it is stored in float16,
+        else ``None`` (the parameter is updated directly).
+
+    Raises
+    ------
+    NonFiniteGradientError
+        From :meth:`step`, when a gradient holds NaN or an infinity.
     """
 
     def __init__(self, params: Any, lr: float, schedule: Schedule | None = None) -> None:
@@ -124,6 +190,33 @@ class Optimizer:
             raise TypeError(f"schedule must be callable(step) -> lr, got {schedule!r}")
         self.schedule = schedule
         self.t = 0
+        self.master: list[np.ndarray | None] = [
+            value.astype(MASTER_DTYPE) if value.dtype.itemsize < MASTER_DTYPE.itemsize else None
+            for _, value, _ in self.params
+        ]
+
+    def _zeros_state(self) -> list[np.ndarray]:
+        """One zero state array per parameter, in the dtype its update is computed in."""
+        return [
+            np.zeros_like(value if master is None else master)
+            for (_, value, _), master in zip(self.params, self.master)
+        ]
+
+    def _working(self, i: int, value: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The parameter and gradient the update rule sees (the master copy for float16)."""
+        master = self.master[i]
+        if master is None:
+            return value, grad
+        if not np.array_equal(master.astype(value.dtype), value, equal_nan=True):
+            master[...] = value  # the model's array was changed from outside
+        return master, grad.astype(MASTER_DTYPE)
+
+    def _write(self, i: int, value: np.ndarray, new: np.ndarray) -> None:
+        """Store the updated parameter: into the master copy and, rounded, the model's array."""
+        master = self.master[i]
+        if master is not None:
+            master[...] = new
+        value[...] = new
 
     def _next_lr(self) -> float:
         if self.schedule is None:
@@ -136,8 +229,25 @@ class Optimizer:
                 f"the schedule returned an invalid learning rate at step {self.t}: {exc}"
             ) from None
 
+    def check_gradients(self) -> None:
+        """Raise :class:`~convlib.errors.NonFiniteGradientError` if a gradient is not finite.
+
+        :meth:`step` calls it before changing anything; the message names the
+        first such parameter, how many values are bad and the first one.
+        """
+        for name, _, grad in self.params:
+            if not _is_finite(grad):
+                raise NonFiniteGradientError(_describe_non_finite(name, grad), name)
+
     def step(self) -> None:
-        """Update every parameter in place from its gradient."""
+        """Update every parameter in place from its gradient.
+
+        Raises
+        ------
+        NonFiniteGradientError
+            If a gradient holds NaN or an infinity; nothing is changed then.
+        """
+        self.check_gradients()
         self.lr = self._next_lr()
         for i, (_, value, grad) in enumerate(self.params):
             self._update(i, value, grad)
@@ -222,22 +332,23 @@ class SGD(Optimizer):
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.weight_decay = as_real("weight_decay", weight_decay, low=0)
-        self.velocity = [np.zeros_like(v) for _, v, _ in self.params]
+        self.velocity = self._zeros_state()
 
     def _update(self, i: int, value: np.ndarray, grad: np.ndarray) -> None:
         # The rule returns new arrays; the model's array is overwritten in
         # place (its layer holds a reference), the velocity is ours to replace.
+        param, grad = self._working(i, value, grad)
         if self.nesterov:
             new, self.velocity[i] = nesterov_update(
-                value, grad, self.velocity[i], self.lr, self.momentum, weight_decay=self.weight_decay
+                param, grad, self.velocity[i], self.lr, self.momentum, weight_decay=self.weight_decay
             )
         elif self.momentum:
             new, self.velocity[i] = momentum_update(
-                value, grad, self.velocity[i], self.lr, self.momentum, weight_decay=self.weight_decay
+                param, grad, self.velocity[i], self.lr, self.momentum, weight_decay=self.weight_decay
             )
         else:
-            new = sgd_update(value, grad, self.lr, weight_decay=self.weight_decay)
-        value[...] = new
+            new = sgd_update(param, grad, self.lr, weight_decay=self.weight_decay)
+        self._write(i, value, new)
 
 
 class Adam(Optimizer):
@@ -308,16 +419,17 @@ class Adam(Optimizer):
         self.beta2 = as_real("betas[1]", betas[1], low=0, high=1, high_open=True)
         self.eps = as_real("eps", eps, low=0, low_open=True)
         self.weight_decay = as_real("weight_decay", weight_decay, low=0)
-        self.m = [np.zeros_like(v) for _, v, _ in self.params]
-        self.v = [np.zeros_like(v) for _, v, _ in self.params]
+        self.m = self._zeros_state()
+        self.v = self._zeros_state()
 
     def _update(self, i: int, value: np.ndarray, grad: np.ndarray) -> None:
         # Step t + 1: self.t counts the steps already taken.
+        param, grad = self._working(i, value, grad)
         new, self.m[i], self.v[i] = adam_update(
-            value, grad, self.m[i], self.v[i], self.t + 1, self.lr,
+            param, grad, self.m[i], self.v[i], self.t + 1, self.lr,
             self.beta1, self.beta2, self.eps, weight_decay=self.weight_decay,
         )
-        value[...] = new
+        self._write(i, value, new)
 
 
 class StepLR:

@@ -141,6 +141,17 @@ class Layer:
         # In place: optimizers hold references to self.grads[key].
         np.copyto(self.grads[key], grad.reshape(self.grads[key].shape), casting="same_kind")
 
+    def _invalidate_grads(self) -> None:
+        """Fill every gradient with NaN: "no valid gradient" until a backward completes.
+
+        Called when a backward pass starts, so that a backward that fails
+        leaves NaN behind rather than the previous step's gradients; an
+        optimizer refuses to step on them
+        (:class:`~convlib.errors.NonFiniteGradientError`).
+        """
+        for grad in self.grads.values():
+            grad.fill(np.nan)
+
     def num_params(self) -> int:
         """Number of trainable scalars."""
         return int(sum(p.size for p in self.params.values()))
@@ -183,7 +194,9 @@ class Layer:
         """Back-propagate ``dout``, store parameter gradients, return ``dx``.
 
         The cache of the last forward pass is consumed: a second ``backward``
-        needs a new ``forward`` first.
+        needs a new ``forward`` first. The gradients are filled with NaN when
+        the pass starts, so a backward that fails leaves no stale gradient
+        for an optimizer to apply.
 
         Parameters
         ----------
@@ -194,6 +207,7 @@ class Layer:
         -------
         dx : ndarray, shape of the last forward input
         """
+        self._invalidate_grads()
         if self._cache is None:
             raise RuntimeError(
                 f"{self.name}.backward() called before forward(): run forward on a batch "
