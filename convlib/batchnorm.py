@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import as_bool, as_numeric_array, as_real, check_cache, check_dout, float_dtype
+from .errors import NonFiniteError
 
 __all__ = [
     "BatchNormCache",
@@ -200,7 +201,24 @@ def _update_running_stats(
     ``mu`` and ``var``, shape ``(C,)``, are the batch mean and the *biased*
     batch variance over ``m`` values per feature; the running variance
     averages the unbiased one, ``var * m / (m - 1)``.
+
+    Raises
+    ------
+    NonFiniteError
+        If a batch statistic is NaN or infinite (the batch holds NaN or inf,
+        or its variance overflows the dtype); the running statistics are
+        then left unchanged, so one bad batch cannot spoil them for good.
     """
+    bad = ~(np.isfinite(mu) & np.isfinite(var))
+    if bad.any():
+        features = np.flatnonzero(bad)
+        j = int(features[0])
+        raise NonFiniteError(
+            f"batch normalization: the batch mean or variance of {len(features)} of "
+            f"{mu.size} features is not finite (feature {j}: mean {mu[j]}, variance "
+            f"{var[j]}), so x holds NaN or inf (or values whose square overflows "
+            f"{var.dtype}); the running statistics were not updated"
+        )
     running_mean *= momentum
     running_mean += (1 - momentum) * mu
     running_var *= momentum

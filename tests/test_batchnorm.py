@@ -458,3 +458,38 @@ def test_bad_dout_and_cache(backward):
         backward(np.zeros((3, 4)), cache)
     with pytest.raises(TypeError, match="cache must be the BatchNormCache returned by batchnorm_forward"):
         backward(np.zeros((4, 3)), {"xhat": None})
+
+
+# -- a non-finite batch never reaches the running statistics (issue 10) -----
+
+
+@pytest.mark.parametrize("forward", [*FORWARD_PARAMS, pytest.param(batchnorm_forward_fast, id="fast")])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_nan_batch_is_refused_and_leaves_the_running_statistics(forward, shape, dtype):
+    from convlib.errors import NonFiniteError
+
+    x, gamma, beta, rm, rv = make(shape, dtype=dtype)
+    x[(0,) * (len(shape) - 1) + (2,)] = np.nan
+    rm0, rv0 = rm.copy(), rv.copy()
+    with pytest.raises(NonFiniteError, match=rf"1 of {shape[-1]} features.*feature 2.*not updated"):
+        forward(x, gamma, beta, rm, rv, training=True)
+    np.testing.assert_array_equal(rm, rm0)
+    np.testing.assert_array_equal(rv, rv0)
+
+
+def test_an_infinite_batch_is_refused_by_the_layer_and_its_statistics_stay_finite():
+    from convlib.errors import NonFiniteError
+    from convlib.layers import BatchNorm
+
+    layer = BatchNorm(3)
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    layer.forward(x)
+    before = {k: v.copy() for k, v in layer.buffers.items()}
+    x[1, 0] = np.inf
+    with np.errstate(invalid="ignore"), pytest.raises(NonFiniteError, match="feature 0"):
+        layer.forward(x)
+    for k, v in layer.buffers.items():
+        np.testing.assert_array_equal(v, before[k])
+    layer.eval()  # evaluation mode keeps the statistics and still runs
+    assert np.isnan(layer.forward(np.full((1, 3), np.nan, np.float32))).all()
