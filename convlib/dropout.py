@@ -59,6 +59,25 @@ def _check_p(p: Any) -> float:
     return as_real("p", p, low=0.0, high=1.0, high_open=True)
 
 
+def _check_scale(p: float, dtype: np.dtype) -> np.floating:
+    """The survivors' scale ``1 / (1 - p)`` in ``dtype``, refusing ``p`` for which it overflows.
+
+    In float16 (largest value 65504) ``p`` above ``1 - 1/65504 = 0.99998`` would
+    make the scale infinite and every dropped element ``0 * inf = NaN``.
+    The scale is computed in float64 and only then rounded to ``dtype``.
+    """
+    dtype = np.dtype(dtype)
+    scale = 1.0 / (1.0 - p)
+    largest = float(np.finfo(dtype).max)
+    if scale > largest:
+        raise ValueError(
+            f"p={p!r} is too close to 1 for {dtype}: the scale 1 / (1 - p) = {scale:.6g} "
+            f"exceeds the largest {dtype} ({largest:g}), so the output would be inf and NaN; "
+            f"use p <= {1 - 1 / largest:.8g} or a wider dtype"
+        )
+    return dtype.type(scale)
+
+
 def dropout_forward(
     x: Any, p: float, rng: np.random.Generator, training: bool = True
 ) -> tuple[np.ndarray, DropoutCache]:
@@ -89,7 +108,8 @@ def dropout_forward(
     TypeError
         ``rng`` not a ``numpy.random.Generator``; ``p`` not a real number.
     ValueError
-        ``p`` outside ``[0, 1)``.
+        ``p`` outside ``[0, 1)``, or so close to 1 that ``1 / (1 - p)``
+        overflows the dtype (float16: ``p > 0.99998``).
 
     Examples
     --------
@@ -113,9 +133,10 @@ def dropout_forward(
     x = x.astype(dtype, copy=False)
     if not training or p == 0.0:
         return x, DropoutCache(None, x.shape, dtype, p, training)
+    scale = _check_scale(p, dtype)
     # float32 uniforms are enough to compare with p, and twice as fast to draw.
     keep = rng.random(x.shape, dtype=np.float32) >= p
-    scaled_mask = keep * dtype.type(1 / (1 - p))
+    scaled_mask = keep * scale
     return x * scaled_mask, DropoutCache(scaled_mask, x.shape, dtype, p, True)
 
 

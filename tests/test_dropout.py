@@ -7,6 +7,7 @@ import pytest
 
 from convlib import check_gradients
 from convlib.dropout import DropoutCache, dropout_backward, dropout_forward
+from convlib.layers import Dropout
 
 
 def test_same_seed_same_mask_different_seed_different_mask():
@@ -132,3 +133,30 @@ def test_bad_dout_and_cache():
         dropout_backward(np.ones((3, 2)), cache)
     with pytest.raises(TypeError, match="cache must be the DropoutCache"):
         dropout_backward(np.ones((2, 3)), np.ones((2, 3)))
+
+
+# -- float16 with p close to 1 (issue 10) ---------------------------------------
+
+
+@pytest.mark.parametrize("p", [0.99, 0.9999, 0.99998])
+def test_float16_dropout_close_to_one_has_no_nan(p):
+    x = np.ones((64, 64), np.float16)
+    out, cache = dropout_forward(x, p, np.random.default_rng(0))
+    assert out.dtype == np.float16 and not np.isnan(out).any()
+    dx = dropout_backward(np.ones_like(x), cache)
+    assert not np.isnan(dx).any()
+    kept = out[out != 0]
+    np.testing.assert_allclose(kept, 1 / (1 - p), rtol=1e-3)
+
+
+@pytest.mark.parametrize("p", [0.99999, 0.9999999])
+def test_float16_dropout_refuses_p_whose_scale_overflows(p):
+    x = np.ones((4, 4), np.float16)
+    with pytest.raises(ValueError, match=r"p=.*too close to 1 for float16.*65504"):
+        dropout_forward(x, p, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="too close to 1 for float16"):
+        Dropout(p, dtype=np.float16)
+    # float32 has room for the same scale
+    out, _ = dropout_forward(x.astype(np.float32), p, np.random.default_rng(0))
+    assert not np.isnan(out).any()
+    Dropout(p, dtype=np.float32)

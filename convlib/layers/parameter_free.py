@@ -26,7 +26,7 @@ from ..activations import (
 )
 from ..arithmetic import conv_output_size, resolve_padding
 from ..dense import flatten_backward, flatten_forward
-from ..dropout import _check_p, dropout_backward, dropout_forward
+from ..dropout import _check_p, _check_scale, dropout_backward, dropout_forward
 from ..pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .base import Layer, _shape, as_generator
 
@@ -216,7 +216,8 @@ class Dropout(Layer):
     ----------
     p : float
         Drop probability, in ``[0, 1)``; Python or NumPy scalar (checked as
-        :func:`convlib.dropout.dropout_forward` does).
+        :func:`convlib.dropout.dropout_forward` does; in float16, at most
+        ``0.99998``, or ``1 / (1 - p)`` would overflow).
     rng : numpy.random.Generator, int or None
         Draws the masks.
     dtype : numpy dtype
@@ -231,7 +232,8 @@ class Dropout(Layer):
         name: str | None = None,
     ) -> None:
         super().__init__(dtype, name)
-        self.p = _check_p(p)  # the rule of dropout_forward
+        self.p = _check_p(p)  # the rules of dropout_forward
+        _check_scale(self.p, self.dtype)
         self.rng = as_generator(rng)
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
