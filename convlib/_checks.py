@@ -385,3 +385,39 @@ def check_nonempty_mapping(name: str, mapping: Any) -> Any:
     if not mapping:
         raise ValueError(f"{name} is empty: give at least one entry")
     return mapping
+
+
+def first_non_finite(arr: np.ndarray) -> tuple[int, ...] | None:
+    """Index of the first NaN or infinity of ``arr`` (C order), or ``None`` if it has none.
+
+    Integer and boolean arrays are always finite. The common case, an array
+    that is all finite, costs one float64 sum and no full-size temporary: a
+    sum is finite only if every term is (NaN and infinities propagate), and
+    only a non-finite sum (a bad value, or a float64 overflow) is looked at
+    element by element.
+
+    Parameters
+    ----------
+    arr : ndarray, any shape
+
+    Returns
+    -------
+    tuple of int or None
+        ``arr[index]`` is the first non-finite value.
+
+    Examples
+    --------
+    >>> first_non_finite(np.array([[1.0, 2.0], [np.nan, np.inf]]))
+    (1, 0)
+    >>> first_non_finite(np.ones(3)) is None
+    True
+    """
+    if arr.dtype.kind not in "fc" or arr.size == 0:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum(dtype=np.result_type(arr.dtype, np.float64))):
+            return None
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), arr.shape))

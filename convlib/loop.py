@@ -20,13 +20,15 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ._checks import as_int, as_numeric_array
+from ._checks import as_bool, as_int, as_numeric_array, first_non_finite
+from .errors import InputWarning, NonFiniteError, NonFiniteGradientError
 from .losses import softmax, softmax_cross_entropy
 
 __all__ = ["History", "fit", "evaluate", "predict"]
@@ -100,6 +102,156 @@ def _check_data(name_x: str, x: Any, name_y: str, y: Any) -> tuple[np.ndarray, n
     return x, y
 
 
+#: Inputs whose largest magnitude exceeds this were clearly never standardised
+#: (prepared images lie within a few units of 0; raw pixels reach 255).
+RAW_INPUT_LIMIT = 50.0
+
+
+def _check_finite(name: str, arr: np.ndarray) -> None:
+    """Raise :class:`NonFiniteError` naming ``arr`` and its first NaN or infinity."""
+    first = first_non_finite(arr)
+    if first is None:
+        return
+    bad = ~np.isfinite(arr)
+    count = int(np.count_nonzero(bad))
+    examples = int(np.count_nonzero(bad.reshape(len(arr), -1).any(axis=1))) if arr.ndim else 1
+    index = ", ".join(map(str, first))
+    raise NonFiniteError(
+        f"{name} holds {count} NaN or infinite value{'s' if count != 1 else ''} in "
+        f"{examples} example{'s' if examples != 1 else ''}; the first is {name}[{index}] = "
+        f"{arr[first]}. Training on it would spoil the weights (and BatchNorm's running "
+        f"statistics): repair or drop those examples first, e.g. "
+        f"keep = np.isfinite({name}).reshape(len({name}), -1).all(axis=1)"
+    )
+
+
+def _check_prepared(name: str, x: np.ndarray) -> None:
+    """Warn (:class:`InputWarning`) when ``x`` looks like raw, unprepared pixels."""
+    if x.size == 0 or x.dtype.kind == "b":
+        return
+    lo, hi = x.min(), x.max()
+    if x.dtype.kind in "ui" and x.ndim >= 3 and hi > 1:
+        what = f"integers of dtype {x.dtype} in [{lo}, {hi}]"
+    elif max(abs(float(lo)), abs(float(hi))) > RAW_INPUT_LIMIT:
+        what = f"values in [{float(lo):g}, {float(hi):g}] (dtype {x.dtype})"
+    else:
+        return
+    warnings.warn(
+        f"{name} holds {what}: it looks like raw pixel values that were never prepared. "
+        f"Networks train on standardised floats (roughly mean 0, standard deviation 1); "
+        f"call convlib.datasets.prepare_images({name}) first (it scales 0..255 to [0, 1] "
+        f"and standardises)",
+        InputWarning,
+        stacklevel=3,
+    )
+
+
+def _num_classes(model: Any, x: np.ndarray) -> int | None:
+    """The size ``K`` of the model's output vector for inputs like ``x``, if the model can tell."""
+    output_shape = getattr(model, "output_shape", None)
+    if not callable(output_shape):
+        return None
+    try:
+        shape = tuple(output_shape(tuple(x.shape[1:])))
+    except Exception:  # a model that cannot tell: its own forward will complain
+        return None
+    return shape[0] if len(shape) == 1 else None
+
+
+def _check_labels(name: str, y: np.ndarray, num_classes: int) -> None:
+    """Integer class labels in ``[0, num_classes)``, all checked before the first step."""
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name} must hold integer class labels in [0, {num_classes}) for this model "
+            f"(its output has {num_classes} classes), got dtype {y.dtype}: convert with "
+            f"{name}.astype(int) if the values are whole numbers"
+        )
+    bad = np.flatnonzero((y < 0) | (y >= num_classes))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"{name}[{i}] = {y[i]} is not a class label of this model: its output has "
+            f"{num_classes} classes, so labels must be in [0, {num_classes}) "
+            f"({bad.size} of {len(y)} labels are outside)"
+        )
+
+
+def _check_optimizer_owns(model: Any, optimizer: Any) -> None:
+    """Refuse an optimizer whose arrays are not the model's (another model, replaced arrays)."""
+    params = getattr(model, "parameters", None)
+    opt_params = getattr(optimizer, "params", None)
+    if not callable(params) or not isinstance(opt_params, list):
+        return
+    grad_of = {id(p[1]): id(p[2]) for p in params()}
+    foreign = [
+        str(item[0])
+        for item in opt_params
+        if len(item) == 3 and grad_of.get(id(item[1]), -1) != id(item[2])
+    ]
+    if foreign:
+        raise ValueError(
+            f"the optimizer does not update this model: {len(foreign)} of its "
+            f"{len(opt_params)} parameter arrays (first {foreign[0]!r}) are not the "
+            f"arrays of the model's layers, so training would change nothing the model "
+            f"uses. It was built on another model's parameters (or on arrays since "
+            f"replaced, e.g. by building the model again): build it with "
+            f"{type(optimizer).__name__}(model.parameters(), ...)"
+        )
+
+
+def _check_last_batch(model: Any, x: np.ndarray, n: int, batch_size: int) -> None:
+    """Refuse a last batch that would give a BatchNorm layer one value per feature."""
+    last = n % batch_size
+    summary = getattr(model, "summary", None)
+    layers = getattr(model, "layers", None)
+    if last == 0 or not callable(summary) or not isinstance(layers, list):
+        return
+    from .layers import BatchNorm
+
+    try:
+        rows = summary(tuple(x.shape[1:])).rows
+    except Exception:
+        return
+    shapes = [tuple(x.shape[1:])] + [row[1] for row in rows]
+    for i, layer in enumerate(layers):
+        values = last * math.prod(shapes[i][:-1])
+        if isinstance(layer, BatchNorm) and values < 2:
+            raise ValueError(
+                f"the last batch of every epoch would hold {last} example (N = {n}, "
+                f"batch_size = {batch_size}), and layer {i} ({layer.name}, input shape "
+                f"{shapes[i]} per example) cannot compute a batch variance from one value "
+                f"per feature: pass drop_last=True to fit to skip that batch, or choose a "
+                f"batch_size that does not leave one example over"
+            )
+
+
+def _describe_bad_loss(value: float, epoch: int, step: int, xb: np.ndarray, model: Any, optimizer: Any,
+                       augmented: bool) -> str:
+    """Why the loss became ``value``: the batch's inputs, the parameters, or divergence."""
+    where = f"the loss became {value} at epoch {epoch}, step {step}"
+    first = first_non_finite(xb)
+    if first is not None:
+        origin = "after augment" if augmented else "as gathered from x_train"
+        return (
+            f"{where}: the batch's inputs ({origin}) hold NaN or inf, the first at "
+            f"x_batch[{', '.join(map(str, first))}] = {xb[first]}; the data, not the "
+            f"learning rate, is at fault"
+        )
+    params = getattr(model, "parameters", None)
+    for p in params() if callable(params) else ():
+        if first_non_finite(p[1]) is not None:
+            return (
+                f"{where}: the batch's inputs are finite but the model's parameter "
+                f"{p[0]!r} already holds NaN or inf (set before training, or loaded)"
+            )
+    lr = getattr(optimizer, "lr", None)
+    rate = f" ({lr:g})" if isinstance(lr, float) else ""
+    return (
+        f"{where}: the batch's inputs and the model's parameters were finite, so the "
+        f"training diverged: the learning rate{rate} is probably too large"
+    )
+
+
 def _progress_bar_type() -> type:
     """tqdm's notebook bar inside a Jupyter kernel that has ipywidgets, else the text bar.
 
@@ -155,14 +307,26 @@ def fit(
     eval_batch_size: int = 500,
     augment: Augment | None = None,
     callback: Callable[[int, History], Any] | None = None,
+    drop_last: bool = False,
 ) -> History:
     """Train ``model`` with minibatch gradient descent.
 
     Each epoch visits the training examples once, in an order drawn from
     ``numpy.random.default_rng(seed)``; each minibatch runs forward, loss,
     backward and ``optimizer.step()`` in training mode. The last batch of an
-    epoch may be smaller. Two calls with the same seed, model initialisation
-    and data give identical histories.
+    epoch may be smaller (``drop_last=True`` skips it). Two calls with the
+    same seed, model initialisation and data give identical histories.
+
+    Before the first step the inputs are checked, so that a mistake cannot
+    train silently or fail after many steps: non-finite values in
+    ``x_train``/``x_val`` (named with their first index), labels that are not
+    integers in ``[0, K)`` when the model tells its output size ``K`` (the
+    first bad one named), an optimizer built on other arrays than the
+    model's, and a last batch that would hold one example for a BatchNorm
+    that sees one value per feature (e.g. after a Dense layer). Raw pixels
+    (integer images above 1, or values beyond +-50) give an
+    :class:`~convlib.errors.InputWarning` suggesting
+    :func:`~convlib.datasets.prepare_images`.
 
     Parameters
     ----------
@@ -196,6 +360,9 @@ def fit(
     callback : callable, optional
         ``callback(epoch, history)`` after each epoch (``epoch`` counts from
         1; ``history`` already holds that epoch), e.g. to print or plot.
+    drop_last : bool
+        Skip each epoch's last batch when it is smaller than ``batch_size``
+        (its examples take part in other epochs, in other batches).
 
     Returns
     -------
@@ -203,9 +370,26 @@ def fit(
 
     Raises
     ------
+    NonFiniteError
+        A ``ValueError``: NaN or infinity in ``x_train``, ``y_train``,
+        ``x_val`` or ``y_val`` (before training), or a loss that becomes NaN
+        or infinite (the message gives the epoch and step, and whether the
+        batch's inputs or the parameters were at fault).
+    NonFiniteGradientError
+        A gradient became NaN or infinite; the step was refused (nothing
+        changed) and the message gives the epoch, step and parameter.
     ValueError
-        On mismatched lengths, non-positive ``epochs``/``batch_size``, or a
-        loss that becomes NaN or infinite (the message gives the epoch and step).
+        On mismatched lengths, non-positive ``epochs``/``batch_size``, labels
+        out of range, an optimizer that does not hold the model's arrays,
+        or a last batch of one example before a BatchNorm layer.
+    TypeError
+        Non-integer labels for a classifier, non-callable ``loss``,
+        ``callback`` or ``augment``.
+
+    Warns
+    -----
+    InputWarning
+        When ``x_train`` or ``x_val`` look like raw pixels.
     """
     x_train, y_train = _check_data("x_train", x_train, "y_train", y_train)
     if (x_val is None) != (y_val is None):
@@ -221,12 +405,29 @@ def fit(
         raise TypeError(f"callback must be callable(epoch, history), got {callback!r}")
     if augment is not None and not callable(augment):
         raise TypeError(f"augment must be callable(x_batch, rng) -> x_batch, got {augment!r}")
+    drop_last = as_bool("drop_last", drop_last)
+    n = len(x_train)
+    batch_size = min(batch_size, n)
+    # Everything that can be known before the first step is checked now.
+    data = [("x_train", x_train), ("y_train", y_train)]
+    if x_val is not None:
+        data += [("x_val", x_val), ("y_val", y_val)]
+    for name, arr in data:
+        _check_finite(name, arr)
+    num_classes = _num_classes(model, x_train) if loss is softmax_cross_entropy else None
+    if num_classes is not None:
+        for name, arr in data[1::2]:
+            if arr.ndim == 1:
+                _check_labels(name, arr, num_classes)
+    for name, arr in data[0::2]:
+        _check_prepared(name, arr)
+    _check_optimizer_owns(model, optimizer)
+    if not drop_last:
+        _check_last_batch(model, x_train, n, batch_size)
     tqdm = _progress_bar_type()
     rng = np.random.default_rng(seed)
     aug_rng = np.random.default_rng([seed, 1])
-    n = len(x_train)
-    batch_size = min(batch_size, n)
-    steps = math.ceil(n / batch_size)
+    steps = n // batch_size if drop_last else math.ceil(n / batch_size)
     gather = _Batches(x_train, y_train, batch_size)
     history = History()
     nan = float("nan")
@@ -252,12 +453,17 @@ def fit(
             value = float(value)
             if not math.isfinite(value):
                 bar.close()
-                raise ValueError(
-                    f"the loss became {value} at epoch {epoch + 1}, step {step + 1}: "
-                    "the learning rate is probably too large"
+                raise NonFiniteError(
+                    _describe_bad_loss(value, epoch + 1, step + 1, xb, model, optimizer, augment is not None)
                 )
             model.backward(dout)
-            optimizer.step()
+            try:
+                optimizer.step()
+            except NonFiniteGradientError as exc:
+                bar.close()
+                raise NonFiniteGradientError(
+                    f"at epoch {epoch + 1}, step {step + 1} (loss {value:g}): {exc}", exc.name
+                ) from None
             m = len(yb)
             total_loss += value * m
             seen += m

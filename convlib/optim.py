@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_int, as_real
+from ._checks import as_int, as_real, first_non_finite
 from .errors import NonFiniteGradientError
 from .update_rules import adam_update, momentum_update, nesterov_update, sgd_update
 
@@ -114,26 +114,12 @@ def _collect(params: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
 MASTER_DTYPE = np.dtype(np.float32)
 
 
-def _is_finite(a: np.ndarray) -> bool:
-    """Whether every element of ``a`` is finite, without a full-size temporary.
-
-    A sum is finite only if every term is (NaN and infinities propagate); a
-    non-finite sum may also be an overflow, which the exact test settles.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if math.isfinite(float(a.sum())):
-            return True
-    return bool(np.isfinite(a).all())
-
-
-def _describe_non_finite(name: str, grad: np.ndarray) -> str:
-    bad = ~np.isfinite(grad)
-    count = int(np.count_nonzero(bad))
-    first = np.unravel_index(int(np.argmax(bad)), grad.shape) if grad.ndim else ()
+def _describe_non_finite(name: str, grad: np.ndarray, first: tuple[int, ...]) -> str:
+    count = int(np.count_nonzero(~np.isfinite(grad)))
     msg = (
         f"the gradient of parameter {name!r} (shape {grad.shape}) holds {count} "
         f"non-finite value{'s' if count != 1 else ''} (the first, at index "
-        f"{tuple(int(i) for i in first)}, is {grad[first]}); the step was refused and "
+        f"{first}, is {grad[first]}); the step was refused and "
         f"nothing changed (parameters, optimizer state, step counter)"
     )
     if count == grad.size and np.isnan(grad).all():
@@ -236,8 +222,9 @@ class Optimizer:
         first such parameter, how many values are bad and the first one.
         """
         for name, _, grad in self.params:
-            if not _is_finite(grad):
-                raise NonFiniteGradientError(_describe_non_finite(name, grad), name)
+            first = first_non_finite(grad)
+            if first is not None:
+                raise NonFiniteGradientError(_describe_non_finite(name, grad, first), name)
 
     def step(self) -> None:
         """Update every parameter in place from its gradient.
