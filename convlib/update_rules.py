@@ -235,6 +235,13 @@ def adam_update(
     m, v : ndarray, shape of ``param``
         The updated moment estimates, to pass in at step ``t + 1``.
 
+    Notes
+    -----
+    The rule computes in the dtype of its arguments. In float16, ``eps =
+    1e-8`` rounds to 0 and ``grad**2`` underflows, so ``m_hat / sqrt(v_hat)``
+    can be ``0 / 0``: pass float32 arrays (a master copy of float16
+    parameters and float32 moments), as :class:`convlib.optim.Adam` does.
+
     Examples
     --------
     The first step moves every number by about ``lr``, whatever the size of

@@ -200,3 +200,18 @@ def test_non_finite_weights_are_blamed_for_a_nan_loss():
     model.layers[0].params["w"][0, 0] = np.nan
     with pytest.raises(NonFiniteError, match=r"epoch 1, step 1: the batch's inputs are finite but the model's parameter '0.w'"):
         run(model, x, y)
+
+
+def test_a_float16_model_trains_with_adam():
+    # before the float32 master copy, Adam's eps = 1e-8 rounded to 0 in
+    # float16 and fit stopped at once, blaming the learning rate
+    x, y = blobs(160)
+    rng = np.random.default_rng(0)
+    h16 = np.float16
+    model = Sequential(
+        [Dense(2, 16, rng=rng, dtype=h16), BatchNorm(16, dtype=h16), ReLU(), Dense(16, 3, init="glorot", rng=rng, dtype=h16)]
+    )
+    opt = Adam(model.parameters(), lr=1e-2)
+    hist = run(model, x.astype(h16), y, opt=opt, epochs=3, batch_size=16)
+    assert hist.train_loss[-1] < hist.train_loss[0] and hist.train_acc[-1] > 0.9
+    assert all(p.value.dtype == h16 for p in model.parameters())
