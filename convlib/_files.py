@@ -164,8 +164,10 @@ def npz_members(zf: zipfile.ZipFile, file: Path) -> dict[str, zipfile.ZipInfo]:
     members: dict[str, zipfile.ZipInfo] = {}
     for info in zf.infolist():
         if not info.filename.endswith(".npy") or info.filename[:-4] in members:
-            what = "a duplicate entry" if info.filename.endswith(".npy") else "an entry that is not a .npy array"
-            raise ValueError(f"{str(file)!r} holds {what}, {info.filename!r}: not written by Sequential.save")
+            what = "appears twice" if info.filename.endswith(".npy") else "is not a .npy array"
+            raise ValueError(
+                f"{str(file)!r}: the entry {info.filename!r} {what}; not written by Sequential.save"
+            )
         members[info.filename[:-4]] = info
     if "__format__" not in members or "__layers__" not in members:
         raise ValueError(f"{str(file)!r} was not written by Sequential.save (no __format__/__layers__ entry)")
@@ -187,25 +189,20 @@ def _read_npy_header(fp: Any) -> tuple[tuple[int, ...], bool, np.dtype, int]:
 def npy_header(
     zf: zipfile.ZipFile, file: Path, info: zipfile.ZipInfo, name: str
 ) -> tuple[tuple[int, ...], bool, np.dtype]:
-    """``(shape, fortran_order, dtype)`` from an entry's ``.npy`` header, reading no data.
-
-    Also checks that the entry's size in the archive matches what the header declares.
-    """
+    """``(shape, fortran_order, dtype)`` from an entry's ``.npy`` header, reading no data."""
     where = f"{str(file)!r}, array {name!r}"
     try:
         with zf.open(info) as fp:
-            shape, fortran, dtype, header_len = _read_npy_header(fp)
-    except (ValueError, TypeError, SyntaxError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-        raise ValueError(f"{where}: not a valid .npy header ({exc})") from None
+            shape, fortran, dtype, _ = _read_npy_header(fp)
+    except Exception as exc:  # an untrusted header: whatever NumPy's parser raises means "invalid"
+        raise ValueError(f"{where}: not a valid .npy header ({type(exc).__name__}: {exc})") from None
     if dtype.hasobject:
         raise ValueError(f"{where}: holds Python objects (dtype {dtype}), which are never unpickled")
-    declared = header_len + math.prod(shape) * dtype.itemsize
-    if info.file_size != declared:
-        raise ValueError(
-            f"{where}: the header declares shape {shape} of {dtype} ({declared} bytes with the header), "
-            f"but the archive entry holds {info.file_size} bytes (truncated or damaged)"
-        )
     return shape, fortran, dtype
+
+
+class _SizeMismatch(Exception):
+    """An entry's size in the archive differs from what its header declares."""
 
 
 def read_npy(
@@ -230,8 +227,15 @@ def read_npy(
     nbytes = math.prod(got_shape) * dtype.itemsize
     try:
         with zf.open(info) as fp:
-            _read_npy_header(fp)
+            header_len = _read_npy_header(fp)[3]
+            if info.file_size != header_len + nbytes:
+                raise _SizeMismatch()
             data = fp.read(nbytes + 1)  # one byte more: reaches the end, so the CRC is checked
+    except _SizeMismatch:
+        raise ValueError(
+            f"{where}: the header declares shape {got_shape} of {dtype} ({nbytes} data bytes), "
+            f"but the archive entry holds {info.file_size} bytes with the header (truncated or damaged)"
+        ) from None
     except (ValueError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
         raise ValueError(f"{where}: damaged data ({exc})") from None
     if len(data) != nbytes:
