@@ -1,4 +1,4 @@
-"""Writing files so that a failure never destroys what was there: one shared rule.
+"""Files written so that a failure never destroys what was there, and archives read without trust.
 
 :func:`atomic_write` is used by :meth:`convlib.Sequential.save` and by the
 data-set downloader. The new content goes into a temporary file in the
@@ -13,6 +13,15 @@ where the platform allows it, so the new name survives a power cut.
 The temporary file is created with mode ``0o666`` filtered by the process
 umask, as :func:`open` would create the target itself (``0o644`` under the
 usual umask ``022``); :func:`tempfile.mkstemp` would give ``0o600``.
+
+The second half reads a ``.npz`` archive (a zip of ``.npy`` files) as
+untrusted input, for :meth:`convlib.Sequential.load`: :func:`open_npz` and
+:func:`npz_members` turn every way the file can be broken into a
+``ValueError`` naming it; :func:`npy_header` reads an entry's header only,
+so shapes and dtypes are checked before any data is read;
+:func:`read_npy` reads at most the number of bytes the header declares
+(plus one, to notice more); :func:`does_not_fit` tells whether values
+survive the cast into the model's dtype. Nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -194,7 +203,7 @@ def npy_header(
     try:
         with zf.open(info) as fp:
             shape, fortran, dtype, _ = _read_npy_header(fp)
-    except Exception as exc:  # an untrusted header: whatever NumPy's parser raises means "invalid"
+    except Exception as exc:  # noqa: BLE001 -- untrusted header: whatever NumPy's parser raises means invalid
         raise ValueError(f"{where}: not a valid .npy header ({type(exc).__name__}: {exc})") from None
     if dtype.hasobject:
         raise ValueError(f"{where}: holds Python objects (dtype {dtype}), which are never unpickled")

@@ -189,14 +189,14 @@ def _save(model: Sequential, args: argparse.Namespace) -> bool:
     try:
         print(f"saved the weights to {model.save(args.save)}")
         return True
-    except Exception as exc:  # any failure: report it and keep the weights elsewhere
+    except Exception as exc:  # noqa: BLE001 -- any failure: report it and keep the weights elsewhere
         print(f"error: could not save the weights to {args.save!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = f"convlib-{args.model}-{stamp}-{os.getpid()}.npz"
     for folder in (tempfile.gettempdir(), os.getcwd()):
         try:
             saved = model.save(os.path.join(folder, name))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- try the next folder
             print(f"error: could not save the weights to {folder!r} either: {exc}", file=sys.stderr)
             continue
         print(f"the trained weights were saved to {saved} instead", file=sys.stderr)

@@ -460,15 +460,15 @@ def test_an_explicit_root_gets_the_download_even_when_env_has_the_files(
 def test_a_file_where_a_data_folder_is_expected_is_a_clear_error(tmp_path, monkeypatch, via):
     not_a_folder = tmp_path / "data.txt"
     not_a_folder.write_text("not a folder")
+    root = None
     if via == "env":
         monkeypatch.setenv("CONVLIB_DATA", str(not_a_folder))
         pattern = r"environment variable CONVLIB_DATA='.*data\.txt' names a file, not a folder"
-        call = lambda: load_mnist(download=False)  # noqa: E731
     else:
+        root = not_a_folder
         pattern = r"root='.*data\.txt' is a file, not a folder"
-        call = lambda: load_mnist(not_a_folder, download=False)  # noqa: E731
     with pytest.raises(ValueError, match=pattern):
-        call()
+        load_mnist(root, download=False)
 
 
 def test_user_cache_dir_follows_xdg_then_home(tmp_path, monkeypatch):

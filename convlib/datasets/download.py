@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
 import socket
 import sys
 import time
