@@ -3,7 +3,12 @@
 Run ``python -m convlib.train --help`` for the options. The last line of
 the output is always ``test accuracy XX.XX% | training time YY.Y s``
 (training time: the training steps only, without data loading and
-evaluation).
+evaluation). The exit status is 0 on success, 2 for bad arguments (checked
+before training, ``--save`` included: its folder must accept new files) and
+1 if the data cannot be loaded or the weights could not be saved to
+``--save`` after training -- in which case they are saved to a file in the
+system's temporary folder (else the current folder) and the error output
+says where: a trained model is never lost.
 
 Examples
 --------
@@ -30,13 +35,16 @@ import argparse
 import contextlib
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
+from ._files import check_writable_folder
 from .datasets import load_mnist, prepare_images, synthetic_digits
 from .loop import History
+from .model import Sequential
 from .recipes import BUILDERS, DEFAULTS, TrainConfig, train_model
 from .runtime import blas_thread_count, blas_threads, tune_allocator
 
@@ -62,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                 + (" --augment" if c.augment else " --no-augment")
                 for name, c in DEFAULTS.items()
             )
-            + ". MNIST is read from DATA_DIR/mnist/, else $CONVLIB_DATA/mnist/, else the user cache."
+            + ". MNIST is read from DATA_DIR/mnist/ alone when --data-dir is given (and downloaded there "
+            "if missing), else from $CONVLIB_DATA/mnist/, else the user cache."
         ),
     )
     p.add_argument(
@@ -79,10 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation and shuffling (default: 0)")
     p.add_argument(
-        "--data-dir", help="folder holding mnist/ (the root argument of convlib.datasets.load_mnist)"
+        "--data-dir",
+        help="folder holding mnist/, searched alone (the root argument of convlib.datasets.load_mnist)",
     )
     p.add_argument("--no-download", action="store_true", help="fail instead of downloading missing MNIST files")
-    p.add_argument("--save", metavar="PATH", help="save the trained weights to this .npz file")
+    p.add_argument(
+        "--save",
+        metavar="PATH",
+        help="save the trained weights to this .npz file (checked before training; if saving still "
+        "fails, the weights go to a file in the system's temporary folder, and the command says where)",
+    )
     p.add_argument(
         "--limit",
         type=int,
@@ -143,11 +158,51 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> TrainCo
     if args.data_dir is not None and args.synthetic:
         p.error("--data-dir and --synthetic exclude each other")
     if args.save is not None:
-        parent = os.path.dirname(os.path.abspath(args.save))
-        if not os.path.isdir(parent):
-            p.error(f"--save {args.save!r}: directory {parent!r} does not exist")
+        problem = _save_target_problem(args.save)
+        if problem:
+            p.error(f"--save {args.save!r}: {problem}")
     augment = d.augment if args.augment is None else args.augment
     return TrainConfig(epochs, batch_size, lr, d.min_lr_fraction, augment)
+
+
+def _save_target_problem(path: str) -> str | None:
+    """Why the weights could not be saved at ``path`` (checked before training), or None."""
+    target = os.path.abspath(path if path.endswith(".npz") else path + ".npz")  # as Sequential.save
+    parent = os.path.dirname(target)
+    if not os.path.isdir(parent):
+        return f"directory {parent!r} does not exist"
+    if os.path.isdir(target):
+        return f"{target!r} is a directory"
+    try:
+        check_writable_folder(parent)
+    except OSError as exc:
+        return f"cannot create files in {parent!r} ({exc.strerror or exc})"
+    return None
+
+
+def _save(model: Sequential, args: argparse.Namespace) -> bool:
+    """Save the trained weights to ``--save``; if that fails, to a fallback file. True if ``--save`` worked.
+
+    The trained model is never lost silently: a failing save is reported on
+    standard error with the file the weights were written to instead.
+    """
+    try:
+        print(f"saved the weights to {model.save(args.save)}")
+        return True
+    except Exception as exc:  # noqa: BLE001 -- any failure: report it and keep the weights elsewhere
+        print(f"error: could not save the weights to {args.save!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"convlib-{args.model}-{stamp}-{os.getpid()}.npz"
+    for folder in (tempfile.gettempdir(), os.getcwd()):
+        try:
+            saved = model.save(os.path.join(folder, name))
+        except Exception as exc:  # noqa: BLE001 -- try the next folder
+            print(f"error: could not save the weights to {folder!r} either: {exc}", file=sys.stderr)
+            continue
+        print(f"the trained weights were saved to {saved} instead", file=sys.stderr)
+        return False
+    print("error: the trained weights could not be saved anywhere", file=sys.stderr)
+    return False
 
 
 def _load(args: argparse.Namespace) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -237,14 +292,11 @@ def _train(
         callback=report,
     )
     wall = time.perf_counter() - start
-    if args.save is not None:
-        model.save(args.save)
-        saved = args.save if args.save.endswith(".npz") else args.save + ".npz"  # as np.savez does
-        print(f"saved the weights to {saved}")
+    saved = True if args.save is None else _save(model, args)
     test_acc = history.val_acc[-1]  # evaluated on the whole test set after the last epoch
     print(f"(wall time including the evaluation after each epoch: {wall:.1f} s)")
     print(f"test accuracy {100 * test_acc:.2f}% | training time {history.total_seconds:.1f} s", flush=True)
-    return 0
+    return 0 if saved else 1
 
 
 if __name__ == "__main__":

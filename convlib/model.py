@@ -13,13 +13,16 @@ by ``python -m convlib.train``.
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._checks import as_shape
+from ._files import atomic_write, does_not_fit, npy_header, npz_members, open_npz, read_npy
 from .layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, as_generator
 
 __all__ = [
@@ -306,21 +309,40 @@ class Sequential:
     def _architecture(self) -> np.ndarray:
         return np.array([type(layer).__name__ for layer in self.layers])
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write parameters and buffers to an ``.npz`` archive.
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write parameters and buffers to an ``.npz`` archive, atomically.
 
         The archive holds one array per ``"<layer>.<key>"`` (see
         :meth:`state`) and the list of layer types; it is read back with
-        ``allow_pickle=False``. NumPy adds ``.npz`` to a path without it.
+        ``allow_pickle=False``. As with :func:`numpy.savez`, ``.npz`` is
+        appended to a path without it.
+
+        The archive is written to a temporary file in the same folder,
+        synced, and renamed over ``path`` only when complete: a full disk, a
+        file-size limit or a Ctrl-C during the save leaves a previous file at
+        ``path`` as it was (and no temporary file behind).
 
         Parameters
         ----------
         path : str or path-like
+
+        Returns
+        -------
+        pathlib.Path
+            The file written (``path``, with ``.npz`` appended if needed).
+
+        Raises
+        ------
+        OSError
+            If the file cannot be written; ``path`` is then unchanged.
         """
+        target = _npz_path(path)
         arrays = {k: np.ascontiguousarray(v) for k, v in self.state().items()}
         arrays["__format__"] = np.array(_FORMAT)
         arrays["__layers__"] = self._architecture()
-        np.savez(path, **arrays)
+        with atomic_write(target) as f:
+            np.savez(f, **arrays)
+        return target
 
     def load(self, path: str | os.PathLike[str]) -> Sequential:
         """Load weights saved by :meth:`save` into this model, in place.
@@ -328,7 +350,14 @@ class Sequential:
         The model must have the same architecture: the same layer types and
         the same parameter names and shapes. Arrays are copied *into* the
         existing ones (cast to their dtype), so an optimizer created before
-        still updates the right arrays.
+        still updates the right arrays. ``path`` may omit the ``.npz`` that
+        :meth:`save` appends.
+
+        The file is treated as untrusted: each array's ``.npy`` header is
+        read and checked (shape, dtype, size) before any data, so a small
+        file declaring a huge array is refused without reading or
+        allocating it; nothing is unpickled. The model is changed only if
+        every array passes.
 
         Parameters
         ----------
@@ -341,53 +370,89 @@ class Sequential:
 
         Raises
         ------
+        FileNotFoundError
+            If neither ``path`` nor ``path + ".npz"`` exists.
         ValueError
-            If the file is not a convlib model, or names, layer types or
-            shapes differ (the message lists the differences).
+            Naming the file and what is wrong: empty, truncated or not a zip
+            archive; not written by :meth:`save`; layer types, names, shapes
+            or dtypes that differ from this model's (all differences are
+            listed); non-finite values, or values that do not fit this
+            model's dtype (e.g. ``1e300`` into ``float32``).
         """
-        try:
-            archive = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no saved model at {os.fspath(path)!r}") from None
-        except ValueError as exc:
-            raise ValueError(f"{os.fspath(path)!r} is not a NumPy .npz archive: {exc}") from None
-        if not hasattr(archive, "files"):
-            raise ValueError(f"{os.fspath(path)!r} holds a single array, not a saved convlib model")
-        with archive as f:
-            files = set(f.files)
-            if "__format__" not in files or str(f["__format__"]) != _FORMAT:
-                raise ValueError(f"{os.fspath(path)!r} was not written by Sequential.save")
-            saved_layers = [str(s) for s in f["__layers__"]]
+        file = _existing_model_file(path)
+        where = repr(str(file))
+        with open_npz(file) as zf:
+            members = npz_members(zf, file)
+            if str(read_npy(zf, file, members["__format__"], "__format__", (), "U")) != _FORMAT:
+                raise ValueError(f"{where} was not written by Sequential.save")
             mine = [str(s) for s in self._architecture()]
+            layers = read_npy(zf, file, members["__layers__"], "__layers__", None, "U", len(mine) + 1)
+            saved_layers = [str(s) for s in layers]
             if saved_layers != mine:
                 raise ValueError(
-                    f"architecture mismatch: the file has layers {saved_layers}, "
-                    f"this model has {mine}"
+                    f"architecture mismatch: the file {where} has layers {saved_layers}, this model has {mine}"
                 )
             state = self.state()
-            saved = files - {"__format__", "__layers__"}
-            problems = []
-            missing = sorted(set(state) - saved)
-            extra = sorted(saved - set(state))
-            if missing:
-                problems.append(f"missing from the file: {missing}")
-            if extra:
-                problems.append(f"not in this model: {extra}")
-            loaded = {}
-            for name in sorted(set(state) & saved):
-                arr = f[name]
-                if arr.shape != state[name].shape:
-                    problems.append(
-                        f"{name}: the file has shape {arr.shape}, the model expects {state[name].shape}"
-                    )
-                elif arr.dtype.kind not in "fiu":
-                    problems.append(f"{name}: the file holds non-numeric dtype {arr.dtype}")
-                loaded[name] = arr
+            problems = _check_names(members, state)
+            for name in sorted(set(state) & set(members)):  # headers only: no data read yet
+                shape, _, dtype = npy_header(zf, file, members[name], name)
+                if shape != state[name].shape:
+                    problems.append(f"{name}: the file has shape {shape}, the model expects {state[name].shape}")
+                elif dtype.kind not in "fiu":
+                    problems.append(f"{name}: the file holds non-numeric dtype {dtype}")
             if problems:
-                raise ValueError(f"cannot load {os.fspath(path)!r} into this model: " + "; ".join(problems))
-        for name, arr in loaded.items():
-            np.copyto(state[name], arr, casting="unsafe")
+                raise ValueError(f"cannot load {where} into this model: " + "; ".join(problems))
+            loaded = {}
+            for name, target in state.items():
+                loaded[name] = read_npy(zf, file, members[name], name, target.shape, "fiu")
+                reason = does_not_fit(loaded[name], target.dtype)
+                if reason:
+                    problems.append(f"{name}: {reason}")
+            if problems:
+                raise ValueError(f"cannot load {where} into this model: " + "; ".join(problems))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for name, arr in loaded.items():
+                np.copyto(state[name], arr, casting="unsafe")
         return self
+
+
+# --------------------------------------------------------------------------
+# Reading a saved model without trusting it
+# --------------------------------------------------------------------------
+
+def _npz_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` with ``.npz`` appended if it does not end with it (as :func:`numpy.savez` does)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"path must be a text path, got {text!r}")
+    return Path(text if text.endswith(".npz") else text + ".npz")
+
+
+def _existing_model_file(path: str | os.PathLike[str]) -> Path:
+    """The file to load: ``path`` itself, else ``path + ".npz"`` (what :meth:`Sequential.save` wrote)."""
+    with_npz = _npz_path(path)
+    given = Path(os.fspath(path))
+    for candidate in (given, with_npz):
+        if candidate.is_file():
+            return candidate
+    if given.exists():
+        raise ValueError(f"{str(given)!r} is not a file (a saved model is a .npz file)")
+    tried = repr(str(given)) + ("" if given == with_npz else f" or {str(with_npz)!r}")
+    raise FileNotFoundError(f"no saved model at {tried}")
+
+
+def _check_names(members: dict[str, zipfile.ZipInfo], state: dict[str, np.ndarray]) -> list[str]:
+    saved = set(members) - {"__format__", "__layers__"}
+    problems = []
+    missing = sorted(set(state) - saved)
+    extra = sorted(saved - set(state))
+    if missing:
+        problems.append(f"missing from the file: {missing}")
+    if extra:
+        problems.append(f"not in this model: {extra}")
+    return problems
 
 
 # --------------------------------------------------------------------------

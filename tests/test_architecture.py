@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1] / "convlib"
 
 LAYERS = {
     "core": [
-        "convlib", "convlib._checks", "convlib._deprecation", "convlib.arithmetic",
+        "convlib", "convlib._checks", "convlib._deprecation", "convlib._files", "convlib.arithmetic",
         "convlib.windows", "convlib.conv", "convlib.pooling", "convlib.fast",
         "convlib.activations", "convlib.dense", "convlib.losses", "convlib.batchnorm",
         "convlib.dropout", "convlib.gradcheck", "convlib.update_rules", "convlib.errors",

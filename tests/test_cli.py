@@ -90,6 +90,60 @@ def test_cli_bad_arguments(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_cli_refuses_an_unwritable_save_target_before_training(tmp_path, capsys, monkeypatch):
+    import convlib.cli
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("trained although --save cannot be written")
+
+    monkeypatch.setattr(convlib.cli, "train_model", forbidden)
+    if os.path.isdir("/proc"):  # exists, but no file can be created in it, even by root
+        with pytest.raises(SystemExit) as info:
+            main([*QUICK, "--save", "/proc/m.npz"])
+        assert info.value.code == 2
+        assert "--save '/proc/m.npz': cannot create files in '/proc'" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(SystemExit) as info:
+        main([*QUICK, "--save", str(tmp_path / "a-file" / "m.npz")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "--save" in err
+    (tmp_path / "d.npz").mkdir()
+    with pytest.raises(SystemExit) as info:
+        main([*QUICK, "--save", str(tmp_path / "d")])
+    assert info.value.code == 2
+    assert "d.npz' is a directory" in capsys.readouterr().err
+
+
+def test_cli_keeps_the_weights_when_saving_fails_after_training(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    import convlib.model
+
+    real_save = convlib.model.Sequential.save
+    target = tmp_path / "out" / "m.npz"
+    target.parent.mkdir()
+
+    def failing_save(self, path):
+        if str(path) == str(target):
+            raise OSError(28, "No space left on device")
+        return real_save(self, path)
+
+    monkeypatch.setattr(convlib.model.Sequential, "save", failing_save)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    code = main([*QUICK, "--save", str(target)])
+    assert code == 1
+    out, err = capsys.readouterr()
+    assert LAST_LINE.match(out.strip().splitlines()[-1])
+    assert f"could not save the weights to {str(target)!r}" in err and "No space left on device" in err
+    saved = list((tmp_path / "tmp").glob("convlib-lenet-*.npz"))
+    assert len(saved) == 1 and f"saved to {saved[0]} instead" in err
+    trained = build_lenet(seed=5).load(saved[0])
+    untrained = build_lenet(seed=0)  # the command's --seed: the weights it started from
+    assert any((a != b).any() for a, b in zip(trained.state().values(), untrained.state().values()))
+
+
 def test_cli_missing_data_is_a_clear_error(tmp_path, capsys, monkeypatch):
     # nothing to find anywhere: not in --data-dir, $CONVLIB_DATA or the user cache
     monkeypatch.delenv("CONVLIB_DATA", raising=False)

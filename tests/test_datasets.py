@@ -403,14 +403,15 @@ def test_loader_rejects_wrong_image_size(tmp_path, syn):
 # ---------------------------------------------------------------------------
 
 
-def test_search_order_root_then_env_then_cache(tmp_path, monkeypatch, syn, cache_dir):
+def test_search_order_root_alone_else_env_then_cache(tmp_path, monkeypatch, syn, cache_dir):
     root, env = tmp_path / "root", tmp_path / "env"
     for base in (root, env, cache_dir.parent / "convlib"):
         syn.write(base / "mnist")
     kwargs = dict(checksums=syn.checksums, download=False)
     monkeypatch.setenv("CONVLIB_DATA", str(env))
 
-    assert candidate_dirs("mnist", root) == [root / "mnist", env / "mnist", cache_dir / "mnist"]
+    assert candidate_dirs("mnist", root) == [root / "mnist"]
+    assert candidate_dirs("mnist") == [env / "mnist", cache_dir / "mnist"]
     assert {p.parent for p in fetch_files("mnist", root, **kwargs).values()} == {root / "mnist"}
     assert {p.parent for p in fetch_files("mnist", **kwargs).values()} == {env / "mnist"}
     monkeypatch.delenv("CONVLIB_DATA")
@@ -418,14 +419,56 @@ def test_search_order_root_then_env_then_cache(tmp_path, monkeypatch, syn, cache
     assert_same_as(syn, load_mnist(**kwargs))
 
 
-def test_each_file_falls_through_to_the_next_location(tmp_path, monkeypatch, syn):
+def test_each_file_falls_through_from_env_to_the_cache(monkeypatch, tmp_path, syn, cache_dir):
+    env = tmp_path / "env"
+    syn.write(env / "mnist", names=(TRAIN_IMAGES, TRAIN_LABELS))
+    syn.write(cache_dir / "mnist")
+    monkeypatch.setenv("CONVLIB_DATA", str(env))
+    paths = fetch_files("mnist", checksums=syn.checksums, download=False)
+    assert paths[TRAIN_IMAGES] == env / "mnist" / (TRAIN_IMAGES + ".gz")
+    assert paths[TEST_IMAGES] == cache_dir / "mnist" / (TEST_IMAGES + ".gz")
+
+
+def test_an_explicit_root_is_searched_alone(tmp_path, monkeypatch, syn, cache_dir):
+    # Half the files in root, all of them in $CONVLIB_DATA and the cache: root is what was asked for.
     root, env = tmp_path / "root", tmp_path / "env"
     syn.write(root / "mnist", names=(TRAIN_IMAGES, TRAIN_LABELS))
     syn.write(env / "mnist")
+    syn.write(cache_dir / "mnist")
     monkeypatch.setenv("CONVLIB_DATA", str(env))
-    paths = fetch_files("mnist", root, checksums=syn.checksums, download=False)
-    assert paths[TRAIN_IMAGES] == root / "mnist" / (TRAIN_IMAGES + ".gz")
-    assert paths[TEST_IMAGES] == env / "mnist" / (TEST_IMAGES + ".gz")
+    with pytest.raises(DatasetNotFoundError) as info:
+        fetch_files("mnist", root, checksums=syn.checksums, download=False)
+    message = str(info.value)
+    assert f"1. {root / 'mnist'}  (root= argument, searched alone): not there" in message
+    assert str(env) not in message and str(cache_dir) not in message
+    assert "2. " not in message
+
+
+def test_an_explicit_root_gets_the_download_even_when_env_has_the_files(
+    tmp_path, monkeypatch, syn, mirror, cache_dir
+):
+    root, env = tmp_path / "root", tmp_path / "env"
+    syn.write(env / "mnist")
+    monkeypatch.setenv("CONVLIB_DATA", str(env))
+    paths = fetch_files("mnist", root, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    assert {p.parent for p in paths.values()} == {root / "mnist"}
+    assert mirror.count("good") == 4
+    assert not cache_dir.exists()
+
+
+@pytest.mark.parametrize("via", ["env", "root"])
+def test_a_file_where_a_data_folder_is_expected_is_a_clear_error(tmp_path, monkeypatch, via):
+    not_a_folder = tmp_path / "data.txt"
+    not_a_folder.write_text("not a folder")
+    root = None
+    if via == "env":
+        monkeypatch.setenv("CONVLIB_DATA", str(not_a_folder))
+        pattern = r"environment variable CONVLIB_DATA='.*data\.txt' names a file, not a folder"
+    else:
+        root = not_a_folder
+        pattern = r"root='.*data\.txt' is a file, not a folder"
+    with pytest.raises(ValueError, match=pattern):
+        load_mnist(root, download=False)
 
 
 def test_user_cache_dir_follows_xdg_then_home(tmp_path, monkeypatch):
@@ -489,14 +532,16 @@ def test_read_only_folder_with_valid_files_is_used_without_writing(
     assert not cache_dir.exists()
 
 
-def test_valid_read_only_copy_wins_over_empty_writable_root(tmp_path, monkeypatch, syn, read_only, mirror):
-    shared, root = tmp_path / "shared", tmp_path / "root"
+def test_valid_read_only_copy_wins_over_an_empty_writable_cache(
+    tmp_path, monkeypatch, syn, read_only, mirror, cache_dir
+):
+    shared = tmp_path / "shared"
     syn.write(shared / "mnist")
     read_only(shared)
     monkeypatch.setenv("CONVLIB_DATA", str(shared))
-    assert_same_as(syn, load_mnist(root, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True))
+    assert_same_as(syn, load_mnist(mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True))
     assert mirror.requests == []
-    assert not root.exists()
+    assert not cache_dir.exists()
 
 
 # ---------------------------------------------------------------------------
@@ -584,14 +629,37 @@ def test_download_into_root_then_reuse(tmp_path, syn, mirror):
 def test_download_goes_to_the_first_writable_location(
     tmp_path, monkeypatch, syn, mirror, read_only, cache_dir
 ):
+    env = tmp_path / "env"
+    (env / "mnist").mkdir(parents=True)
+    read_only(env)
+    monkeypatch.setenv("CONVLIB_DATA", str(env))
+    load_mnist(mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    assert len(list((cache_dir / "mnist").iterdir())) == 4
+    assert list((env / "mnist").iterdir()) == []
+
+
+def test_a_read_only_root_is_an_error_not_a_download_elsewhere(
+    tmp_path, monkeypatch, syn, mirror, read_only, cache_dir
+):
     root, env = tmp_path / "root", tmp_path / "env"
     (root / "mnist").mkdir(parents=True)
     read_only(root)
     monkeypatch.setenv("CONVLIB_DATA", str(env))
-    load_mnist(root, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
-    assert len(list((env / "mnist").iterdir())) == 4
-    assert list((root / "mnist").iterdir()) == []
-    assert not cache_dir.exists()
+    with pytest.raises(DatasetNotFoundError, match=r"root= folder .*root is not writable"):
+        load_mnist(root, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    assert mirror.requests == []
+    assert not env.exists() and not cache_dir.exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_downloaded_files_get_the_mode_of_a_new_file(tmp_path, syn, mirror, umask):
+    old = os.umask(umask)
+    try:
+        load_mnist(tmp_path, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "mnist").iterdir()}
+    assert modes == {n + ".gz": 0o666 & ~umask for n in FILE_NAMES}
 
 
 def test_default_download_location_is_the_user_cache(syn, mirror, cache_dir):
@@ -671,20 +739,28 @@ def test_download_shows_progress_unless_quiet(tmp_path, syn, mirror, capsys):
 
 def test_not_found_error_lists_every_place_and_how_to_fix(tmp_path, monkeypatch, cache_dir):
     monkeypatch.setenv("CONVLIB_DATA", str(tmp_path / "env"))
-    with pytest.raises(DatasetNotFoundError) as info:
-        load_mnist(tmp_path / "root", download=False)
-    assert isinstance(info.value, FileNotFoundError)
-    message = str(info.value)
-    for expected in (
-        f"1. {tmp_path / 'root' / 'mnist'}  (root= argument): not there",
-        f"2. {tmp_path / 'env' / 'mnist'}  (environment variable CONVLIB_DATA): not there",
-        f"3. {cache_dir / 'mnist'}  (per-user cache): not there",
-        "download=False",
-        "CONVLIB_DATA=<dir>",
-        "<dir>/mnist/",
-        *(n + ".gz" for n in FILE_NAMES),
-    ):
-        assert expected in message
+    for root, places in [
+        (tmp_path / "root", [f"1. {tmp_path / 'root' / 'mnist'}  (root= argument, searched alone): not there"]),
+        (
+            None,
+            [
+                f"1. {tmp_path / 'env' / 'mnist'}  (environment variable CONVLIB_DATA): not there",
+                f"2. {cache_dir / 'mnist'}  (per-user cache): not there",
+            ],
+        ),
+    ]:
+        with pytest.raises(DatasetNotFoundError) as info:
+            load_mnist(root, download=False)
+        assert isinstance(info.value, FileNotFoundError)
+        message = str(info.value)
+        for expected in (
+            *places,
+            "download=False",
+            "CONVLIB_DATA=<dir>",
+            "<dir>/mnist/",
+            *(n + ".gz" for n in FILE_NAMES),
+        ):
+            assert expected in message
     assert not (tmp_path / "root").exists() and not cache_dir.exists()
 
 
@@ -698,13 +774,14 @@ def test_offline_download_error_names_the_mirrors(tmp_path):
 
 
 def test_no_writable_location_is_an_error(tmp_path, monkeypatch, read_only):
-    (tmp_path / "root" / "mnist").mkdir(parents=True)
+    (tmp_path / "env" / "mnist").mkdir(parents=True)
     (tmp_path / "ro-cache").mkdir()
-    read_only(tmp_path / "root")
+    read_only(tmp_path / "env")
     read_only(tmp_path / "ro-cache")
+    monkeypatch.setenv("CONVLIB_DATA", str(tmp_path / "env"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ro-cache"))
     with pytest.raises(DatasetNotFoundError, match="None of these locations is writable"):
-        load_mnist(tmp_path / "root", quiet=True)
+        load_mnist(quiet=True)
 
 
 # ---------------------------------------------------------------------------

@@ -191,8 +191,10 @@ def test_load_rejects_other_architectures_and_files(tmp_path):
     np.save(tmp_path / "single.npy", np.zeros(3))
     with pytest.raises(ValueError, match="single array"):
         build_lenet().load(tmp_path / "single.npy")
-    np.savez(tmp_path / "obj.npz", __format__=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(ValueError, match="allow_pickle"):
+    np.savez(
+        tmp_path / "obj.npz", __format__=np.array([{"a": 1}], dtype=object), __layers__=np.array(["Dense"])
+    )
+    with pytest.raises(ValueError, match="Python objects.*never unpickled"):
         build_lenet().load(tmp_path / "obj.npz")
     with pytest.raises(FileNotFoundError, match="no saved model"):
         build_lenet().load(tmp_path / "missing.npz")

@@ -28,14 +28,20 @@ standard library, NumPy and (for the progress bar) tqdm is used.
 
 Where the files are looked for
 ------------------------------
-In this order, each time in a sub-folder named after the data set
-(``mnist/`` or ``fashion-mnist/``):
+Each time in a sub-folder named after the data set (``mnist/`` or
+``fashion-mnist/``):
 
-1. the ``root=`` argument, if given;
-2. the folder named by the environment variable ``CONVLIB_DATA``, if set
-   (so ``CONVLIB_DATA=/data`` finds ``/data/mnist/``);
-3. the per-user cache, :func:`user_cache_dir`: ``$XDG_CACHE_HOME/convlib``
-   or ``~/.cache/convlib`` (``%LOCALAPPDATA%\\convlib`` on Windows).
+* the ``root=`` argument (``--data-dir`` of ``python -m convlib.train``), if
+  given, is searched **alone**: you asked for that folder, so a file missing
+  there is downloaded into it (``download=True``) or is an error listing it
+  -- never taken from ``$CONVLIB_DATA`` or the cache;
+* otherwise, in this order:
+
+  1. the folder named by the environment variable ``CONVLIB_DATA``, if set
+     (so ``CONVLIB_DATA=/data`` finds ``/data/mnist/``; a variable naming a
+     file instead of a folder is an error);
+  2. the per-user cache, :func:`user_cache_dir`: ``$XDG_CACHE_HOME/convlib``
+     or ``~/.cache/convlib`` (``%LOCALAPPDATA%\\convlib`` on Windows).
 
 Every file is resolved on its own: the first location holding a *valid* copy
 wins, ``name.gz`` before the uncompressed ``name`` in the same folder.
@@ -63,7 +69,8 @@ always is.)
 A file that fails verification is never used. It is skipped with a
 :class:`DatasetWarning`; the search goes on, and if no valid copy exists the
 file is downloaded (``download=True``) into the first *writable* location of
-the list above -- which replaces the bad copy when that one is writable.
+the list above (into ``root`` only, when it is given) -- which replaces the
+bad copy when that one is writable.
 A folder without any write bit is treated as read-only even for root, so the
 loader never writes into a shared copy meant to stay as it is. When nothing
 is writable, or downloading is off, :class:`DatasetNotFoundError` says
@@ -79,8 +86,11 @@ truncated connections, HTTP 5xx/429). A 404 or a checksum mismatch moves on
 to the next mirror at once. Each file is streamed into a temporary file in
 the destination folder, verified, and only then renamed into place with
 :func:`os.replace`, so an interrupted download never leaves a file that looks
-complete. A tqdm progress bar is shown on standard error unless
-``quiet=True``.
+complete. Downloaded files get the mode the umask gives a new file (``0o644``
+under the usual ``022``), so a shared data folder stays readable by all. A
+gzipped file is never decompressed beyond the size its IDX header declares,
+so a corrupt or hostile file cannot exhaust memory. A tqdm progress bar is
+shown on standard error unless ``quiet=True``.
 
 Data, citation and licences
 ---------------------------

@@ -2,25 +2,27 @@
 
 Each file is streamed into a temporary file in the destination folder,
 hashed on the way, and renamed into place with :func:`os.replace` only when
-its digests match, so an interrupted download never leaves a file that looks
-complete.
+its digests match (:func:`convlib._files.atomic_write`, the rule
+:meth:`convlib.Sequential.save` uses too), so an interrupted download never
+leaves a file that looks complete. Installed files get the mode a new file
+gets from the umask (``0o644`` under the usual ``022``), so a shared data
+folder stays readable by everyone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
-import os
 import socket
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from .._files import atomic_write
 from .checksums import _VERIFIED, _cache_key, _mismatch
 
 __all__ = ["DOWNLOAD_RETRIES", "DOWNLOAD_TIMEOUT", "RETRY_BACKOFF"]
@@ -60,78 +62,75 @@ def _progress(total: int | None, name: str, quiet: bool) -> Any:
     )
 
 
-def _fetch_to_temp(
-    url: str, folder: Path, name: str, expected: Mapping[str, str], timeout: float, quiet: bool
-) -> Path:
-    """Download ``url`` into a verified temporary file in ``folder``."""
+def _fetch_into(
+    url: str, dest: Path, expected: Mapping[str, str], timeout: float, quiet: bool
+) -> None:
+    """Download ``url`` and install it at ``dest`` only if its digests match.
+
+    The bytes go through :func:`convlib._files.atomic_write`: a temporary
+    file next to ``dest``, renamed into place when complete and verified;
+    any failure (network, checksum, disk, Ctrl-C) removes it and leaves
+    ``dest`` as it was.
+    """
+    folder, name = dest.parent, dest.name
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-    except OSError as exc:
-        raise _TargetUnusable(f"cannot create a file in {folder}: {exc}") from exc
-    tmp = Path(tmp_name)
-    done = False
+        with atomic_write(dest) as out:
+            _stream(url, out, folder, name, expected, timeout, quiet)
+    except OSError as exc:  # creating, syncing or renaming the file (network errors are wrapped)
+        raise _TargetUnusable(f"cannot write {dest}: {exc}") from exc
+
+
+def _stream(
+    url: str, out: BinaryIO, folder: Path, name: str, expected: Mapping[str, str], timeout: float, quiet: bool
+) -> None:
+    """Copy ``url`` into ``out``, hashing on the way; raise unless the digests match."""
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     try:
-        with os.fdopen(fd, "wb") as out:
-            request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-            try:
-                response = urllib.request.urlopen(request, timeout=timeout)
-            except urllib.error.HTTPError as exc:
-                msg = f"HTTP {exc.code} {exc.reason}"
-                if exc.code in (408, 425, 429) or exc.code >= 500:
-                    raise _Transient(msg) from exc
-                raise _Permanent(msg) from exc
-            except urllib.error.URLError as exc:
-                if isinstance(exc.reason, socket.gaierror):
-                    raise _Permanent(f"cannot resolve the host ({exc.reason})") from exc
-                raise _Transient(f"cannot connect ({exc.reason})") from exc
-            except (OSError, http.client.HTTPException) as exc:
-                raise _Transient(f"{type(exc).__name__}: {exc}") from exc
-            with response:
-                length_header = response.headers.get("Content-Length")
-                length = int(length_header) if length_header and length_header.isdigit() else None
-                hashers = {a: hashlib.new(a, usedforsecurity=False) for a in expected}
-                received = 0
-                bar = _progress(length, name, quiet)
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        msg = f"HTTP {exc.code} {exc.reason}"
+        if exc.code in (408, 425, 429) or exc.code >= 500:
+            raise _Transient(msg) from exc
+        raise _Permanent(msg) from exc
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, socket.gaierror):
+            raise _Permanent(f"cannot resolve the host ({exc.reason})") from exc
+        raise _Transient(f"cannot connect ({exc.reason})") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+    with response:
+        length_header = response.headers.get("Content-Length")
+        length = int(length_header) if length_header and length_header.isdigit() else None
+        hashers = {a: hashlib.new(a, usedforsecurity=False) for a in expected}
+        received = 0
+        bar = _progress(length, name, quiet)
+        try:
+            while True:
                 try:
-                    while True:
-                        try:
-                            chunk = response.read(_CHUNK)
-                        except (OSError, http.client.HTTPException) as exc:
-                            raise _Transient(
-                                f"connection failed after {received} bytes ({type(exc).__name__}: {exc})"
-                            ) from exc
-                        if not chunk:
-                            break
-                        try:
-                            out.write(chunk)
-                        except OSError as exc:
-                            raise _TargetUnusable(f"cannot write into {folder}: {exc}") from exc
-                        for h in hashers.values():
-                            h.update(chunk)
-                        received += len(chunk)
-                        if bar is not None:
-                            bar.update(len(chunk))
-                finally:
-                    if bar is not None:
-                        bar.close()
-            if length is not None and received != length:
-                raise _Transient(f"connection closed after {received} of {length} bytes (truncated)")
-            reason = _mismatch({a: h.hexdigest() for a, h in hashers.items()}, expected)
-            if reason is not None:
-                raise _Permanent(f"{reason} ({received} bytes received)")
-            try:
-                out.flush()
-                os.fsync(out.fileno())
-            except OSError as exc:
-                raise _TargetUnusable(f"cannot write into {folder}: {exc}") from exc
-        done = True
-        return tmp
-    finally:
-        if not done:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+                    chunk = response.read(_CHUNK)
+                except (OSError, http.client.HTTPException) as exc:
+                    raise _Transient(
+                        f"connection failed after {received} bytes ({type(exc).__name__}: {exc})"
+                    ) from exc
+                if not chunk:
+                    break
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise _TargetUnusable(f"cannot write into {folder}: {exc}") from exc
+                for h in hashers.values():
+                    h.update(chunk)
+                received += len(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
+    if length is not None and received != length:
+        raise _Transient(f"connection closed after {received} of {length} bytes (truncated)")
+    reason = _mismatch({a: h.hexdigest() for a, h in hashers.items()}, expected)
+    if reason is not None:
+        raise _Permanent(f"{reason} ({received} bytes received)")
 
 
 def _download(
@@ -160,18 +159,13 @@ def _download(
             if attempt:
                 time.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
             try:
-                tmp = _fetch_to_temp(url, folder, name, expected, timeout, quiet)
+                _fetch_into(url, dest, expected, timeout, quiet)
             except _Permanent as exc:
                 failures.append(f"{url}: {exc}")
                 break
             except _Transient as exc:
                 failures.append(f"{url} (attempt {attempt + 1} of {retries + 1}): {exc}")
                 continue
-            try:
-                os.replace(tmp, dest)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                raise _TargetUnusable(f"cannot move the download into {dest}: {exc}") from exc
             _VERIFIED[_cache_key(dest, expected)] = (True, "")
             return dest
     return None

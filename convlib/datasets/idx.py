@@ -8,7 +8,6 @@ bytes (magic 2051), its label files ``(N,)`` unsigned bytes (magic 2049).
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import zlib
@@ -88,23 +87,93 @@ def _parse_idx(buf: bytes, path: Path, expected_magic: int | None) -> np.ndarray
     return arr.astype(dtype.newbyteorder("="), copy=True)
 
 
+#: Deflate cannot compress better than about 1032:1, so a gzip file of n
+#: bytes cannot hold more than this many times n bytes (plus a little).
+_MAX_DEFLATE_RATIO = 1032
+_CHUNK = 1 << 20
+#: Bytes decompressed before the header is known: more than any IDX header (4 + 4 * 255).
+_HEAD_ROOM = 1 << 12
+
+
+def _declared_size(head: bytes) -> int | None:
+    """Total size (header + data) the IDX header at the start of ``head`` declares.
+
+    ``None`` while ``head`` is too short to tell; ``-1`` if it is not an IDX header.
+    """
+    if len(head) < 4:
+        return None
+    if head[0] or head[1] or head[2] not in _IDX_DTYPES or head[3] == 0:
+        return -1
+    header_len = 4 + 4 * head[3]
+    if len(head) < header_len:
+        return None
+    dims = [int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(head[3])]
+    return header_len + math.prod(dims) * _IDX_DTYPES[head[2]].itemsize
+
+
+def _inflate_bounded(path: Path) -> bytes:
+    """Decompress a gzip file (one or more members), never past one byte more than the IDX header declares.
+
+    The IDX header at the start of the content says how many bytes the whole
+    content has: decompression stops as soon as one byte more has come out,
+    so a decompression bomb costs no more than the declared size. A header
+    declaring more than the compressed file could hold (deflate compresses
+    at most about 1032:1) is refused at once. Content that does not start
+    with an IDX header is returned after its first block, for
+    :func:`_parse_idx` to report.
+    """
+    compressed_size = path.stat().st_size
+    limit: int | None = None  # declared size + 1, once the header is known
+    out = bytearray()
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    in_member = False
+    with open(path, "rb") as f:
+        pending, produced = b"", False
+        while True:
+            if not pending:
+                pending = f.read(_CHUNK)
+            # With the input used up, an unfinished member may still hold output that
+            # max_length held back: keep asking while it gives some.
+            if not pending and not (in_member and produced):
+                break
+            in_member = True
+            before = len(out)
+            out += inflater.decompress(pending, _HEAD_ROOM if limit is None else limit - len(out))
+            produced = len(out) > before
+            pending = inflater.unconsumed_tail
+            if inflater.eof:  # the end of one gzip member; another may follow
+                pending = inflater.unused_data + pending
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                in_member = produced = False
+            if limit is None:
+                declared = _declared_size(bytes(out[:_HEAD_ROOM]))
+                if declared == -1:
+                    return bytes(out)
+                if declared is not None:
+                    if declared > compressed_size * _MAX_DEFLATE_RATIO + _HEAD_ROOM:
+                        raise IDXFormatError(
+                            f"{path}: the IDX header declares {declared} bytes, more than a gzip file of "
+                            f"{compressed_size} bytes can hold (truncated, or a forged header)"
+                        )
+                    limit = declared + 1
+            if limit is not None and len(out) >= limit:
+                raise IDXFormatError(
+                    f"{path}: decompresses to more than the {limit - 1} bytes its IDX header declares "
+                    "(trailing data, or a decompression bomb); stopped reading there"
+                )
+    if in_member:
+        raise EOFError("compressed data ends before the end-of-stream marker (truncated)")
+    return bytes(out)
+
+
 def _read_bytes(path: Path) -> bytes:
-    """Return the IDX content of ``path``, decompressing ``*.gz``."""
-    raw = path.read_bytes()
+    """Return the IDX content of ``path``, decompressing ``*.gz`` (bounded by the header)."""
     if not path.name.endswith(".gz"):
-        return raw
+        return path.read_bytes()
     try:
-        # One zlib call (it checks the gzip CRC and length trailer); only a
-        # multi-member archive needs the slower gzip module.
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        data = inflater.decompress(raw)
-        if not inflater.eof:
-            raise EOFError("compressed data ends before the end-of-stream marker (truncated)")
-        if inflater.unused_data:
-            data = gzip.decompress(raw)
+        return _inflate_bounded(path)
     except (OSError, EOFError, zlib.error) as exc:
         raise IDXFormatError(f"{path}: not a valid gzip file ({exc})") from exc
-    return data
 
 
 def read_idx(path: PathLike, *, magic: int | None = None) -> np.ndarray:

@@ -1,8 +1,9 @@
-"""Where data-set files are looked for: ``root=``, ``$CONVLIB_DATA``, the user cache.
+"""Where data-set files are looked for: ``root=`` alone, else ``$CONVLIB_DATA``, then the user cache.
 
 Each location is a folder holding one sub-folder per data set (``mnist/``,
 ``fashion-mnist/``); :func:`convlib.datasets.candidate_dirs` lists them in
-the order they are searched.
+the order they are searched. An explicit ``root=`` (``--data-dir`` on the
+command line) is searched alone: the user asked for that folder.
 """
 
 from __future__ import annotations
@@ -47,13 +48,26 @@ def user_cache_dir() -> Path:
 
 
 def _locations(subdir: str, root: PathLike | None) -> list[_Location]:
-    """The data-set folders ``<base>/<subdir>`` to search, in order, without duplicates."""
-    found: list[_Location] = []
+    """The data-set folders ``<base>/<subdir>`` to search, in order, without duplicates.
+
+    With ``root`` given, only ``<root>/<subdir>``. Raises ``ValueError`` if
+    ``root`` or ``$CONVLIB_DATA`` names something that is not a folder.
+    """
     if root is not None:
-        found.append(_Location(Path(os.fspath(root)).expanduser() / subdir, "root= argument"))
+        base = Path(os.fspath(root)).expanduser()
+        if base.exists() and not base.is_dir():
+            raise ValueError(f"root={os.fspath(root)!r} is a file, not a folder; pass the folder that holds {subdir}/")
+        return [_Location(base / subdir, "root= argument, searched alone")]
+    found: list[_Location] = []
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
-        found.append(_Location(Path(env).expanduser() / subdir, f"environment variable {ENV_VAR}"))
+        base = Path(env).expanduser()
+        if base.exists() and not base.is_dir():
+            raise ValueError(
+                f"the environment variable {ENV_VAR}={env!r} names a file, not a folder; "
+                f"set it to the folder that holds {subdir}/ (or unset it)"
+            )
+        found.append(_Location(base / subdir, f"environment variable {ENV_VAR}"))
     found.append(_Location(user_cache_dir() / subdir, "per-user cache"))
     unique: list[_Location] = []
     seen: set[str] = set()

@@ -208,8 +208,14 @@ def candidate_dirs(dataset: str = "mnist", root: PathLike | None = None) -> list
     Returns
     -------
     list of pathlib.Path
-        E.g. ``[<root>/mnist, $CONVLIB_DATA/mnist, ~/.cache/convlib/mnist]``,
-        without the entries that are not set and without duplicates.
+        ``[<root>/mnist]`` alone when ``root`` is given; otherwise
+        ``[$CONVLIB_DATA/mnist, ~/.cache/convlib/mnist]``, without
+        ``$CONVLIB_DATA`` when it is not set and without duplicates.
+
+    Raises
+    ------
+    ValueError
+        If ``root`` or ``$CONVLIB_DATA`` names a file instead of a folder.
     """
     return [loc.path for loc in _locations(_spec(dataset).subdir, root)]
 
@@ -290,6 +296,12 @@ def _resolve(
             raise _not_found(spec, name, looked, "Downloading is off (download=False).", [], mirror_list)
         failures: list[str] = []
         targets = [loc for loc in locations if _is_writable_dir(loc.path)]
+        if not targets and root is not None:
+            why = (
+                f"The root= folder {os.fspath(root)} is not writable, so nothing was downloaded "
+                "(an explicit root= is searched alone and is the only download target)."
+            )
+            raise _not_found(spec, name, looked, why, [], mirror_list)
         if not targets:
             why = "None of these locations is writable, so nothing was downloaded."
             raise _not_found(spec, name, looked, why, [], mirror_list)
@@ -392,8 +404,11 @@ def load_mnist(
     Parameters
     ----------
     root : str or os.PathLike, optional
-        Folder holding an ``mnist/`` sub-folder; searched first, and the
-        download destination if it is writable.
+        Folder holding an ``mnist/`` sub-folder. When given it is searched
+        *alone* (not ``$CONVLIB_DATA``, not the user cache) and is the only
+        download destination: a missing file there is downloaded into it
+        (``download=True``) or is an error listing it, never taken from
+        another folder.
     download : bool, default True
         Download missing or corrupt files. With ``False`` a missing file
         raises :class:`DatasetNotFoundError` and nothing is written.
@@ -428,7 +443,8 @@ def load_mnist(
         If a verified file is malformed (bad magic number, sizes, image and
         label counts that disagree, labels out of range); names the file.
     TypeError, ValueError
-        For invalid arguments.
+        For invalid arguments, and if ``root`` or ``$CONVLIB_DATA`` names a
+        file instead of a folder.
 
     Notes
     -----
