@@ -448,7 +448,42 @@ def _prepare_warns(images: np.ndarray) -> None:
             raise ValueError(str(w)) from None
 
 
-ROWS = layer_rows() + model_rows() + optim_rows() + loop_rows() + data_rows()
+# --------------------------------------------------------------------------- base classes, fast helpers, book support
+def misc_rows() -> list[Bad]:
+    from convlib.exercises import check_conv_forward
+    from convlib.plotting import backward_diagrams, conv_diagrams, fast_path, layers_diagrams, optim_diagrams, primitives
+
+    return [
+        Bad("Layer-dtype-int", lambda: layers.Layer(dtype=np.int32), TYP, ("dtype", "int32")),
+        Bad("Optimizer-lr-negative", lambda: convlib.Optimizer(net().parameters(), lr=-1), VAL, ("lr", "-1")),
+        Bad("Optimizer-schedule-int", lambda: convlib.Optimizer(net().parameters(), lr=0.1, schedule=3), TYP, ("schedule",)),
+        Bad("load_fashion_mnist-timeout-0", lambda: convlib.load_fashion_mnist(empty_dir(), download=False, timeout=0), VAL,
+            ("timeout",)),
+        Bad("scratch-shape-negative", lambda: convlib.fast.scratch("t", (-1, 2), np.float32), VAL, ("shape", "(-1, 2)"),
+            "core", "NumPy's 'negative dimensions are not allowed' names no argument"),
+        Bad("phase_window_views-geometry-none", lambda: convlib.fast.phase_window_views(np.ones((1, 5, 5, 1)), None), TYP,
+            ("geometry", "WindowGeometry"), "core", "AttributeError: 'NoneType' object has no attribute 'out_hw'"),
+        Bad("check_conv_forward-fn-str", lambda: check_conv_forward("conv", verbose=False), TYP, ("fn", "callable"),
+            "book", "an ExerciseFailure: 'your function raised TypeError: 'str' object is not callable'"),
+        Bad("check_conv_forward-seed-str", lambda: check_conv_forward(convlib.conv2d_forward, seed="a", verbose=False), TYP,
+            ("seed",), "book", "'can only concatenate str (not \"int\") to str'"),
+        Bad("moving_average-window-0", lambda: optim_diagrams.moving_average(np.ones(10), 0), VAL, ("window", "0")),
+        Bad("moving_average-values-str", lambda: optim_diagrams.moving_average("abc", 2), TYP, ("values",)),
+        Bad("adam_bias_factors-beta1-1", lambda: optim_diagrams.adam_bias_factors(beta1=1.0), VAL, ("beta1",)),
+        Bad("adam_bias_factors-steps-0", lambda: optim_diagrams.adam_bias_factors(steps=0), VAL, ("steps",)),
+        Bad("dilate_grid-stride-0", lambda: fast_path.dilate_grid(np.ones((3, 3)), 0), VAL, ("stride",)),
+        Bad("coverage_counts-kernel-0", lambda: fast_path.coverage_counts(5, 5, 0), VAL, ("kernel",)),
+        Bad("im2col_rows-x-str", lambda: fast_path.im2col_rows("x", 2), TYP, ("x",)),
+        Bad("activation_values-name", lambda: layers_diagrams.activation_values("swish", np.ones(3)), VAL, ("name", "swish")),
+        Bad("softmax_jacobian-2d", lambda: layers_diagrams.softmax_jacobian(np.ones((2, 2))), VAL, ("p", "(2, 2)")),
+        Bad("touch_pairs-kernel-0", lambda: backward_diagrams.touch_pairs(5, 0), VAL, ("kernel_size",)),
+        Bad("touch_pairs-kernel-too-big", lambda: backward_diagrams.touch_pairs(3, 5), VAL, ("kernel_size", "length")),
+        Bad("plotting.receptive_field-kernel-0", lambda: conv_diagrams.receptive_field((0, 0), 0), VAL, ("kernel_hw",)),
+        Bad("as_grid-3d", lambda: primitives.as_grid("values", np.ones((2, 2, 2))), VAL, ("values", "(2, 2, 2)")),
+    ]
+
+
+ROWS = layer_rows() + model_rows() + optim_rows() + loop_rows() + data_rows() + misc_rows()
 
 
 @pytest.mark.parametrize("case", table.params(ROWS))
@@ -580,3 +615,37 @@ def _not_found_text(**kw: Any) -> str:
 @pytest.mark.parametrize("case", table.params(SAME_ROWS))
 def test_numpy_scalars_accepted(case: Same) -> None:
     table.check_same(case)
+
+
+# --------------------------------------------------------------------------- the tables cover the API
+#: Public callables of ``convlib`` without a row, and why.
+NO_ROW = {
+    "blas_thread_count": "takes no argument",
+    "clear_workspace": "takes no argument",
+    "workspace_nbytes": "takes no argument",
+    "ActivationCache": "a cache: made by the forward functions, refused by the backwards (rows '*-cache')",
+    "BatchNormCache": "a cache (see ActivationCache)",
+    "Conv2DCache": "a cache (see ActivationCache)",
+    "DenseCache": "a cache (see ActivationCache)",
+    "DropoutCache": "a cache (see ActivationCache)",
+    "FlattenCache": "a cache (see ActivationCache)",
+    "Pool2DCache": "a cache (see ActivationCache)",
+    "DatasetNotFoundError": "an exception class",
+    "GradientReport": "a result, made by check_gradients",
+    "History": "a result, made by fit",
+    "ModelSummary": "a result, made by Sequential.summary",
+    "Parameter": "a result, made by Sequential.parameters",
+}
+
+
+def test_every_public_callable_has_a_row() -> None:
+    """Each public function and class of convlib has a bad-input row (its name starts the row id)."""
+    spec = importlib.util.spec_from_file_location("bad_inputs_core", Path(__file__).with_name("test_bad_inputs.py"))
+    core = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(core)
+    named = {row.id.split("-")[0] for row in [*core.ROWS, *core.same_rows(), *ROWS, *SAME_ROWS]}
+    missing = sorted(
+        name for name in convlib.__all__ if callable(getattr(convlib, name)) and name not in named and name not in NO_ROW
+    )
+    assert not missing, f"public callables without a bad-input row: {missing}"
+    assert not set(NO_ROW) & named, "a name in NO_ROW has rows: remove it from NO_ROW"
