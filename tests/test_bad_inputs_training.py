@@ -29,7 +29,13 @@ import pytest
 
 import convlib
 from convlib import cli, layers
-from convlib.datasets import IDXFormatError, candidate_dirs, fetch_files, load_mnist, read_idx
+from convlib.datasets import (
+    IDXFormatError,
+    candidate_dirs,
+    fetch_files,
+    load_mnist,
+    read_idx,
+)
 
 _spec = importlib.util.spec_from_file_location("bad_input_table", Path(__file__).with_name("bad_input_table.py"))
 table = importlib.util.module_from_spec(_spec)
@@ -142,7 +148,7 @@ def empty_dir() -> str:
 
 # --------------------------------------------------------------------------- layer classes
 def layer_rows() -> list[Bad]:
-    conv = lambda **kw: layers.Conv2D(**{"in_channels": 3, "out_channels": 4, "kernel_size": 3, **kw})  # noqa: E731
+    conv = lambda **kw: layers.Conv2D(**{"in_channels": 3, "out_channels": 4, "kernel_size": 3, **kw})
     return [
         Bad("Conv2D-in-channels-0", lambda: conv(in_channels=0), VAL, ("in_channels", "0")),
         Bad("Conv2D-in-channels-float", lambda: conv(in_channels=3.0), TYP, ("in_channels",)),
@@ -249,7 +255,7 @@ def _single_array() -> Path:
 
 # --------------------------------------------------------------------------- optimizers and schedules
 def optim_rows() -> list[Bad]:
-    params = lambda: net().parameters()  # noqa: E731
+    params = lambda: net().parameters()
     return [
         Bad("SGD-params-empty", lambda: convlib.SGD([], lr=0.1), VAL, ("params",)),
         Bad("SGD-params-int", lambda: convlib.SGD(5, lr=0.1), TYP, ("params",)),
@@ -451,7 +457,14 @@ def _prepare_warns(images: np.ndarray) -> None:
 # --------------------------------------------------------------------------- base classes, fast helpers, book support
 def misc_rows() -> list[Bad]:
     from convlib.exercises import check_conv_forward
-    from convlib.plotting import backward_diagrams, conv_diagrams, fast_path, layers_diagrams, optim_diagrams, primitives
+    from convlib.plotting import (
+        backward_diagrams,
+        conv_diagrams,
+        fast_path,
+        layers_diagrams,
+        optim_diagrams,
+        primitives,
+    )
 
     return [
         Bad("Layer-dtype-int", lambda: layers.Layer(dtype=np.int32), TYP, ("dtype", "int32")),
@@ -519,7 +532,7 @@ CLI_ROWS = [
 
 
 def _cli_params() -> list[Any]:
-    marks = lambda why: [pytest.mark.xfail(strict=True, reason=why)] if why else []  # noqa: E731
+    marks = lambda why: [pytest.mark.xfail(strict=True, reason=why)] if why else []
     return [pytest.param(argv, option, id=name, marks=marks(why)) for name, argv, option, why in CLI_ROWS]
 
 
@@ -563,7 +576,7 @@ SAME_ROWS = [
          lambda: layers.Conv2D(3, 4, 3, rng=0).params["w"]),
     Same("Dense-int32", lambda: layers.Dense(np.int32(6), np.int32(3), rng=0).params["w"],
          lambda: layers.Dense(6, 3, rng=0).params["w"]),
-    Same("BatchNorm-float32", lambda: layers.BatchNorm(np.int64(3), momentum=np.float32(0.5)).forward(X3 := np.arange(12.0).reshape(4, 3)),
+    Same("BatchNorm-float32", lambda: layers.BatchNorm(np.int64(3), momentum=np.float32(0.5)).forward(np.arange(12.0).reshape(4, 3)),
          lambda: layers.BatchNorm(3, momentum=0.5).forward(np.arange(12.0).reshape(4, 3))),
     Same("Dropout-float32", lambda: layers.Dropout(np.float32(0.5), rng=0).forward(np.ones((4, 3))),
          lambda: layers.Dropout(0.5, rng=0).forward(np.ones((4, 3)))),
