@@ -14,10 +14,12 @@ points ``CONVLIB_DATA`` and the user cache at folders of the test's own.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gzip
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -48,6 +50,7 @@ RNG = np.random.default_rng(0)
 XI = RNG.standard_normal((8, 4, 4, 1)).astype(np.float32)  # prepared images (N, H, W, C)
 YI = np.arange(8) % 4  # labels of 4 classes
 TMP = Path(tempfile.mkdtemp(prefix="convlib-bad-inputs-"))
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 #: A mirror that refuses at once (the discard port of this machine): if a
 #: bad row reaches the download code, nothing leaves the machine.
 OFFLINE = ["http://127.0.0.1:9/"]
