@@ -68,7 +68,14 @@ def check_ndim(name: str, arr: np.ndarray, ndim: int, layout: str) -> None:
 
 
 def as_int(name: str, value: Any, minimum: int) -> int:
-    """Return ``value`` as a Python int no smaller than ``minimum``."""
+    """Return ``value`` as a Python int no smaller than ``minimum``.
+
+    Python ints, NumPy integers (``np.int64(3)``) and 0-d integer arrays
+    (``np.array(3)``) are accepted alike; booleans, floats (even ``2.0``),
+    strings and ``None`` give a ``TypeError``.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     value = int(value)
@@ -83,6 +90,8 @@ def as_pair(name: str, value: Any, minimum: int) -> tuple[int, int]:
     Raises ``TypeError`` for non-integers and ``ValueError`` for values below
     ``minimum`` or sequences that do not have two entries.
     """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a 0-d array is one number, as for as_int
     if isinstance(value, (tuple, list, np.ndarray)):
         if len(value) != 2:
             raise ValueError(
@@ -147,7 +156,14 @@ def as_real(
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # a Python int beyond float range, e.g. 10**400
+        digits = len(str(abs(int(value))))
+        raise ValueError(
+            f"{name} must be a finite number, got {'a negative' if value < 0 else 'an'} integer of {digits} digits, "
+            f"beyond the range of floating point"
+        ) from None
     if np.isnan(v) or (finite and not np.isfinite(v)):
         raise ValueError(f"{name} must be a finite number, got {v}")
     below = low is not None and (v < low or (low_open and v == low))
