@@ -336,6 +336,13 @@ def im2col(x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1) 
     if isinstance(kernel_size, Conv2DCache):
         _deprecated_cache_call("im2col", "im2col(x_padded, kernel_size, stride, dilation)")
         cache = kernel_size
+        x_padded = as_numeric_array("x_padded", x_padded)
+        if x_padded.shape != cache.x_padded.shape:
+            raise ValueError(
+                f"x_padded has shape {x_padded.shape} but the cache is of a convolution "
+                f"whose padded input had shape {cache.x_padded.shape}: im2col(x_padded, "
+                f"cache) needs the cache's own cache.x_padded (or an array of its shape)"
+            )
         kernel_size, stride, dilation = cache.w.shape[:2], cache.stride, cache.dilation
     windows = window_view(x_padded, kernel_size, stride, dilation)  # (N, OH, OW, KH, KW, C)
     n, oh, ow, kh, kw, c = windows.shape
@@ -387,7 +394,14 @@ def col2im(
         raise ValueError(f"x_padded_shape must be (N, Hp, Wp, C), got {x_padded_shape!r}")
     n, hp, wp, c = (as_int(f"x_padded_shape[{i}]", v, 1) for i, v in enumerate(x_padded_shape))
     kh, kw = as_pair("kernel_size", kernel_size, 1)
-    oh, ow = window_output_hw((hp, wp), (kh, kw), stride, dilation)
+    stride, dilation = as_pair("stride", stride, 1), as_pair("dilation", dilation, 1)
+    try:
+        oh, ow = window_output_hw((hp, wp), (kh, kw), stride, dilation)
+    except ValueError as exc:
+        raise ValueError(
+            f"window of kernel_size {(kh, kw)} with dilation {dilation} does not fit "
+            f"x_padded_shape {(n, hp, wp, c)}: {exc}"
+        ) from None
     if dcols.shape != (n * oh * ow, kh * kw * c):
         raise ValueError(
             f"dcols has shape {dcols.shape} but im2col of x_padded {(n, hp, wp, c)} with "

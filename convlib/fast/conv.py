@@ -44,9 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_numeric_array, as_pair, check_ndim
+from .._checks import as_bool
 from ..conv import Conv2DCache, _check_backward, _prepare
-from ..windows import WindowGeometry, _strided_windows, window_output_hw
+from ..windows import WindowGeometry, _checked_windows_args, _strided_windows
 from .phases import phase_scatter
 from .workspace import scratch
 
@@ -131,11 +131,10 @@ def im2col_fast(
         view of the first columns of an ``(M, L)`` buffer, ``L >= K [+ 1]``
         a multiple of ``ROW_ALIGN``.
     """
-    x_padded = as_numeric_array("x_padded", x_padded)
-    check_ndim("x_padded", x_padded, 4, "(N, Hp, Wp, C)")
-    kernel, step, dil = (as_pair(n, v, 1) for n, v in
-                         (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)))
-    out_hw = window_output_hw(x_padded.shape[1:3], kernel, step, dil)
+    x_padded, kernel, step, dil, out_hw = _checked_windows_args(
+        x_padded, kernel_size, stride, dilation
+    )
+    ones = as_bool("ones", ones)
     return _fill_cols(x_padded, kernel, step, dil, out_hw, ones)
 
 
