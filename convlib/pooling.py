@@ -22,6 +22,12 @@ one:
   maximum, the whole gradient of that window goes to the first of them in
   row-major order within the window (top row first, left to right), the one
   ``np.argmax`` of the flattened window picks. The gradient is not split.
+* **NaN wins, as in PyTorch.** A window holding a NaN outputs NaN, and its
+  whole gradient goes to the *last* NaN of the window in row-major order:
+  PyTorch's max pooling replaces its running maximum by every NaN it meets
+  (``val > max or isnan(val)``), so the last one stays. Every tier follows
+  that rule, so that a NaN shows up where it came from instead of being
+  dropped, and the tiers agree with each other and with PyTorch.
 
 Where windows overlap (stride smaller than the window) a pixel receives the
 sum of the gradients of every window that picked it; pixels that no window
@@ -98,8 +104,9 @@ class Pool2DCache:
         Floating-point dtype of the forward computation.
     argmax : ndarray of int, shape (N, OH, OW, C), or None
         Max pooling only: position of each window's (first) maximum inside
-        the window, ``p * PW + q`` for window row ``p`` and column ``q``
-        (rows and columns counted in the padded input).
+        the window -- of its last NaN if it holds any -- ``p * PW + q`` for
+        window row ``p`` and column ``q`` (rows and columns counted in the
+        padded input).
     counts : ndarray, shape (OH, OW, C), or None
         Average pooling only: number of real (non-padding) input pixels in
         each window (the same for every channel).
@@ -219,7 +226,8 @@ def maxpool2d_forward_naive(
 
     Each window is clipped to the real input (padding is never looked at)
     and its maximum taken per channel; ``np.argmax`` of the flattened window
-    records the first maximum in row-major order.
+    records the first maximum in row-major order. A window with a NaN
+    outputs NaN and records its last NaN (PyTorch's rule).
 
     Parameters
     ----------
@@ -253,6 +261,10 @@ def maxpool2d_forward_naive(
                 r0, r1, c0, c1 = _window_bounds(cache, i, j)
                 window = x[b, r0:r1, c0:c1, :].reshape(-1, c)  # row-major pixels x C
                 k = np.argmax(window, axis=0)  # first maximum of each channel
+                nan = np.isnan(window)
+                if nan.any():  # NaN wins: the last NaN of the window (PyTorch's rule)
+                    last = len(window) - 1 - np.argmax(nan[::-1], axis=0)
+                    k = np.where(nan.any(axis=0), last, k)
                 out[b, i, j, :] = window[k, np.arange(c)]
                 # Position of the winner in the padded window, p * PW + q.
                 p = r0 + k // (c1 - c0) - (i * sh - top)
@@ -372,7 +384,8 @@ def maxpool2d_forward_windows(
     The input is padded with ``-inf``; :func:`convlib.windows.window_view`
     gives every window, their pixels are listed in row-major order, and
     ``max`` and ``argmax`` (which returns the *first* maximum: the tie rule)
-    reduce that list.
+    reduce that list. ``max`` propagates NaN; where it did, ``argmax`` is
+    replaced by the position of the window's last NaN (PyTorch's rule).
 
     Parameters
     ----------
@@ -394,6 +407,10 @@ def maxpool2d_forward_windows(
     pixels = windows.reshape(n, oh, ow, ph * pw, c)  # each window's pixels, row-major
     out = pixels.max(axis=3)
     argmax = pixels.argmax(axis=3).astype(_index_dtype(cache))  # p * PW + q of the first maximum
+    nan_out = np.isnan(out)
+    if nan_out.any():  # NaN wins: the last NaN of each such window (PyTorch's rule)
+        last = ph * pw - 1 - np.isnan(pixels)[:, :, :, ::-1].argmax(axis=3)
+        argmax = np.where(nan_out, last, argmax).astype(argmax.dtype)
     return out, replace(cache, argmax=argmax)
 
 
