@@ -57,7 +57,13 @@ from .dense import (
     flatten_forward,
 )
 from .dropout import DropoutCache, dropout_backward, dropout_forward
-from .gradcheck import GradientReport, check_gradients, numerical_gradient, rel_error
+from .gradcheck import (
+    GradientCheckWarning,
+    GradientReport,
+    check_gradients,
+    numerical_gradient,
+    rel_error,
+)
 from .layers import (
     AvgPool2D,
     BatchNorm,
@@ -73,6 +79,7 @@ from .layers import (
     Tanh,
 )
 from .losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
+from .memory import MemoryLimitError, memory_limit, set_memory_limit
 from .model import ModelSummary, Parameter, Sequential, build_capstone, build_lenet
 from .optim import SGD, Adam, CosineLR, ExponentialLR, Optimizer, StepLR
 from .pooling import (
@@ -157,6 +164,7 @@ __all__ = [
     "flatten_backward",
     "flatten_forward",
     "FlattenCache",
+    "GradientCheckWarning",
     "GradientReport",
     "History",
     "im2col",
@@ -175,6 +183,8 @@ __all__ = [
     "maxpool2d_forward",
     "maxpool2d_forward_naive",
     "maxpool2d_forward_windows",
+    "memory_limit",
+    "MemoryLimitError",
     "ModelSummary",
     "momentum_update",
     "mse_loss",
@@ -195,6 +205,7 @@ __all__ = [
     "same_padding",
     "Sequential",
     "set_blas_threads",
+    "set_memory_limit",
     "set_workspace_limit",
     "SGD",
     "sgd_update",

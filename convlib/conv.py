@@ -36,6 +36,7 @@ from ._checks import (
     as_pair,
     check_cache,
     check_dout,
+    check_memory,
     check_ndim,
     float_dtype,
 )
@@ -120,9 +121,23 @@ class Conv2DCache:
 
 
 def _prepare(
-    x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    *,
+    call: str = "conv2d_forward",
+    cols: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Conv2DCache]:
     """Validate the arguments, cast to the compute dtype, pad the input.
+
+    Before allocating anything, the bytes of the arrays the forward pass
+    creates -- the cast input, the padded input, the im2col matrix (when
+    ``cols``: the im2col and tuned tiers) and the output -- are checked
+    against the memory limit (:mod:`convlib.memory`); ``call`` names the
+    function in the message.
 
     Returns ``(x_padded, w, b_flat, cache)``; the cache has no ``cols`` yet.
     """
@@ -165,6 +180,15 @@ def _prepare(
         ) from None
 
     dtype = float_dtype(*arrays)
+    hp, wp = h + sum(pads[0]), wd + sum(pads[1])
+    big: list[tuple[str, tuple[int, ...], Any]] = [("output", (n, oh, ow, f), dtype)]
+    if x.dtype != dtype:
+        big.append((f"x cast to {dtype}", x.shape, dtype))
+    if (hp, wp) != (h, wd):
+        big.append(("padded input", (n, hp, wp, c), dtype))
+    if cols:
+        big.append(("im2col matrix", (n * oh * ow, kh * kw * c + (b is not None)), dtype))
+    check_memory(call, big, f"x {x.shape} and w {w.shape} with padding {pads}, stride {stride}")
     x = x.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
     b_flat = None if b is None else b.astype(dtype, copy=False).reshape(f)
@@ -220,7 +244,9 @@ def conv2d_forward_naive(
     cache : Conv2DCache
         What :func:`conv2d_backward_naive` (or any other conv2d backward) needs.
     """
-    xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
+    xp, w, b, cache = _prepare(
+        x, w, b, stride, padding, dilation, call="conv2d_forward_naive", cols=False
+    )
     n, oh, ow, f = cache.out_shape
     kh, kw = w.shape[:2]
     (sh, sw), (dh, dw) = cache.stride, cache.dilation
@@ -346,6 +372,11 @@ def im2col(x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1) 
         kernel_size, stride, dilation = cache.w.shape[:2], cache.stride, cache.dilation
     windows = window_view(x_padded, kernel_size, stride, dilation)  # (N, OH, OW, KH, KW, C)
     n, oh, ow, kh, kw, c = windows.shape
+    check_memory(
+        "im2col",
+        [("im2col matrix", (n * oh * ow, kh * kw * c), windows.dtype)],
+        f"{n} images of {oh} x {ow} windows of size {(kh, kw)} over {c} channels",
+    )
     return windows.reshape(n * oh * ow, kh * kw * c)
 
 
@@ -407,6 +438,11 @@ def col2im(
             f"dcols has shape {dcols.shape} but im2col of x_padded {(n, hp, wp, c)} with "
             f"kernel_size {(kh, kw)} has shape {(n * oh * ow, kh * kw * c)}"
         )
+    check_memory(
+        "col2im",
+        [("dx_padded", (n, hp, wp, c), float_dtype(dcols))],
+        f"x_padded_shape {(n, hp, wp, c)}",
+    )
     dwindows = dcols.reshape(n, oh, ow, kh, kw, c)
     dx_padded = np.zeros((n, hp, wp, c), dtype=float_dtype(dcols))
     for p in range(kh):
@@ -438,7 +474,9 @@ def conv2d_forward_im2col(
     cache : Conv2DCache
         Holds ``cols``, the im2col matrix, for the backward pass.
     """
-    x_padded, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
+    x_padded, w, b, cache = _prepare(
+        x, w, b, stride, padding, dilation, call="conv2d_forward_im2col"
+    )
     kh, kw, _, f = w.shape
     cols = im2col(x_padded, (kh, kw), cache.stride, cache.dilation)  # (N*OH*OW, KH*KW*C)
     out = cols @ w.reshape(-1, f)  # (N*OH*OW, F)

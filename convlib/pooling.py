@@ -60,6 +60,7 @@ from ._checks import (
     as_pair,
     check_cache,
     check_dout,
+    check_memory,
     check_ndim,
     check_window_padding,
     float_dtype,
@@ -136,9 +137,15 @@ class Pool2DCache:
 
 
 def _prepare(
-    x: Any, pool_size: Any, stride: Any, padding: Any, mode: str
+    x: Any, pool_size: Any, stride: Any, padding: Any, mode: str, tier: str = "fast"
 ) -> tuple[np.ndarray, Pool2DCache]:
     """Validate the arguments and cast ``x`` to the compute dtype.
+
+    Before allocating anything, the bytes of the arrays the forward pass of
+    ``tier`` (``"naive"``, ``"windows"`` or ``"fast"``) creates -- output,
+    argmax, padded input, the phase copies of the tuned tier or the copy of
+    all windows of the window tier -- are checked against the memory limit
+    (:mod:`convlib.memory`).
 
     Returns ``(x, cache)``; the cache has neither ``argmax`` nor ``counts``.
     """
@@ -160,6 +167,20 @@ def _prepare(
     oh = conv_output_size(h, pool[0], step[0], pads[0])
     ow = conv_output_size(w, pool[1], step[1], pads[1])
     dtype = float_dtype(x)
+    big: list[tuple[str, tuple[int, ...], Any]] = [("output", (n, oh, ow, c), dtype)]
+    if mode == "max":
+        big.append(("argmax", (n, oh, ow, c), np.uint8 if pool[0] * pool[1] <= 256 else np.intp))
+    if x.dtype != dtype:
+        big.append((f"x cast to {dtype}", x.shape, dtype))
+    padded = (n, h + sum(pads[0]), w + sum(pads[1]), c)
+    if tier != "naive" and padded != x.shape:
+        big.append(("padded input", padded, dtype))
+    if tier == "fast" and step != (1, 1):
+        big.append(("stride-phase copies", padded, dtype))
+    if tier == "windows" and mode == "max":
+        big.append(("copy of all windows", (n, oh, ow, pool[0] * pool[1], c), dtype))
+    name = f"{mode}pool2d_forward" + ("" if tier == "fast" else f"_{tier}")
+    check_memory(name, big, f"x {x.shape} with pool_size {pool}, stride {step}, padding {pads}")
     cache = Pool2DCache(
         mode=mode,
         x_shape=(n, h, w, c),
@@ -249,7 +270,7 @@ def maxpool2d_forward_naive(
     cache : Pool2DCache
         Holds the argmax of every window.
     """
-    x, cache = _prepare(x, pool_size, stride, padding, "max")
+    x, cache = _prepare(x, pool_size, stride, padding, "max", "naive")
     n, oh, ow, c = cache.out_shape
     (top, _), (left, _) = cache.pads
     (sh, sw), pw = cache.stride, cache.pool_size[1]
@@ -330,7 +351,7 @@ def avgpool2d_forward_naive(
     cache : Pool2DCache
         Holds the number of real pixels of every window.
     """
-    x, cache = _prepare(x, pool_size, stride, padding, "avg")
+    x, cache = _prepare(x, pool_size, stride, padding, "avg", "naive")
     n, oh, ow, c = cache.out_shape
     out = np.empty(cache.out_shape, dtype=cache.dtype)
     counts = np.empty((oh, ow, c), dtype=cache.dtype)
@@ -400,7 +421,7 @@ def maxpool2d_forward_windows(
     out : ndarray, shape (N, OH, OW, C)
     cache : Pool2DCache
     """
-    x, cache = _prepare(x, pool_size, stride, padding, "max")
+    x, cache = _prepare(x, pool_size, stride, padding, "max", "windows")
     n, oh, ow, c = cache.out_shape
     ph, pw = cache.pool_size
     windows = window_view(pad_spatial(x, cache.pads, -np.inf), cache.pool_size, cache.stride)
@@ -464,7 +485,7 @@ def avgpool2d_forward_windows(
     out : ndarray, shape (N, OH, OW, C)
     cache : Pool2DCache
     """
-    x, cache = _prepare(x, pool_size, stride, padding, "avg")
+    x, cache = _prepare(x, pool_size, stride, padding, "avg", "windows")
     windows = window_view(pad_spatial(x, cache.pads, 0.0), cache.pool_size, cache.stride)
     counts = _real_counts(cache)  # (OH, OW, C)
     out = windows.sum(axis=(3, 4)) / counts

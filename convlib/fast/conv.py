@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_bool
+from .._checks import as_bool, check_memory
 from ..conv import Conv2DCache, _check_backward, _prepare
 from ..windows import WindowGeometry, _checked_windows_args, _strided_windows
 from .phases import phase_scatter
@@ -135,6 +135,12 @@ def im2col_fast(
         x_padded, kernel_size, stride, dilation
     )
     ones = as_bool("ones", ones)
+    n, _, _, c = x_padded.shape
+    check_memory(
+        "im2col_fast",
+        [("im2col matrix", (n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c + ones), x_padded.dtype)],
+        f"x_padded {x_padded.shape} with kernel_size {kernel}",
+    )
     return _fill_cols(x_padded, kernel, step, dil, out_hw, ones)
 
 
@@ -167,7 +173,7 @@ def conv2d_forward_fast(
     weight matrix an extra row holding ``b``, so a single product
     ``[cols | 1] @ [[W], [b]]`` computes ``cols @ W + b``.
     """
-    xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
+    xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation, call="conv2d_forward_fast")
     kh, kw, c, f = w.shape
     k = kh * kw * c
     mat = _fill_cols(xp, (kh, kw), cache.stride, cache.dilation, cache.out_shape[1:3],
