@@ -5,6 +5,14 @@ Arrays are NHWC: ``(batch, height, width, channels)``; filters are
 
     out, cache = layer_forward(x, params..., options...)
     dx, dparams... = layer_backward(dout, cache)
+
+Caches hold references, not copies: a forward pass keeps the arrays it was
+given (``x``, ``w``, ...) in its cache as they are, because copying every
+input on every call would cost memory and time. Modifying such an array in
+place between ``layer_forward`` and ``layer_backward`` therefore silently
+changes the gradients; pass a copy (``x.copy()``) if the array must change
+before the backward pass. An optimizer's in-place update of the parameters
+is safe: it comes after the backward pass.
 """
 
 from .activations import (

@@ -70,9 +70,10 @@ class Conv2DCache:
     Attributes
     ----------
     x_padded : ndarray, shape (N, H + top + bottom, W + left + right, C)
-        The zero-padded input (the input itself when there is no padding).
+        The zero-padded input (the caller's input itself, not a copy, when
+        there is no padding and it had the compute dtype).
     w : ndarray, shape (KH, KW, C, F)
-        The filters.
+        The filters (the caller's array itself when it had the compute dtype).
     b_shape : tuple or None
         Shape in which the bias was given, ``(F,)`` or ``(1, 1, 1, F)``;
         ``None`` when the layer has no bias.
@@ -243,6 +244,9 @@ def conv2d_forward_naive(
         ``OH = (H + top + bottom - (dh * (KH - 1) + 1)) // sh + 1``, same for ``OW``.
     cache : Conv2DCache
         What :func:`conv2d_backward_naive` (or any other conv2d backward) needs.
+        It keeps ``w`` and, without padding, ``x`` themselves, not copies:
+        do not modify them in place before the backward pass (caches hold
+        references, see :mod:`convlib`).
     """
     xp, w, b, cache = _prepare(
         x, w, b, stride, padding, dilation, call="conv2d_forward_naive", cols=False
@@ -473,6 +477,9 @@ def conv2d_forward_im2col(
     out : ndarray, shape (N, OH, OW, F)
     cache : Conv2DCache
         Holds ``cols``, the im2col matrix, for the backward pass.
+        It keeps ``w`` and, without padding, ``x`` themselves, not copies:
+        do not modify them in place before the backward pass (caches hold
+        references, see :mod:`convlib`).
     """
     x_padded, w, b, cache = _prepare(
         x, w, b, stride, padding, dilation, call="conv2d_forward_im2col"
@@ -554,6 +561,9 @@ def conv2d_forward(
     -------
     out : ndarray, shape (N, OH, OW, F)
     cache : Conv2DCache
+        It keeps ``w`` and, without padding, ``x`` themselves, not copies:
+        do not modify them in place before the backward pass (caches hold
+        references, see :mod:`convlib`).
 
     Examples
     --------

@@ -89,6 +89,10 @@ __all__ = [
 class Pool2DCache:
     """What a pooling forward pass keeps for its backward pass (every tier).
 
+    Unlike the caches of convolution and dense layers, it holds no reference
+    to the input ``x`` (only shapes, ``argmax`` or ``counts``): ``x`` may be
+    modified after the forward pass without changing the gradients.
+
     Attributes
     ----------
     mode : {"max", "avg"}

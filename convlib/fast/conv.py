@@ -166,6 +166,9 @@ def conv2d_forward_fast(
     cache : Conv2DCache
         Holds the im2col matrix (``cols``, shape ``(N * OH * OW, KH * KW * C)``)
         and, with a bias, ``cols_with_ones``.
+        It keeps ``w`` and, without padding, ``x`` themselves, not copies:
+        do not modify them in place before the backward pass (caches hold
+        references, see :mod:`convlib`).
 
     Notes
     -----
