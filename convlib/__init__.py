@@ -5,6 +5,14 @@ Arrays are NHWC: ``(batch, height, width, channels)``; filters are
 
     out, cache = layer_forward(x, params..., options...)
     dx, dparams... = layer_backward(dout, cache)
+
+Caches hold references, not copies: a forward pass keeps the arrays it was
+given (``x``, ``w``, ...) in its cache as they are, because copying every
+input on every call would cost memory and time. Modifying such an array in
+place between ``layer_forward`` and ``layer_backward`` therefore silently
+changes the gradients; pass a copy (``x.copy()``) if the array must change
+before the backward pass. An optimizer's in-place update of the parameters
+is safe: it comes after the backward pass.
 """
 
 from .activations import (
@@ -58,7 +66,13 @@ from .dense import (
 )
 from .dropout import DropoutCache, dropout_backward, dropout_forward
 from .errors import InputWarning, NonFiniteError, NonFiniteGradientError
-from .gradcheck import GradientReport, check_gradients, numerical_gradient, rel_error
+from .gradcheck import (
+    GradientCheckWarning,
+    GradientReport,
+    check_gradients,
+    numerical_gradient,
+    rel_error,
+)
 from .layers import (
     AvgPool2D,
     BatchNorm,
@@ -74,6 +88,7 @@ from .layers import (
     Tanh,
 )
 from .losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
+from .memory import MemoryLimitError, memory_limit, set_memory_limit
 from .model import ModelSummary, Parameter, Sequential, build_capstone, build_lenet
 from .optim import SGD, Adam, CosineLR, ExponentialLR, Optimizer, StepLR
 from .pooling import (
@@ -158,6 +173,7 @@ __all__ = [
     "flatten_backward",
     "flatten_forward",
     "FlattenCache",
+    "GradientCheckWarning",
     "GradientReport",
     "History",
     "im2col",
@@ -177,6 +193,8 @@ __all__ = [
     "maxpool2d_forward",
     "maxpool2d_forward_naive",
     "maxpool2d_forward_windows",
+    "memory_limit",
+    "MemoryLimitError",
     "ModelSummary",
     "momentum_update",
     "mse_loss",
@@ -199,6 +217,7 @@ __all__ = [
     "same_padding",
     "Sequential",
     "set_blas_threads",
+    "set_memory_limit",
     "set_workspace_limit",
     "SGD",
     "sgd_update",

@@ -437,3 +437,49 @@ def first_non_finite(arr: np.ndarray) -> tuple[int, ...] | None:
     if not bad.any():
         return None
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), arr.shape))
+
+
+def check_memory(
+    call: str, arrays: list[tuple[str, tuple[int, ...], Any]], inputs: str
+) -> None:
+    """Refuse a call whose large arrays would not fit in :func:`convlib.memory.memory_limit`.
+
+    Computed from shapes only, before anything is allocated: ``O(1)``.
+
+    Parameters
+    ----------
+    call : str
+        The function, for the message, e.g. ``"conv2d_forward"``.
+    arrays : list of (str, tuple of int, dtype)
+        The arrays the call is about to create: what each is, its shape and
+        its dtype (or item size in bytes).
+    inputs : str
+        The arguments' shapes, for the message, e.g. ``"x (N, H, W, C) ..."``.
+
+    Raises
+    ------
+    convlib.memory.MemoryLimitError
+        If the arrays together need more bytes than the limit; the message
+        names every array, its shape and GiB, and how to change the limit.
+    """
+    import math
+
+    from .memory import MemoryLimitError, memory_limit
+
+    limit = memory_limit()
+    if limit is None:
+        return
+    sizes = [
+        (what, tuple(shape), math.prod(shape) * (dt if isinstance(dt, int) else np.dtype(dt).itemsize))
+        for what, shape, dt in arrays
+    ]
+    total = sum(nbytes for _, _, nbytes in sizes)
+    if total <= limit:
+        return
+    gib = 2.0**30
+    parts = ", ".join(f"{what} {shape} {nbytes / gib:.2f} GiB" for what, shape, nbytes in sizes)
+    raise MemoryLimitError(
+        f"{call} would need about {total / gib:.1f} GiB for {inputs} ({parts}), more than "
+        f"the memory limit of {limit / gib:.1f} GiB: use a smaller batch or smaller shapes, "
+        f"or change the limit with convlib.set_memory_limit(nbytes)"
+    )

@@ -36,6 +36,7 @@ from ._checks import (
     as_pair,
     check_cache,
     check_dout,
+    check_memory,
     check_ndim,
     float_dtype,
 )
@@ -69,9 +70,10 @@ class Conv2DCache:
     Attributes
     ----------
     x_padded : ndarray, shape (N, H + top + bottom, W + left + right, C)
-        The zero-padded input (the input itself when there is no padding).
+        The zero-padded input (the caller's input itself, not a copy, when
+        there is no padding and it had the compute dtype).
     w : ndarray, shape (KH, KW, C, F)
-        The filters.
+        The filters (the caller's array itself when it had the compute dtype).
     b_shape : tuple or None
         Shape in which the bias was given, ``(F,)`` or ``(1, 1, 1, F)``;
         ``None`` when the layer has no bias.
@@ -120,9 +122,23 @@ class Conv2DCache:
 
 
 def _prepare(
-    x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    *,
+    call: str = "conv2d_forward",
+    cols: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Conv2DCache]:
     """Validate the arguments, cast to the compute dtype, pad the input.
+
+    Before allocating anything, the bytes of the arrays the forward pass
+    creates -- the cast input, the padded input, the im2col matrix (when
+    ``cols``: the im2col and tuned tiers) and the output -- are checked
+    against the memory limit (:mod:`convlib.memory`); ``call`` names the
+    function in the message.
 
     Returns ``(x_padded, w, b_flat, cache)``; the cache has no ``cols`` yet.
     """
@@ -165,6 +181,15 @@ def _prepare(
         ) from None
 
     dtype = float_dtype(*arrays)
+    hp, wp = h + sum(pads[0]), wd + sum(pads[1])
+    big: list[tuple[str, tuple[int, ...], Any]] = [("output", (n, oh, ow, f), dtype)]
+    if x.dtype != dtype:
+        big.append((f"x cast to {dtype}", x.shape, dtype))
+    if (hp, wp) != (h, wd):
+        big.append(("padded input", (n, hp, wp, c), dtype))
+    if cols:
+        big.append(("im2col matrix", (n * oh * ow, kh * kw * c + (b is not None)), dtype))
+    check_memory(call, big, f"x {x.shape} and w {w.shape} with padding {pads}, stride {stride}")
     x = x.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
     b_flat = None if b is None else b.astype(dtype, copy=False).reshape(f)
@@ -219,8 +244,13 @@ def conv2d_forward_naive(
         ``OH = (H + top + bottom - (dh * (KH - 1) + 1)) // sh + 1``, same for ``OW``.
     cache : Conv2DCache
         What :func:`conv2d_backward_naive` (or any other conv2d backward) needs.
+        It keeps ``w`` and, without padding, ``x`` themselves, not copies:
+        do not modify them in place before the backward pass (caches hold
+        references, see :mod:`convlib`).
     """
-    xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
+    xp, w, b, cache = _prepare(
+        x, w, b, stride, padding, dilation, call="conv2d_forward_naive", cols=False
+    )
     n, oh, ow, f = cache.out_shape
     kh, kw = w.shape[:2]
     (sh, sw), (dh, dw) = cache.stride, cache.dilation
@@ -336,9 +366,21 @@ def im2col(x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1) 
     if isinstance(kernel_size, Conv2DCache):
         _deprecated_cache_call("im2col", "im2col(x_padded, kernel_size, stride, dilation)")
         cache = kernel_size
+        x_padded = as_numeric_array("x_padded", x_padded)
+        if x_padded.shape != cache.x_padded.shape:
+            raise ValueError(
+                f"x_padded has shape {x_padded.shape} but the cache is of a convolution "
+                f"whose padded input had shape {cache.x_padded.shape}: im2col(x_padded, "
+                f"cache) needs the cache's own cache.x_padded (or an array of its shape)"
+            )
         kernel_size, stride, dilation = cache.w.shape[:2], cache.stride, cache.dilation
     windows = window_view(x_padded, kernel_size, stride, dilation)  # (N, OH, OW, KH, KW, C)
     n, oh, ow, kh, kw, c = windows.shape
+    check_memory(
+        "im2col",
+        [("im2col matrix", (n * oh * ow, kh * kw * c), windows.dtype)],
+        f"{n} images of {oh} x {ow} windows of size {(kh, kw)} over {c} channels",
+    )
     return windows.reshape(n * oh * ow, kh * kw * c)
 
 
@@ -387,12 +429,24 @@ def col2im(
         raise ValueError(f"x_padded_shape must be (N, Hp, Wp, C), got {x_padded_shape!r}")
     n, hp, wp, c = (as_int(f"x_padded_shape[{i}]", v, 1) for i, v in enumerate(x_padded_shape))
     kh, kw = as_pair("kernel_size", kernel_size, 1)
-    oh, ow = window_output_hw((hp, wp), (kh, kw), stride, dilation)
+    stride, dilation = as_pair("stride", stride, 1), as_pair("dilation", dilation, 1)
+    try:
+        oh, ow = window_output_hw((hp, wp), (kh, kw), stride, dilation)
+    except ValueError as exc:
+        raise ValueError(
+            f"window of kernel_size {(kh, kw)} with dilation {dilation} does not fit "
+            f"x_padded_shape {(n, hp, wp, c)}: {exc}"
+        ) from None
     if dcols.shape != (n * oh * ow, kh * kw * c):
         raise ValueError(
             f"dcols has shape {dcols.shape} but im2col of x_padded {(n, hp, wp, c)} with "
             f"kernel_size {(kh, kw)} has shape {(n * oh * ow, kh * kw * c)}"
         )
+    check_memory(
+        "col2im",
+        [("dx_padded", (n, hp, wp, c), float_dtype(dcols))],
+        f"x_padded_shape {(n, hp, wp, c)}",
+    )
     dwindows = dcols.reshape(n, oh, ow, kh, kw, c)
     dx_padded = np.zeros((n, hp, wp, c), dtype=float_dtype(dcols))
     for p in range(kh):
@@ -423,8 +477,13 @@ def conv2d_forward_im2col(
     out : ndarray, shape (N, OH, OW, F)
     cache : Conv2DCache
         Holds ``cols``, the im2col matrix, for the backward pass.
+        It keeps ``w`` and, without padding, ``x`` themselves, not copies:
+        do not modify them in place before the backward pass (caches hold
+        references, see :mod:`convlib`).
     """
-    x_padded, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
+    x_padded, w, b, cache = _prepare(
+        x, w, b, stride, padding, dilation, call="conv2d_forward_im2col"
+    )
     kh, kw, _, f = w.shape
     cols = im2col(x_padded, (kh, kw), cache.stride, cache.dilation)  # (N*OH*OW, KH*KW*C)
     out = cols @ w.reshape(-1, f)  # (N*OH*OW, F)
@@ -502,6 +561,9 @@ def conv2d_forward(
     -------
     out : ndarray, shape (N, OH, OW, F)
     cache : Conv2DCache
+        It keeps ``w`` and, without padding, ``x`` themselves, not copies:
+        do not modify them in place before the backward pass (caches hold
+        references, see :mod:`convlib`).
 
     Examples
     --------

@@ -42,9 +42,10 @@ class DenseCache:
     Attributes
     ----------
     x : ndarray, shape (N, D)
-        The input, in the compute dtype.
+        The input, in the compute dtype: the caller's array itself when it
+        already had that dtype (a reference, not a copy).
     w : ndarray, shape (D, M)
-        The weights, in the compute dtype.
+        The weights, in the compute dtype (likewise a reference).
     has_bias : bool
         Whether the forward had a bias (``db`` is ``None`` otherwise).
     """
@@ -87,6 +88,13 @@ def dense_forward(x: Any, w: Any, b: Any = None) -> tuple[np.ndarray, DenseCache
     out : ndarray, shape (N, M)
         In the promoted floating-point dtype of the inputs.
     cache : DenseCache
+
+    Notes
+    -----
+    The cache keeps ``x`` and ``w`` themselves, not copies (caches hold
+    references, see :mod:`convlib`): modifying either in place before
+    :func:`dense_backward` silently changes the gradients (``dw = x.T @ dout``
+    reads ``x`` then). Pass ``x.copy()`` if ``x`` must change before.
 
     Examples
     --------

@@ -17,6 +17,7 @@ The error of this estimate is ``O(eps**2)`` (truncation) plus roughly
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,42 @@ __all__ = [
     "check_gradients",
     "GradientReport",
     "InputReport",
+    "GradientCheckWarning",
 ]
+
+
+class GradientCheckWarning(UserWarning):
+    """A numerical gradient computed in a precision too low to trust.
+
+    Centred differences divide a difference of two nearly equal values by
+    ``2 * eps``; in float32 (about 7 significant digits) the rounding of
+    ``f`` alone gives relative errors around ``1e-3`` for any useful
+    ``eps``, so a correct backward can look wrong. Check in float64.
+    """
+
+
+def _warn_low_precision(what: str, dtype: np.dtype, stacklevel: int) -> None:
+    warnings.warn(
+        f"{what} has dtype {dtype}: centred differences in {dtype} give relative "
+        f"errors around 1e-3 even for a correct gradient (rounding swamps the "
+        f"estimate); check gradients in float64, e.g. x.astype(np.float64)",
+        GradientCheckWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def _evaluate(f: Callable[[np.ndarray], Any], x: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """``f(x)`` as a float64 copy, refusing an ``f`` that changed ``x``."""
+    value = np.array(f(x), dtype=np.float64, copy=True)
+    if not np.array_equal(x, expected, equal_nan=True):
+        changed = np.argwhere(~((x == expected) | (np.isnan(x) & np.isnan(expected))))
+        where = tuple(int(i) for i in changed[0]) if changed.size else ()
+        raise ValueError(
+            f"f modified its argument in place (x differs at index {where} after the "
+            f"call): numerical_gradient perturbs x one element at a time and needs f "
+            f"to leave it unchanged; copy inside f (v = v.copy()) before changing it"
+        )
+    return value
 
 
 def numerical_gradient(
@@ -43,16 +79,24 @@ def numerical_gradient(
     """Centered-difference gradient of ``sum(dout * f(x))`` with respect to ``x``.
 
     ``x`` is perturbed in place, one element at a time, and restored
-    afterwards, so ``f`` must read ``x`` when called (a closure over the same
-    array object is the usual way).
+    afterwards -- also when ``f`` raises -- so ``f`` must read ``x`` when
+    called (a closure over the same array object is the usual way).
+
+    ``f`` must be a pure function of ``x``: it is evaluated twice at the
+    unperturbed ``x`` first, and an ``f`` that gives two different results
+    there (random numbers inside it, such as a fresh dropout mask) or that
+    changes ``x`` in place is refused with a ``ValueError`` saying so,
+    instead of returning a meaningless estimate.
 
     Parameters
     ----------
     f : callable
-        ``f(x)`` returns an array (any shape) or a scalar.
+        ``f(x)`` returns an array (any shape) or a scalar. It must not modify
+        ``x`` and must return the same value for the same ``x``.
     x : ndarray, any shape, floating point
         Point at which to differentiate. Use float64: in float32 the rounding
-        error swamps the estimate for any useful ``eps``.
+        error swamps the estimate for any useful ``eps`` (relative errors
+        around ``1e-3``), and a :class:`GradientCheckWarning` says so.
     dout : array_like, shape of ``f(x)``, optional
         Upstream gradient. ``None`` means ones (the gradient of ``sum(f(x))``;
         for a scalar ``f``, simply ``df/dx``).
@@ -63,6 +107,19 @@ def numerical_gradient(
     -------
     ndarray, shape of ``x``
         The estimate of ``d sum(dout * f(x)) / dx``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point ndarray.
+    ValueError
+        If ``eps`` is not positive, ``dout`` does not have the shape of
+        ``f(x)``, ``f`` modifies ``x`` or ``f`` is not deterministic.
+
+    Warns
+    -----
+    GradientCheckWarning
+        If ``x`` has less precision than float64.
 
     Examples
     --------
@@ -76,25 +133,40 @@ def numerical_gradient(
     if x.dtype.kind != "f":
         raise TypeError(f"x must be floating point to be perturbed, got dtype {x.dtype}")
     eps = as_real("eps", eps, low=0.0, low_open=True)
+    d = None if dout is None else as_numeric_array("dout", dout).astype(np.float64)
+    if x.dtype.itemsize < 8:
+        _warn_low_precision("x", x.dtype, stacklevel=2)
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        idx = it.multi_index
-        old = x[idx]
-        x[idx] = old + eps
-        plus = np.array(f(x), dtype=np.float64, copy=True)
-        x[idx] = old - eps
-        minus = np.array(f(x), dtype=np.float64, copy=True)
-        x[idx] = old
-        diff = plus - minus  # difference first: far less rounding than f+ - f-
-        if dout is None:
-            grad[idx] = np.sum(diff) / (2 * eps)
-        else:
-            d = np.asarray(dout, dtype=np.float64)
-            if d.shape != diff.shape:
-                raise ValueError(f"dout has shape {d.shape} but f(x) has shape {diff.shape}")
-            grad[idx] = np.sum(diff * d) / (2 * eps)
-        it.iternext()
+    original = x.copy()
+    expected = x.copy()  # what x must hold whenever f returns
+    try:
+        first = _evaluate(f, x, expected)
+        second = _evaluate(f, x, expected)
+        if not np.array_equal(first, second, equal_nan=True):
+            gap = float(np.nanmax(np.abs(first - second))) if first.shape == second.shape else np.nan
+            raise ValueError(
+                f"f is not deterministic: two evaluations at the same x differ "
+                f"(shapes {first.shape} and {second.shape}, largest difference {gap:.3g}), "
+                f"so centred differences would measure that noise; fix the randomness "
+                f"inside f (a seed, a fixed dropout mask) before checking gradients"
+            )
+        if d is not None and d.shape != first.shape:
+            raise ValueError(f"dout has shape {d.shape} but f(x) has shape {first.shape}")
+        for idx in np.ndindex(x.shape):
+            old = x[idx]
+            x[idx] = expected[idx] = old + eps
+            plus = _evaluate(f, x, expected)
+            x[idx] = expected[idx] = old - eps
+            minus = _evaluate(f, x, expected)
+            x[idx] = expected[idx] = old
+            diff = plus - minus  # difference first: far less rounding than f+ - f-
+            if diff.shape != first.shape:
+                raise ValueError(
+                    f"f(x) changed shape from {first.shape} to {diff.shape} when x[{idx}] moved"
+                )
+            grad[idx] = (np.sum(diff) if d is None else np.sum(diff * d)) / (2 * eps)
+    finally:
+        x[...] = original  # also when f raised or modified x
     return grad
 
 
@@ -258,7 +330,11 @@ def check_gradients(
         out, cache = forward(*inputs, **kwargs)
         grads = backward(dout, cache)   # one gradient per input, in order
 
-    Every array input is copied to float64 first.
+    Every array input is copied to float64 first. The same rules as in
+    :func:`numerical_gradient` apply: a ``forward`` that modifies an input in
+    place or gives two different outputs for the same inputs is refused with
+    a ``ValueError``, and an output in less than float64 precision gives a
+    :class:`GradientCheckWarning`.
 
     Parameters
     ----------
@@ -297,6 +373,14 @@ def check_gradients(
     AssertionError
         If a gradient is off by more than ``tol`` or has the wrong shape (and
         ``raise_on_failure``). The message is the report.
+    ValueError
+        If ``forward`` modifies an input or is not deterministic.
+
+    Warns
+    -----
+    GradientCheckWarning
+        If ``forward`` returns float32 (or float16) although it was given
+        float64 inputs.
 
     Examples
     --------
@@ -331,8 +415,24 @@ def check_gradients(
         if unknown:
             raise ValueError(f"wrt names {unknown} are not among the inputs {names}")
 
+    snapshots = [None if a is None else a.copy() for a in arrays]
     out, cache = forward(*arrays, **kwargs)
     out = np.asarray(out)
+    for name, a, snap in zip(names, arrays, snapshots):
+        if a is not None and not np.array_equal(a, snap, equal_nan=True):
+            raise ValueError(
+                f"forward modified its input {name} in place: gradients can only be "
+                f"checked for a forward pass that leaves its inputs unchanged"
+            )
+    again = np.asarray(forward(*arrays, **kwargs)[0])
+    if not np.array_equal(out, again, equal_nan=True):
+        raise ValueError(
+            "forward is not deterministic: two calls with the same inputs gave different "
+            "outputs, so centred differences would measure that noise; fix the randomness "
+            "inside it (a seed, a fixed dropout mask) before checking gradients"
+        )
+    if out.dtype.kind == "f" and out.dtype.itemsize < 8:
+        _warn_low_precision("forward's output", out.dtype, stacklevel=2)
     if dout is None:
         dout = np.random.default_rng(seed).standard_normal(out.shape)
     dout = np.asarray(dout, dtype=np.float64)

@@ -22,6 +22,12 @@ one:
   maximum, the whole gradient of that window goes to the first of them in
   row-major order within the window (top row first, left to right), the one
   ``np.argmax`` of the flattened window picks. The gradient is not split.
+* **NaN wins, as in PyTorch.** A window holding a NaN outputs NaN, and its
+  whole gradient goes to the *last* NaN of the window in row-major order:
+  PyTorch's max pooling replaces its running maximum by every NaN it meets
+  (``val > max or isnan(val)``), so the last one stays. Every tier follows
+  that rule, so that a NaN shows up where it came from instead of being
+  dropped, and the tiers agree with each other and with PyTorch.
 
 Where windows overlap (stride smaller than the window) a pixel receives the
 sum of the gradients of every window that picked it; pixels that no window
@@ -54,6 +60,7 @@ from ._checks import (
     as_pair,
     check_cache,
     check_dout,
+    check_memory,
     check_ndim,
     check_window_padding,
     float_dtype,
@@ -82,6 +89,10 @@ __all__ = [
 class Pool2DCache:
     """What a pooling forward pass keeps for its backward pass (every tier).
 
+    Unlike the caches of convolution and dense layers, it holds no reference
+    to the input ``x`` (only shapes, ``argmax`` or ``counts``): ``x`` may be
+    modified after the forward pass without changing the gradients.
+
     Attributes
     ----------
     mode : {"max", "avg"}
@@ -98,8 +109,9 @@ class Pool2DCache:
         Floating-point dtype of the forward computation.
     argmax : ndarray of int, shape (N, OH, OW, C), or None
         Max pooling only: position of each window's (first) maximum inside
-        the window, ``p * PW + q`` for window row ``p`` and column ``q``
-        (rows and columns counted in the padded input).
+        the window -- of its last NaN if it holds any -- ``p * PW + q`` for
+        window row ``p`` and column ``q`` (rows and columns counted in the
+        padded input).
     counts : ndarray, shape (OH, OW, C), or None
         Average pooling only: number of real (non-padding) input pixels in
         each window (the same for every channel).
@@ -129,9 +141,15 @@ class Pool2DCache:
 
 
 def _prepare(
-    x: Any, pool_size: Any, stride: Any, padding: Any, mode: str
+    x: Any, pool_size: Any, stride: Any, padding: Any, mode: str, tier: str = "fast"
 ) -> tuple[np.ndarray, Pool2DCache]:
     """Validate the arguments and cast ``x`` to the compute dtype.
+
+    Before allocating anything, the bytes of the arrays the forward pass of
+    ``tier`` (``"naive"``, ``"windows"`` or ``"fast"``) creates -- output,
+    argmax, padded input, the phase copies of the tuned tier or the copy of
+    all windows of the window tier -- are checked against the memory limit
+    (:mod:`convlib.memory`).
 
     Returns ``(x, cache)``; the cache has neither ``argmax`` nor ``counts``.
     """
@@ -153,6 +171,20 @@ def _prepare(
     oh = conv_output_size(h, pool[0], step[0], pads[0])
     ow = conv_output_size(w, pool[1], step[1], pads[1])
     dtype = float_dtype(x)
+    big: list[tuple[str, tuple[int, ...], Any]] = [("output", (n, oh, ow, c), dtype)]
+    if mode == "max":
+        big.append(("argmax", (n, oh, ow, c), np.uint8 if pool[0] * pool[1] <= 256 else np.intp))
+    if x.dtype != dtype:
+        big.append((f"x cast to {dtype}", x.shape, dtype))
+    padded = (n, h + sum(pads[0]), w + sum(pads[1]), c)
+    if tier != "naive" and padded != x.shape:
+        big.append(("padded input", padded, dtype))
+    if tier == "fast" and step != (1, 1):
+        big.append(("stride-phase copies", padded, dtype))
+    if tier == "windows" and mode == "max":
+        big.append(("copy of all windows", (n, oh, ow, pool[0] * pool[1], c), dtype))
+    name = f"{mode}pool2d_forward" + ("" if tier == "fast" else f"_{tier}")
+    check_memory(name, big, f"x {x.shape} with pool_size {pool}, stride {step}, padding {pads}")
     cache = Pool2DCache(
         mode=mode,
         x_shape=(n, h, w, c),
@@ -219,7 +251,8 @@ def maxpool2d_forward_naive(
 
     Each window is clipped to the real input (padding is never looked at)
     and its maximum taken per channel; ``np.argmax`` of the flattened window
-    records the first maximum in row-major order.
+    records the first maximum in row-major order. A window with a NaN
+    outputs NaN and records its last NaN (PyTorch's rule).
 
     Parameters
     ----------
@@ -241,7 +274,7 @@ def maxpool2d_forward_naive(
     cache : Pool2DCache
         Holds the argmax of every window.
     """
-    x, cache = _prepare(x, pool_size, stride, padding, "max")
+    x, cache = _prepare(x, pool_size, stride, padding, "max", "naive")
     n, oh, ow, c = cache.out_shape
     (top, _), (left, _) = cache.pads
     (sh, sw), pw = cache.stride, cache.pool_size[1]
@@ -253,6 +286,10 @@ def maxpool2d_forward_naive(
                 r0, r1, c0, c1 = _window_bounds(cache, i, j)
                 window = x[b, r0:r1, c0:c1, :].reshape(-1, c)  # row-major pixels x C
                 k = np.argmax(window, axis=0)  # first maximum of each channel
+                nan = np.isnan(window)
+                if nan.any():  # NaN wins: the last NaN of the window (PyTorch's rule)
+                    last = len(window) - 1 - np.argmax(nan[::-1], axis=0)
+                    k = np.where(nan.any(axis=0), last, k)
                 out[b, i, j, :] = window[k, np.arange(c)]
                 # Position of the winner in the padded window, p * PW + q.
                 p = r0 + k // (c1 - c0) - (i * sh - top)
@@ -318,7 +355,7 @@ def avgpool2d_forward_naive(
     cache : Pool2DCache
         Holds the number of real pixels of every window.
     """
-    x, cache = _prepare(x, pool_size, stride, padding, "avg")
+    x, cache = _prepare(x, pool_size, stride, padding, "avg", "naive")
     n, oh, ow, c = cache.out_shape
     out = np.empty(cache.out_shape, dtype=cache.dtype)
     counts = np.empty((oh, ow, c), dtype=cache.dtype)
@@ -372,7 +409,8 @@ def maxpool2d_forward_windows(
     The input is padded with ``-inf``; :func:`convlib.windows.window_view`
     gives every window, their pixels are listed in row-major order, and
     ``max`` and ``argmax`` (which returns the *first* maximum: the tie rule)
-    reduce that list.
+    reduce that list. ``max`` propagates NaN; where it did, ``argmax`` is
+    replaced by the position of the window's last NaN (PyTorch's rule).
 
     Parameters
     ----------
@@ -387,13 +425,17 @@ def maxpool2d_forward_windows(
     out : ndarray, shape (N, OH, OW, C)
     cache : Pool2DCache
     """
-    x, cache = _prepare(x, pool_size, stride, padding, "max")
+    x, cache = _prepare(x, pool_size, stride, padding, "max", "windows")
     n, oh, ow, c = cache.out_shape
     ph, pw = cache.pool_size
     windows = window_view(pad_spatial(x, cache.pads, -np.inf), cache.pool_size, cache.stride)
     pixels = windows.reshape(n, oh, ow, ph * pw, c)  # each window's pixels, row-major
     out = pixels.max(axis=3)
     argmax = pixels.argmax(axis=3).astype(_index_dtype(cache))  # p * PW + q of the first maximum
+    nan_out = np.isnan(out)
+    if nan_out.any():  # NaN wins: the last NaN of each such window (PyTorch's rule)
+        last = ph * pw - 1 - np.isnan(pixels)[:, :, :, ::-1].argmax(axis=3)
+        argmax = np.where(nan_out, last, argmax).astype(argmax.dtype)
     return out, replace(cache, argmax=argmax)
 
 
@@ -447,7 +489,7 @@ def avgpool2d_forward_windows(
     out : ndarray, shape (N, OH, OW, C)
     cache : Pool2DCache
     """
-    x, cache = _prepare(x, pool_size, stride, padding, "avg")
+    x, cache = _prepare(x, pool_size, stride, padding, "avg", "windows")
     windows = window_view(pad_spatial(x, cache.pads, 0.0), cache.pool_size, cache.stride)
     counts = _real_counts(cache)  # (OH, OW, C)
     out = windows.sum(axis=(3, 4)) / counts

@@ -186,6 +186,22 @@ def window_view(
     array([[ 8.,  9.],
            [12., 13.]])
     """
+    x_padded, kernel, step, dil, out_hw = _checked_windows_args(
+        x_padded, kernel_size, stride, dilation
+    )
+    return _strided_windows(x_padded, kernel, step, dil, out_hw)
+
+
+def _checked_windows_args(
+    x_padded: Any, kernel_size: Any, stride: Any, dilation: Any
+) -> tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Validate the arguments of :func:`window_view` and of the im2col functions.
+
+    Returns ``(x_padded, kernel_size, stride, dilation, (OH, OW))`` with
+    ``x_padded`` a 4-D numeric array and the others pairs of ints; raises
+    ``TypeError``/``ValueError`` naming the argument (and, when the window
+    does not fit, ``x_padded``'s shape).
+    """
     x_padded = as_numeric_array("x_padded", x_padded)
     check_ndim("x_padded", x_padded, 4, "(N, Hp, Wp, C)")
     kernel = as_pair("kernel_size", kernel_size, 1)
@@ -198,7 +214,7 @@ def window_view(
             f"window of kernel_size {kernel} with dilation {dil} does not fit "
             f"x_padded of shape {x_padded.shape}: {exc}"
         ) from None
-    return _strided_windows(x_padded, kernel, step, dil, out_hw)
+    return x_padded, kernel, step, dil, out_hw
 
 
 def tap_slices(

@@ -33,6 +33,7 @@ LAYERS = {
         "convlib.windows", "convlib.conv", "convlib.pooling", "convlib.fast",
         "convlib.activations", "convlib.dense", "convlib.losses", "convlib.batchnorm",
         "convlib.dropout", "convlib.gradcheck", "convlib.update_rules", "convlib.errors",
+        "convlib.memory",
     ],
     "data": ["convlib.datasets"],
     "model": [

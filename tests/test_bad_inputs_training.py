@@ -226,6 +226,8 @@ def model_rows() -> list[Bad]:
         Bad("Sequential-output-shape-none", lambda: net().output_shape(None), TYP, ("input_shape",)),
         Bad("Sequential-train-str", lambda: net().train("yes"), TYP, ("mode",), "files", "train('yes') is read by its truth value"),
         Bad("Sequential-backward-first", lambda: net().backward(np.ones((2, 4))), (RuntimeError, VAL), ("forward",)),
+        Bad("set_memory_limit-str", lambda: convlib.set_memory_limit("8GiB"), TYP, ("nbytes",)),
+        Bad("set_memory_limit-zero", lambda: convlib.set_memory_limit(0), VAL, ("nbytes",)),
         Bad("build_lenet-seed-str", lambda: convlib.build_lenet(seed="a"), TYP, ("seed",)),
         Bad("build_capstone-dtype-int", lambda: convlib.build_capstone(dtype=np.int64), TYP, ("dtype",)),
         # loading: what the file is, and which file
@@ -625,6 +627,9 @@ def test_numpy_scalars_accepted(case: Same) -> None:
 # --------------------------------------------------------------------------- the tables cover the API
 #: Public callables of ``convlib`` without a row, and why.
 NO_ROW = {
+    "GradientCheckWarning": "a warning class: raised by numerical_gradient and check_gradients (float32 input)",
+    "MemoryLimitError": "an exception class: raised by conv and pooling calls too large for memory",
+    "memory_limit": "takes no argument",
     "InputWarning": "a warning class: raised by fit (rows fit-*)",
     "NonFiniteError": "an exception class: raised by fit and BatchNorm (rows *-nan*)",
     "NonFiniteGradientError": "an exception class: raised by the optimizers (rows *-nan-grad, *-inf-grad)",

@@ -18,6 +18,7 @@ drawn by Hypothesis.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -41,6 +42,7 @@ from convlib import (
     im2col,
     same_padding,
 )
+from convlib.fast import im2col_fast
 from convlib.windows import crop_spatial
 
 Forward = Callable[..., tuple[np.ndarray, Conv2DCache]]
@@ -912,11 +914,41 @@ def test_old_im2col_col2im_signatures_warn_and_keep_their_meaning() -> None:
         (lambda: col2im(np.zeros(243), (1, 5, 5, 3), 3), ValueError, r"dcols.*2-D"),
         (lambda: col2im(np.full((9, 27), "a"), (1, 5, 5, 3), 3), TypeError, r"dcols"),
         (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 6), ValueError, r"kernel"),
+        (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 6), ValueError, r"x_padded_shape \(1, 5, 5, 3\)"),
+        (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 3, stride=0), ValueError, r"stride"),
+        (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 3, dilation=1.5), TypeError, r"dilation"),
+        # the tuned im2col follows the same rules, with the same messages
+        (lambda: im2col_fast(np.zeros((5, 5, 3)), 3), ValueError, r"x_padded.*4-D"),
+        (lambda: im2col_fast([["a"]], 3), TypeError, r"x_padded"),
+        (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), (3, 0)), ValueError, r"kernel_size\[1\]"),
+        (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 3, stride=-1), ValueError, r"stride"),
+        (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 3, dilation="2"), TypeError, r"dilation"),
+        (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 6), ValueError, r"kernel_size.*\(1, 5, 5, 3\)"),
+        (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 3, ones="yes"), TypeError, r"ones"),
     ],
 )
 def test_im2col_col2im_reject_bad_input(call: Callable[[], Any], exc: type[Exception], pattern: str) -> None:
     with pytest.raises(exc, match=pattern):
         call()
+
+
+@pytest.mark.parametrize("x_shape", [(1, 4, 4, 3), (2, 10, 10, 5), (2, 10, 9, 3), (2, 10, 10, 3, 1)])
+def test_old_im2col_signature_refuses_an_input_that_does_not_match_the_cache(x_shape: tuple) -> None:
+    x = np.random.default_rng(31).standard_normal((2, 8, 8, 3))
+    _, cache = conv2d_forward(x, np.ones((3, 3, 3, 4)), None, padding=1)
+    assert cache.x_padded.shape == (2, 10, 10, 3)
+    pattern = re.escape(f"x_padded has shape {x_shape}") + r".*" + re.escape("(2, 10, 10, 3)")
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match=pattern):
+        im2col(np.zeros(x_shape), cache)
+
+
+def test_old_col2im_signature_refuses_dcols_that_do_not_match_the_cache() -> None:
+    x = np.random.default_rng(32).standard_normal((2, 8, 8, 3))
+    _, cache = conv2d_forward(x, np.ones((3, 3, 3, 4)), None, padding=1)
+    with pytest.warns(DeprecationWarning), pytest.raises(
+        ValueError, match=r"dcols has shape \(100, 27\).*\(128, 27\)"
+    ):
+        col2im(np.zeros((100, 27)), cache)
 
 
 # --------------------------------------------------------------------------

@@ -499,3 +499,110 @@ def test_check_gradients_needs_a_float_input() -> None:
 def test_check_gradients_rejects_non_numeric_input_by_name() -> None:
     with pytest.raises(TypeError, match="labels"):
         check_gradients(affine_forward, affine_backward, {"x": np.ones((2, 2)), "labels": ["a", "b"]})
+
+
+# --------------------------------------------------------------------------
+# numerical_gradient and check_gradients refuse what they cannot do right
+# --------------------------------------------------------------------------
+
+
+def test_numerical_gradient_restores_x_when_f_raises() -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    before = x.copy()
+    calls = []
+
+    def f(v: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        if len(calls) == 4:  # the first perturbed evaluation
+            raise RuntimeError("boom")
+        return v**2
+
+    with pytest.raises(RuntimeError, match="boom"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_numerical_gradient_refuses_an_f_that_modifies_its_argument() -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    before = x.copy()
+
+    def f(v: np.ndarray) -> np.ndarray:
+        v *= 1.0001  # in place: a learner's typical slip
+        return v.sum()
+
+    with pytest.raises(ValueError, match=r"f modified its argument in place.*v\.copy\(\)"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, before)  # restored as well
+
+
+def test_numerical_gradient_refuses_an_f_that_modifies_another_element_later() -> None:
+    # unchanged at the start point, but writes into x once a perturbation is seen
+    x = np.array([1.0, 2.0])
+
+    def f(v: np.ndarray) -> float:
+        if v[0] != 1.0:
+            v[1] = 0.0
+        return float(v.sum())
+
+    with pytest.raises(ValueError, match=r"modified its argument.*index \(1,\)"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+def test_numerical_gradient_refuses_a_non_deterministic_f() -> None:
+    rng = np.random.default_rng(0)
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="not deterministic"):
+        numerical_gradient(lambda v: v * rng.random(3), x)
+
+
+def test_numerical_gradient_warns_in_float32() -> None:
+    from convlib.gradcheck import GradientCheckWarning
+
+    assert issubclass(GradientCheckWarning, UserWarning)
+    x = np.array([1.0, 2.0], dtype=np.float32)
+    with pytest.warns(GradientCheckWarning, match=r"float32.*1e-3.*float64"):
+        g = numerical_gradient(lambda v: v**2, x, eps=1e-2)
+    np.testing.assert_allclose(g, [2.0, 4.0], rtol=1e-2)
+
+
+def test_numerical_gradient_does_not_warn_in_float64(recwarn: pytest.WarningsRecorder) -> None:
+    numerical_gradient(lambda v: v**2, np.array([1.0, 2.0]))
+    assert not recwarn.list
+
+
+def test_check_gradients_refuses_a_forward_that_modifies_its_input() -> None:
+    def forward(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, tuple]:
+        np.maximum(w, 0, out=w)  # in place on an input
+        return x @ w, (x, w)
+
+    def backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+        x, w = cache
+        return dout @ w.T, x.T @ dout
+
+    rng = np.random.default_rng(1)
+    with pytest.raises(ValueError, match=r"modified its input w in place"):
+        check_gradients(forward, backward, {"x": rng.normal(size=(2, 3)), "w": rng.normal(size=(3, 2))})
+
+
+def test_check_gradients_refuses_a_non_deterministic_forward() -> None:
+    rng = np.random.default_rng(2)
+
+    def forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mask = rng.random(x.shape) < 0.5  # a fresh dropout mask on every call
+        return x * mask, mask
+
+    with pytest.raises(ValueError, match="forward is not deterministic"):
+        check_gradients(forward, lambda dout, mask: dout * mask, {"x": rng.normal(size=(4, 4))})
+
+
+def test_check_gradients_warns_when_forward_computes_in_float32() -> None:
+    from convlib.gradcheck import GradientCheckWarning
+
+    def forward(x: np.ndarray) -> tuple[np.ndarray, None]:
+        return (x.astype(np.float32) ** 2), None
+
+    x = np.array([[1.0, 2.0]])
+    with pytest.warns(GradientCheckWarning, match="forward's output has dtype float32"):
+        check_gradients(forward, lambda dout, cache: 2 * x * dout, {"x": x},
+                        eps=1e-2, tol=1e-1)

@@ -454,3 +454,117 @@ def test_bad_cache(forward, backward):
     assert isinstance(other_cache, Pool2DCache)
     with pytest.raises(TypeError, match=f"from {other_cache.mode} pooling"):
         backward(np.zeros(out.shape), other_cache)
+
+
+# --------------------------------------------------------------------------
+# NaN in a window: propagated as PyTorch does, identically in every tier
+# --------------------------------------------------------------------------
+
+
+def torch_rule_pool(x, pool, stride, padding):
+    """Max pooling by PyTorch's rule, as plain loops: output and argmax.
+
+    PyTorch's kernel walks each window in row-major order and replaces its
+    running maximum when ``val > max or isnan(val)``, starting from ``-inf``
+    at the window's first real pixel: a window with a NaN outputs NaN and
+    its gradient goes to its *last* NaN. ``argmax`` is ``p * PW + q`` in the
+    padded window, like ``Pool2DCache.argmax``.
+    """
+    (ph, pw), (sh, sw) = pool, stride
+    (top, bottom), (left, right) = resolve_padding(padding, x.shape[1:3], pool, stride)
+    n, h, w, c = x.shape
+    oh = (h + top + bottom - ph) // sh + 1
+    ow = (w + left + right - pw) // sw + 1
+    out = np.empty((n, oh, ow, c))
+    argmax = np.empty((n, oh, ow, c), dtype=int)
+    for b, i, j, ch in np.ndindex(n, oh, ow, c):
+        best, where = -np.inf, None
+        for p in range(ph):
+            for q in range(pw):
+                r, s = i * sh - top + p, j * sw - left + q
+                if 0 <= r < h and 0 <= s < w:
+                    v = x[b, r, s, ch]
+                    if where is None or v > best or np.isnan(v):
+                        best, where = v, p * pw + q
+        out[b, i, j, ch], argmax[b, i, j, ch] = best, where
+    return out, argmax
+
+
+@pytest.mark.parametrize("forward, backward", MAX_PATHS)
+def test_maxpool_nan_hand_example(forward, backward):
+    # PyTorch: max_pool2d of this 2 x 4 image with 2 x 2 windows is [nan, nan],
+    # and the gradient goes to the last NaN of each window.
+    x = np.array([[1.0, np.nan, 3.0, np.nan], [np.nan, 2.0, 0.0, 5.0]]).reshape(1, 2, 4, 1)
+    out, cache = forward(x, 2)
+    assert np.isnan(out).all()
+    dx = backward(np.array([10.0, 20.0]).reshape(1, 1, 2, 1), cache)
+    expected = np.zeros((2, 4))
+    expected[1, 0] = 10.0  # the second NaN of the first window
+    expected[0, 3] = 20.0  # the only NaN of the second one, not the 5
+    np.testing.assert_array_equal(dx[0, :, :, 0], expected)
+
+
+@pytest.mark.parametrize("forward, backward", MAX_PATHS)
+def test_maxpool_nan_only_affects_its_own_windows(forward, backward):
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    x[0, 0, 0, 0] = np.nan
+    out, cache = forward(x, 2)
+    assert np.isnan(out[0, 0, 0, 0])
+    np.testing.assert_array_equal(out[0, :, :, 0].ravel()[1:], [7.0, 13.0, 15.0])
+    dx = backward(np.ones_like(out), cache)
+    assert dx[0, 0, 0, 0] == 1.0 and dx[0, 1, 1, 0] == 0.0  # the NaN, not the 5
+
+
+@st.composite
+def nan_pool_configs(draw):
+    shape, pool, stride, padding, ties, seed = draw(pool_configs())
+    nan_fraction = draw(st.sampled_from([0.05, 0.3, 0.8, 1.0]))
+    return shape, pool, stride, padding, ties, seed, nan_fraction
+
+
+@settings(max_examples=150, deadline=None)
+@given(nan_pool_configs())
+def test_maxpool_tiers_agree_with_nan(config):
+    shape, pool, stride, padding, ties, seed, nan_fraction = config
+    x, rng = _random_input(shape, ties, seed)
+    x[rng.random(shape) < nan_fraction] = np.nan
+    ref_out, ref_argmax = torch_rule_pool(x, pool, stride, padding)
+    caches = {}
+    for name, (forward, _) in MAX_TIERS.items():
+        out, caches[name] = forward(x, pool, stride, padding)
+        np.testing.assert_array_equal(out, ref_out, err_msg=name)  # NaN where the reference has NaN
+        np.testing.assert_array_equal(caches[name].argmax, ref_argmax, err_msg=name)
+    dout = rng.normal(size=ref_out.shape)
+    expected = maxpool2d_backward_naive(dout, caches["naive"])
+    np.testing.assert_allclose(expected.sum(), dout.sum())  # every window's gradient lands
+    for bname, (_, backward) in MAX_TIERS.items():
+        for cname, cache in caches.items():
+            np.testing.assert_allclose(backward(dout, cache), expected, rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{bname} backward, {cname} cache")
+
+
+def test_maxpool_nan_matches_torch():
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(2024)
+    for trial in range(60):
+        ph, pw = (int(k) for k in rng.integers(1, 4, size=2))
+        sh, sw = (int(s) for s in rng.integers(1, 4, size=2))
+        pad = int(rng.integers(0, min(ph, pw) // 2 + 1))  # torch: padding <= window / 2
+        n, h, w, c = 2, int(rng.integers(max(ph, pw), 8)), int(rng.integers(max(ph, pw), 8)), 3
+        x = rng.integers(-2, 3, size=(n, h, w, c)).astype(np.float64)  # ties as well
+        x[rng.random(x.shape) < rng.choice([0.1, 0.5])] = np.nan
+        for dtype in (np.float64, np.float32):
+            xt = torch.tensor(x.transpose(0, 3, 1, 2).astype(dtype), requires_grad=True)
+            yt = F.max_pool2d(xt, (ph, pw), stride=(sh, sw), padding=pad)
+            dout = rng.normal(size=tuple(yt.shape)).astype(dtype)
+            yt.backward(torch.tensor(dout))
+            want_out = yt.detach().numpy().transpose(0, 2, 3, 1)
+            want_dx = xt.grad.numpy().transpose(0, 2, 3, 1)
+            for name, (forward, backward) in MAX_TIERS.items():
+                out, cache = forward(x.astype(dtype), (ph, pw), (sh, sw), pad)
+                msg = f"{name}, trial {trial}, {np.dtype(dtype).name}"
+                np.testing.assert_array_equal(out, want_out, err_msg=msg)
+                dx = backward(dout.transpose(0, 2, 3, 1), cache)
+                np.testing.assert_allclose(dx, want_dx, rtol=1e-6, atol=1e-6, err_msg=msg)

@@ -44,9 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_numeric_array, as_pair, check_ndim
+from .._checks import as_bool, check_memory
 from ..conv import Conv2DCache, _check_backward, _prepare
-from ..windows import WindowGeometry, _strided_windows, window_output_hw
+from ..windows import WindowGeometry, _checked_windows_args, _strided_windows
 from .phases import phase_scatter
 from .workspace import scratch
 
@@ -131,11 +131,16 @@ def im2col_fast(
         view of the first columns of an ``(M, L)`` buffer, ``L >= K [+ 1]``
         a multiple of ``ROW_ALIGN``.
     """
-    x_padded = as_numeric_array("x_padded", x_padded)
-    check_ndim("x_padded", x_padded, 4, "(N, Hp, Wp, C)")
-    kernel, step, dil = (as_pair(n, v, 1) for n, v in
-                         (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)))
-    out_hw = window_output_hw(x_padded.shape[1:3], kernel, step, dil)
+    x_padded, kernel, step, dil, out_hw = _checked_windows_args(
+        x_padded, kernel_size, stride, dilation
+    )
+    ones = as_bool("ones", ones)
+    n, _, _, c = x_padded.shape
+    check_memory(
+        "im2col_fast",
+        [("im2col matrix", (n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c + ones), x_padded.dtype)],
+        f"x_padded {x_padded.shape} with kernel_size {kernel}",
+    )
     return _fill_cols(x_padded, kernel, step, dil, out_hw, ones)
 
 
@@ -161,6 +166,9 @@ def conv2d_forward_fast(
     cache : Conv2DCache
         Holds the im2col matrix (``cols``, shape ``(N * OH * OW, KH * KW * C)``)
         and, with a bias, ``cols_with_ones``.
+        It keeps ``w`` and, without padding, ``x`` themselves, not copies:
+        do not modify them in place before the backward pass (caches hold
+        references, see :mod:`convlib`).
 
     Notes
     -----
@@ -168,7 +176,7 @@ def conv2d_forward_fast(
     weight matrix an extra row holding ``b``, so a single product
     ``[cols | 1] @ [[W], [b]]`` computes ``cols @ W + b``.
     """
-    xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation)
+    xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation, call="conv2d_forward_fast")
     kh, kw, c, f = w.shape
     k = kh * kw * c
     mat = _fill_cols(xp, (kh, kw), cache.stride, cache.dilation, cache.out_shape[1:3],

@@ -49,7 +49,10 @@ def maxpool2d_forward_fast(
     :func:`convlib.pooling.maxpool2d_forward_naive`. Going through the
     ``PH * PW`` offsets in row-major order, only a *strictly* larger value
     replaces the running maximum, which is what makes the first maximum win
-    ties. Inputs are assumed free of NaN.
+    ties. ``np.maximum`` propagates NaN; when the output holds any (one
+    ``min`` over the output tells), the windows whose output is NaN get the
+    position of their last NaN instead (PyTorch's rule, see
+    :mod:`convlib.pooling`). Inputs without NaN pay only that ``min``.
 
     Parameters
     ----------
@@ -75,6 +78,10 @@ def maxpool2d_forward_fast(
         # The winner's offset is the last k at which the running maximum
         # strictly grew, i.e. the largest such k.
         np.maximum(argmax, better * argmax.dtype.type(k), out=argmax)
+    if np.isnan(out.min()):  # min propagates NaN: true iff some window held one
+        nan_out = np.isnan(out)
+        for k, view in enumerate(views):  # in row-major order: the last NaN stays
+            argmax[nan_out & np.isnan(view)] = k
     return out, replace(cache, argmax=argmax)
 
 
