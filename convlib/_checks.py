@@ -8,6 +8,8 @@ was wrong instead of a NumPy traceback from deep inside a layer.
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -483,3 +485,52 @@ def check_memory(
         f"the memory limit of {limit / gib:.1f} GiB: use a smaller batch or smaller shapes, "
         f"or change the limit with convlib.set_memory_limit(nbytes)"
     )
+
+
+def as_path(name: str, value: Any) -> Path:
+    """Return a file or folder argument (a ``str`` or ``os.PathLike``) as a :class:`pathlib.Path`.
+
+    Anything else -- an int, ``None``, bytes -- gives a ``TypeError`` naming
+    the argument, rather than Python's ``expected str, bytes or
+    os.PathLike object`` from deep inside :func:`open`.
+
+    Examples
+    --------
+    >>> as_path("path", "data/labels.gz").name
+    'labels.gz'
+    """
+    if isinstance(value, (str, os.PathLike)):
+        text = os.fspath(value)
+        if isinstance(text, str):
+            return Path(text)
+    raise TypeError(f"{name} must be a path (a str or os.PathLike), got {value!r} ({type(value).__name__})")
+
+
+def as_rng(name: str, value: Any) -> np.random.Generator:
+    """Return a random generator argument: a ``numpy.random.Generator``, or an int seed (>= 0) for one.
+
+    NumPy integers and 0-d integer arrays are seeds as Python ints are (see
+    :func:`as_int`); a string, a float, a bool or ``None`` gives a
+    ``TypeError`` naming the argument, a negative seed a ``ValueError``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> as_rng("rng", rng) is rng
+    True
+    >>> int(as_rng("seed", np.int64(3)).integers(100)) == int(np.random.default_rng(3).integers(100))
+    True
+    """
+    if isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a numpy.random.Generator or an int seed, got {value!r} ({type(value).__name__})")
+    return np.random.default_rng(as_int(name, value, 0))
+
+
+def check_callable(name: str, value: Any) -> None:
+    """Raise ``TypeError`` naming the argument unless ``value`` is callable (a function, a class, ...)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable (a function), got {value!r} ({type(value).__name__})")

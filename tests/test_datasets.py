@@ -799,11 +799,35 @@ def test_no_writable_location_is_an_error(tmp_path, monkeypatch, read_only):
         (dict(timeout=0), ValueError, "timeout"),
         (dict(retries=-1), ValueError, "retries"),
         (dict(root=123), TypeError, "root must be a path"),
+        (dict(root=b"bytes"), TypeError, "root must be a path"),
+        # Flags are bools: "no" is not read by its truth value (which would download).
+        (dict(download="no"), TypeError, "download must be a bool, got 'no'"),
+        (dict(download=1), TypeError, "download must be a bool"),
+        (dict(quiet="yes"), TypeError, "quiet must be a bool"),
+        (dict(timeout="10"), TypeError, "timeout must be a real number"),
+        (dict(timeout=float("inf")), ValueError, "timeout must be a finite number"),
+        (dict(timeout=float("nan")), ValueError, "timeout"),
     ],
 )
 def test_invalid_arguments(kwargs, error, message):
+    # Should a bad row reach the download code, the mirror refuses at once (the discard port).
+    kwargs = {"download": False, "mirrors": ["http://127.0.0.1:9/"], "retries": 0, **kwargs}
     with pytest.raises(error, match=message):
-        load_mnist(download=False, **kwargs)
+        load_mnist(**kwargs)
+
+
+def test_numpy_flags_and_numbers_are_accepted(tmp_path, syn):
+    syn.write(tmp_path / "mnist")
+    result = load_mnist(
+        tmp_path, checksums=syn.checksums, download=np.bool_(False), quiet=np.bool_(True),
+        timeout=np.float32(5), retries=np.int64(0),
+    )
+    assert_same_as(syn, result)
+
+
+def test_candidate_dirs_checks_root():
+    with pytest.raises(TypeError, match="root must be a path"):
+        ds.candidate_dirs("mnist", root=3)
 
 
 def test_unknown_hash_algorithm_and_dataset(syn):

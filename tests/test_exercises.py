@@ -285,3 +285,57 @@ def test_adam_without_bias_correction_is_caught():
     with pytest.raises(AssertionError, match="no bias correction") as info:
         ex.check_adam_step(lambda *a: adam_step(*a, corrected=False), verbose=False)
     assert "at step t = 1" in str(info.value)
+
+
+# ---------------------------------------------------------------- the checkers' own arguments
+
+CHECKERS = [
+    ex.check_conv_forward,
+    ex.check_conv_backward,
+    ex.check_maxpool_forward,
+    ex.check_maxpool_backward,
+    ex.check_softmax_cross_entropy,
+    ex.check_batchnorm_backward,
+    ex.check_adam_step,
+]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(fn="conv"), TypeError, r"fn must be callable \(a function\), got 'conv' \(str\)"),
+        (dict(fn=None), TypeError, "fn must be callable"),
+        (dict(seed="a"), TypeError, "seed must be an integer, got 'a'"),
+        (dict(seed=1.0), TypeError, "seed must be an integer"),
+        (dict(seed=-1), ValueError, "seed must be >= 0, got -1"),
+        (dict(verbose="no"), TypeError, "verbose must be a bool"),
+    ],
+    ids=["fn-str", "fn-none", "seed-str", "seed-float", "seed-negative", "verbose-str"],
+)
+@pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.__name__)
+def test_checkers_refuse_their_own_bad_arguments_before_any_case(checker, kwargs, error, message):
+    calls = []
+
+    def fn(*args):
+        calls.append(args)
+        raise AssertionError("no case may run")
+
+    kwargs = {"fn": fn, "verbose": False, **kwargs}
+    with pytest.raises(error, match=message):
+        checker(kwargs.pop("fn"), **kwargs)
+    assert not calls
+
+
+@pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.__name__)
+def test_checkers_take_numpy_seeds_and_flags(checker, capsys):
+    # A function that fails on the first case: the same failure message for
+    # seed 3 and np.int64(3), and verbose=np.bool_(False) is accepted.
+    def wrong(*args):
+        return None
+
+    messages = []
+    for seed in (3, np.int64(3)):
+        with pytest.raises(ex.ExerciseFailure) as info:
+            checker(wrong, seed=seed, verbose=np.bool_(False))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

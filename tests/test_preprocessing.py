@@ -208,3 +208,27 @@ def test_random_shift_moves_each_image_within_bounds():
     np.testing.assert_array_equal(random_shift(x, rng, max_shift=0), x)
     with pytest.raises(ValueError, match="N, H, W, C"):
         random_shift(x[0], rng)
+
+
+def test_random_shift_takes_a_generator_or_a_seed():
+    x = np.random.default_rng(1).standard_normal((6, 5, 5, 1))
+    np.testing.assert_array_equal(random_shift(x, 7), random_shift(x, np.random.default_rng(7)))
+    np.testing.assert_array_equal(random_shift(x, np.int64(7)), random_shift(x, 7))
+    for bad in ("rng", None, 1.5, True):
+        with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator or an int seed"):
+            random_shift(x, bad)
+    with pytest.raises(ValueError, match="rng must be >= 0"):
+        random_shift(x, -1)
+
+
+def test_synthetic_digits_seed_is_an_int_or_a_generator():
+    from convlib.datasets import synthetic_digits
+
+    by_seed = synthetic_digits(5, seed=3)
+    for a, b in zip(synthetic_digits(5, seed=np.random.default_rng(3)), by_seed):
+        np.testing.assert_array_equal(a, b)
+    for bad in ("a", 2.0, None, [1, 2]):
+        with pytest.raises(TypeError, match="seed must be"):
+            synthetic_digits(5, seed=bad)
+    with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
+        synthetic_digits(5, seed=-1)

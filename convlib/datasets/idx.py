@@ -16,6 +16,8 @@ from typing import Union
 
 import numpy as np
 
+from .._checks import as_int, as_path
+
 __all__ = ["IDXFormatError", "IMAGES_MAGIC", "LABELS_MAGIC", "read_idx"]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -203,6 +205,9 @@ def read_idx(path: PathLike, *, magic: int | None = None) -> np.ndarray:
         The message names the file.
     FileNotFoundError
         If ``path`` does not exist.
+    TypeError
+        If ``path`` is not a ``str`` or ``os.PathLike``, or ``magic`` is
+        neither ``None`` nor an int.
 
     Examples
     --------
@@ -215,8 +220,9 @@ def read_idx(path: PathLike, *, magic: int | None = None) -> np.ndarray:
     >>> read_idx(name, magic=2049)
     array([7, 2, 1], dtype=uint8)
     """
-    p = Path(os.fspath(path))
-    return _parse_idx(_read_bytes(p), p, magic)
+    p = as_path("path", path)
+    expected = None if magic is None else as_int("magic", magic, 0)
+    return _parse_idx(_read_bytes(p), p, expected)
 
 
 def _check_idx_structure(path: Path, magic: int) -> str | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from .._checks import as_path
+
 __all__ = ["ENV_VAR", "user_cache_dir"]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -51,10 +53,11 @@ def _locations(subdir: str, root: PathLike | None) -> list[_Location]:
     """The data-set folders ``<base>/<subdir>`` to search, in order, without duplicates.
 
     With ``root`` given, only ``<root>/<subdir>``. Raises ``ValueError`` if
-    ``root`` or ``$CONVLIB_DATA`` names something that is not a folder.
+    ``root`` or ``$CONVLIB_DATA`` names something that is not a folder, and
+    ``TypeError`` if ``root`` is not a ``str`` or ``os.PathLike``.
     """
     if root is not None:
-        base = Path(os.fspath(root)).expanduser()
+        base = as_path("root", root).expanduser()
         if base.exists() and not base.is_dir():
             raise ValueError(f"root={os.fspath(root)!r} is a file, not a folder; pass the folder that holds {subdir}/")
         return [_Location(base / subdir, "root= argument, searched alone")]

@@ -20,7 +20,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from .._checks import as_int
+from .._checks import as_bool, as_int, as_real
 from . import download as _dl
 from .checksums import _normalize_checksums, _verify_file
 from .download import _download, _TargetUnusable, _validate_mirrors
@@ -260,14 +260,12 @@ def _resolve(
     table = _normalize_checksums(
         default_checksums if checksums is None else checksums, spec.title, [n + ".gz" for n in FILE_NAMES]
     )
-    timeout_s = _dl.DOWNLOAD_TIMEOUT if timeout is None else timeout
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout_s!r}")
+    download = as_bool("download", download)
+    quiet = as_bool("quiet", quiet)
+    timeout_s = as_real("timeout", _dl.DOWNLOAD_TIMEOUT if timeout is None else timeout, low=0.0, low_open=True)
     n_retries = as_int("retries", _dl.DOWNLOAD_RETRIES if retries is None else retries, 0)
-    if root is not None and not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be a path (str or os.PathLike), got {type(root).__name__}")
 
-    locations = _locations(spec.subdir, root)
+    locations = _locations(spec.subdir, root)  # checks root
     paths: dict[str, Path] = {}
     announced = False
     for base in FILE_NAMES:
@@ -315,7 +313,7 @@ def _resolve(
                     loc.path,
                     mirror_list,
                     table[name],
-                    timeout=float(timeout_s),
+                    timeout=timeout_s,
                     retries=n_retries,
                     quiet=quiet,
                     failures=failures,
@@ -443,8 +441,10 @@ def load_mnist(
         If a verified file is malformed (bad magic number, sizes, image and
         label counts that disagree, labels out of range); names the file.
     TypeError, ValueError
-        For invalid arguments, and if ``root`` or ``$CONVLIB_DATA`` names a
-        file instead of a folder.
+        For invalid arguments (a flag that is not a bool, such as
+        ``download="no"``; a ``timeout`` that is not a positive number; a
+        ``root`` that is not a path), and if ``root`` or ``$CONVLIB_DATA``
+        names a file instead of a folder. The message names the argument.
 
     Notes
     -----

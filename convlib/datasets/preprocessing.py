@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_int, as_numeric_array, as_real
+from .._checks import as_int, as_numeric_array, as_real, as_rng
 
 __all__ = ["MNIST_MEAN", "MNIST_STD", "one_hot", "prepare_images", "random_shift", "to_float_nhwc"]
 
@@ -78,7 +78,7 @@ def _pixels_nhwc(images: Any, dtype: Any) -> tuple[np.ndarray, np.dtype, bool]:
                     "images.astype(np.uint8) (whole numbers) or images / 255"
                 )
             else:
-                hint = "they look already normalised: use them as model inputs directly"
+                hint = "they look already normalised (by prepare_images?): use them as model inputs directly"
             raise ValueError(
                 f"float images must hold values in [0, 1], got range [{lo:g}, {hi:g}] "
                 f"(dtype {arr.dtype}, shape {arr.shape}); {hint}"
@@ -183,7 +183,7 @@ def prepare_images(
     return out
 
 
-def random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) -> np.ndarray:
+def random_shift(x: np.ndarray, rng: np.random.Generator | int, max_shift: int = 2) -> np.ndarray:
     """Data augmentation: translate each image by a random whole number of pixels.
 
     Each image moves by ``(dy, dx)``, each drawn uniformly from
@@ -195,13 +195,24 @@ def random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) ->
     Parameters
     ----------
     x : ndarray, shape (N, H, W, C)
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator or int
+        Where the shifts are drawn from; an int is a seed (``>= 0``) for
+        ``numpy.random.default_rng``.
     max_shift : int
+        ``>= 0``; 0 returns a copy of ``x``.
 
     Returns
     -------
     ndarray, shape (N, H, W, C)
         A new array.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric, ``max_shift`` not an int, or ``rng``
+        neither a Generator nor an int seed.
+    ValueError
+        If ``x`` is not 4-D or ``max_shift`` (or a seed) is negative.
 
     Examples
     --------
@@ -215,6 +226,7 @@ def random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) ->
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, H, W, C), got {x.shape}")
     s = as_int("max_shift", max_shift, 0)
+    rng = as_rng("rng", rng)
     if s == 0:
         return x.copy()
     n, h, w, _ = x.shape

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_int
+from .._checks import as_int, as_rng
 
 __all__ = ["synthetic_digits"]
 
 
-def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_digits(n: int, seed: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """MNIST-shaped stand-in data: each class is a bright bar at its own place.
 
     Class ``k`` draws a horizontal bar (``k < 5``) or a vertical one
@@ -24,8 +24,9 @@ def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     ----------
     n : int
         Number of images, >= 0.
-    seed : int
-        Seed of ``numpy.random.default_rng``; the same seed gives the same data.
+    seed : int or numpy.random.Generator
+        Seed (``>= 0``) of ``numpy.random.default_rng``, the same seed giving
+        the same data; or a Generator to draw from.
 
     Returns
     -------
@@ -34,6 +35,13 @@ def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     labels : ndarray, shape (n,), uint8
         Classes 0..9.
 
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an int, or ``seed`` neither an int nor a Generator.
+    ValueError
+        If ``n`` or ``seed`` is negative.
+
     Examples
     --------
     >>> images, labels = synthetic_digits(3, seed=1)
@@ -41,7 +49,7 @@ def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     ((3, 28, 28), dtype('uint8'), (3,))
     """
     n = as_int("n", n, 0)
-    rng = np.random.default_rng(seed)
+    rng = as_rng("seed", seed)
     labels = rng.integers(0, 10, size=n).astype(np.uint8)
     images = rng.integers(0, 40, size=(n, 28, 28)).astype(np.float64)
     shift = rng.integers(-1, 2, size=n)

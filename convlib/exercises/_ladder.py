@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import as_bool, as_int, check_callable
 from ..gradcheck import _rel_errors
 
 _TOL = 1e-6
@@ -46,6 +47,18 @@ class Outcome:
 # --------------------------------------------------------------------------
 # The shared machinery
 # --------------------------------------------------------------------------
+
+
+def _checked_arguments(fn: Any, seed: Any, verbose: Any) -> tuple[int, bool]:
+    """Check a checker's own arguments before any case runs; return ``(seed, verbose)``.
+
+    A ``fn`` that cannot be called is the caller's mistake, not a bug in the
+    reader's function, so it is a ``TypeError`` naming ``fn`` rather than an
+    :class:`ExerciseFailure` on the first case. ``seed`` is an int >= 0 (the
+    cases add to it), ``verbose`` a bool.
+    """
+    check_callable("fn", fn)
+    return as_int("seed", seed, 0), as_bool("verbose", verbose)
 
 
 def _call(fn: Callable[..., Any], case: Case, *args: Any) -> Any:

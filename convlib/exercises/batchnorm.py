@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 
 from ..batchnorm import batchnorm_backward, batchnorm_forward
-from ._ladder import Case, Outcome, _call, _check_outputs, _compare, _run_ladder
+from ._ladder import (
+    Case,
+    Outcome,
+    _call,
+    _check_outputs,
+    _checked_arguments,
+    _compare,
+    _run_ladder,
+)
 
 __all__ = ["BATCHNORM_CASES", "check_batchnorm_backward"]
 
@@ -47,7 +55,13 @@ def check_batchnorm_backward(fn: Callable[..., Any], *, seed: int = 0, verbose: 
         Names the first failing case; spots ``dgamma``/``dbeta`` averaged
         instead of summed, and a ``dx`` that forgets the mean and variance
         depend on ``x``.
+    TypeError
+        If ``fn`` is not callable, ``seed`` not an int or ``verbose`` not a
+        bool (before any case runs).
+    ValueError
+        If ``seed`` is negative.
     """
+    seed, verbose = _checked_arguments(fn, seed, verbose)
     eps = 1e-5
 
     def run(case: Case, i: int) -> Outcome:

@@ -8,7 +8,16 @@ from typing import Any
 import numpy as np
 
 from ..conv import conv2d_backward, conv2d_forward
-from ._ladder import Case, Outcome, _call, _check_outputs, _compare, _normal, _run_ladder
+from ._ladder import (
+    Case,
+    Outcome,
+    _call,
+    _check_outputs,
+    _checked_arguments,
+    _compare,
+    _normal,
+    _run_ladder,
+)
 
 __all__ = ["CONV_CASES", "check_conv_forward", "check_conv_backward"]
 
@@ -75,7 +84,13 @@ def check_conv_forward(fn: Callable[..., Any], *, seed: int = 0, verbose: bool =
     ExerciseFailure
         An ``AssertionError`` naming the first failing case, where the output
         is wrong, and a likely cause.
+    TypeError
+        If ``fn`` is not callable, ``seed`` not an int or ``verbose`` not a
+        bool (before any case runs).
+    ValueError
+        If ``seed`` is negative.
     """
+    seed, verbose = _checked_arguments(fn, seed, verbose)
 
     def run(case: Case, i: int) -> Outcome:
         o = case.options
@@ -129,7 +144,13 @@ def check_conv_backward(fn: Callable[..., Any], *, seed: int = 0, verbose: bool 
         ``dout`` not dilated by the stride for ``dw``, padding not cropped
         from ``dx`` (or cropped with ``a[p:-p]``), ``db`` summed over the
         wrong axes, a missing factor.
+    TypeError
+        If ``fn`` is not callable, ``seed`` not an int or ``verbose`` not a
+        bool (before any case runs).
+    ValueError
+        If ``seed`` is negative.
     """
+    seed, verbose = _checked_arguments(fn, seed, verbose)
 
     def run(case: Case, i: int) -> Outcome:
         o = case.options

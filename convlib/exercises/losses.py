@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from ..losses import softmax_cross_entropy
-from ._ladder import Case, Outcome, _call, _check_outputs, _run_ladder
+from ._ladder import (
+    Case,
+    Outcome,
+    _call,
+    _check_outputs,
+    _checked_arguments,
+    _run_ladder,
+)
 
 __all__ = ["SOFTMAX_CASES", "check_softmax_cross_entropy"]
 
@@ -46,7 +53,13 @@ def check_softmax_cross_entropy(fn: Callable[..., Any], *, seed: int = 0, verbos
     ExerciseFailure
         Names the first failing case; spots overflow (the max not subtracted
         before ``exp``), a sum instead of a mean, a missing one-hot term.
+    TypeError
+        If ``fn`` is not callable, ``seed`` not an int or ``verbose`` not a
+        bool (before any case runs).
+    ValueError
+        If ``seed`` is negative.
     """
+    seed, verbose = _checked_arguments(fn, seed, verbose)
 
     def run(case: Case, i: int) -> Outcome:
         o = case.options

@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 
 from ..optim import Adam
-from ._ladder import Case, Outcome, _call, _check_outputs, _compare, _run_ladder
+from ._ladder import (
+    Case,
+    Outcome,
+    _call,
+    _check_outputs,
+    _checked_arguments,
+    _compare,
+    _run_ladder,
+)
 
 __all__ = ["ADAM_CASES", "check_adam_step"]
 
@@ -43,7 +51,13 @@ def check_adam_step(fn: Callable[..., Any], *, seed: int = 0, verbose: bool = Tr
     ------
     ExerciseFailure
         Names the first failing step; spots a missing bias correction.
+    TypeError
+        If ``fn`` is not callable, ``seed`` not an int or ``verbose`` not a
+        bool (before any case runs).
+    ValueError
+        If ``seed`` is negative.
     """
+    seed, verbose = _checked_arguments(fn, seed, verbose)
     lr, eps = 1e-2, 1e-8
 
     def run(case: Case, i: int) -> Outcome:

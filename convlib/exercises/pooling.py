@@ -8,7 +8,17 @@ from typing import Any
 import numpy as np
 
 from ..pooling import maxpool2d_backward, maxpool2d_forward
-from ._ladder import Case, Outcome, _as_result, _call, _check_outputs, _compare, _normal, _run_ladder
+from ._ladder import (
+    Case,
+    Outcome,
+    _as_result,
+    _call,
+    _check_outputs,
+    _checked_arguments,
+    _compare,
+    _normal,
+    _run_ladder,
+)
 
 __all__ = ["POOL_FORWARD_CASES", "POOL_BACKWARD_CASES", "check_maxpool_forward", "check_maxpool_backward"]
 
@@ -65,7 +75,13 @@ def check_maxpool_forward(fn: Callable[..., Any], *, seed: int = 0, verbose: boo
     ExerciseFailure
         Names the first failing case; spots padding with zeros, a stride
         ignored, channels mixed up.
+    TypeError
+        If ``fn`` is not callable, ``seed`` not an int or ``verbose`` not a
+        bool (before any case runs).
+    ValueError
+        If ``seed`` is negative.
     """
+    seed, verbose = _checked_arguments(fn, seed, verbose)
 
     def run(case: Case, i: int) -> Outcome:
         o = case.options
@@ -118,7 +134,13 @@ def check_maxpool_backward(fn: Callable[..., Any], *, seed: int = 0, verbose: bo
         Names the first failing case; spots gradients copied to every tied
         maximum, overlapping windows overwriting instead of adding, rows a
         non-tiling stride never visits.
+    TypeError
+        If ``fn`` is not callable, ``seed`` not an int or ``verbose`` not a
+        bool (before any case runs).
+    ValueError
+        If ``seed`` is negative.
     """
+    seed, verbose = _checked_arguments(fn, seed, verbose)
 
     def run(case: Case, i: int) -> Outcome:
         o = case.options
