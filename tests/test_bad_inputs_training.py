@@ -258,15 +258,13 @@ def optim_rows() -> list[Bad]:
     return [
         Bad("SGD-params-empty", lambda: convlib.SGD([], lr=0.1), VAL, ("params",)),
         Bad("SGD-params-int", lambda: convlib.SGD(5, lr=0.1), TYP, ("params",)),
-        Bad("SGD-params-arrays", lambda: convlib.SGD([np.zeros(3)], lr=0.1), TYP, ("params",), "training",
-            "a list of arrays: 'the value of parameter np.float64(0.0) must be ...'"),
+        Bad("SGD-params-arrays", lambda: convlib.SGD([np.zeros(3)], lr=0.1), TYP, ("params[0]", "pair")),
         Bad("SGD-lr-negative", lambda: convlib.SGD(params(), lr=-1), VAL, ("lr", "-1")),
         Bad("SGD-lr-str", lambda: convlib.SGD(params(), lr="0.1"), TYP, ("lr",)),
         Bad("SGD-lr-nan", lambda: convlib.SGD(params(), lr=np.nan), VAL, ("lr",)),
         Bad("SGD-lr-huge-int", lambda: convlib.SGD(params(), lr=-(10**400)), VAL, ("lr", "finite")),
         Bad("SGD-momentum-1", lambda: convlib.SGD(params(), lr=0.1, momentum=1.0), VAL, ("momentum",)),
-        Bad("SGD-nesterov-str", lambda: convlib.SGD(params(), lr=0.1, momentum=0.9, nesterov="yes"), TYP, ("nesterov",),
-            "training", "nesterov='yes' is read by its truth value"),
+        Bad("SGD-nesterov-str", lambda: convlib.SGD(params(), lr=0.1, momentum=0.9, nesterov="yes"), TYP, ("nesterov",)),
         Bad("SGD-weight-decay-negative", lambda: convlib.SGD(params(), lr=0.1, weight_decay=-0.1), VAL, ("weight_decay",)),
         Bad("SGD-schedule-str", lambda: convlib.SGD(params(), lr=0.1, schedule="cosine"), TYP, ("schedule",)),
         Bad("Adam-betas-one", lambda: convlib.Adam(params(), betas=(0.9,)), VAL, ("betas",)),
@@ -287,8 +285,7 @@ def optim_rows() -> list[Bad]:
         Bad("CosineLR-min-lr-above", lambda: convlib.CosineLR(0.1, 10, min_lr=0.2), VAL, ("min_lr",)),
         Bad("CosineLR-warmup-negative", lambda: convlib.CosineLR(0.1, 10, warmup=-1), VAL, ("warmup",)),
         Bad("CosineLR-warmup-too-long", lambda: convlib.CosineLR(0.1, 10, warmup=11), VAL, ("warmup",)),
-        Bad("CosineLR-call-negative", lambda: convlib.CosineLR(0.1, 10)(-1), VAL, ("t", "-1"), "training",
-            "schedule(-1) raises ZeroDivisionError"),
+        Bad("CosineLR-call-negative", lambda: convlib.CosineLR(0.1, 10)(-1), VAL, ("t", "-1")),
         Bad("StepLR-call-str", lambda: convlib.StepLR(0.1, 2)("3"), TYP, ("t",)),
     ]
 
