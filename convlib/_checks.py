@@ -534,3 +534,40 @@ def check_callable(name: str, value: Any) -> None:
     """Raise ``TypeError`` naming the argument unless ``value`` is callable (a function, a class, ...)."""
     if not callable(value):
         raise TypeError(f"{name} must be callable (a function), got {value!r} ({type(value).__name__})")
+
+
+def check_finite_gradient(name: str, grad: np.ndarray) -> None:
+    """Raise :class:`~convlib.errors.NonFiniteGradientError` if ``grad`` holds NaN or an infinity.
+
+    The rule of every update rule and optimizer: a step on a non-finite
+    gradient is refused before anything changes (an update would turn the
+    parameters, and Adam's moments, into NaN for good).
+
+    Parameters
+    ----------
+    name : str
+        Argument (or parameter) name used in the message.
+    grad : ndarray, any shape
+
+    Raises
+    ------
+    NonFiniteGradientError
+        A ``ValueError``; its message names ``name``, how many values are
+        not finite and the first of them, with its index.
+
+    Examples
+    --------
+    >>> check_finite_gradient("grad", np.array([0.1, 0.2]))  # finite: nothing happens
+    """
+    first = first_non_finite(grad)
+    if first is None:
+        return
+    from .errors import NonFiniteGradientError
+
+    count = int(np.count_nonzero(~np.isfinite(grad)))
+    raise NonFiniteGradientError(
+        f"{name} must be finite, but it holds {count} NaN or infinite value{'s' if count != 1 else ''} "
+        f"(shape {grad.shape}; the first, {name}[{', '.join(map(str, first))}], is {grad[first]}): "
+        f"the update was refused and nothing changed",
+        name,
+    )

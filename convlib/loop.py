@@ -102,6 +102,45 @@ def _check_data(name_x: str, x: Any, name_y: str, y: Any) -> tuple[np.ndarray, n
     return x, y
 
 
+def _check_model(model: Any, methods: tuple[str, ...]) -> None:
+    """Refuse a ``model`` that lacks one of the methods the loop calls."""
+    missing = [m for m in methods if not callable(getattr(model, m, None))]
+    if missing:
+        raise TypeError(
+            f"model must be a network with {', '.join(methods)} methods (e.g. a convlib.Sequential), "
+            f"got {type(model).__name__} {model!r:.60} (it has no {', '.join(missing)})"
+        )
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    """Refuse an ``optimizer`` without a ``step()`` method (e.g. the string ``"adam"``)."""
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(
+            f"optimizer must be an optimizer object with a step() method, built on the model's "
+            f"parameters, e.g. convlib.Adam(model.parameters(), lr=1e-3); got "
+            f"{type(optimizer).__name__} {optimizer!r:.60}"
+        )
+
+
+def _check_same_examples(name: str, arr: np.ndarray, ref_name: str, ref: np.ndarray) -> None:
+    """Examples of ``arr`` must have the shape of those of ``ref`` (e.g. x_val and x_train)."""
+    if arr.shape[1:] != ref.shape[1:]:
+        raise ValueError(
+            f"{name} has shape {arr.shape}, examples of shape {arr.shape[1:]}, but {ref_name} "
+            f"(shape {ref.shape}) has examples of shape {ref.shape[1:]}: they must match"
+        )
+
+
+def _check_label_vector(name: str, y: np.ndarray) -> None:
+    """The default loss takes one class label per example: ``y`` must be 1-D."""
+    if y.ndim != 1:
+        hint = f"; one-hot rows? pass {name}.argmax(axis=1)" if y.ndim == 2 else ""
+        raise ValueError(
+            f"{name} must be a vector of integer class labels, shape ({len(y)},), for the default "
+            f"loss softmax_cross_entropy, got shape {y.shape}{hint}"
+        )
+
+
 #: Inputs whose largest magnitude exceeds this were clearly never standardised
 #: (prepared images lie within a few units of 0; raw pixels reach 255).
 RAW_INPUT_LIMIT = 50.0
@@ -319,9 +358,10 @@ def fit(
 
     Before the first step the inputs are checked, so that a mistake cannot
     train silently or fail after many steps: non-finite values in
-    ``x_train``/``x_val`` (named with their first index), labels that are not
-    integers in ``[0, K)`` when the model tells its output size ``K`` (the
-    first bad one named), an optimizer built on other arrays than the
+    ``x_train``/``x_val`` (named with their first index), validation data
+    whose examples differ in shape from the training data's, labels that are
+    not a vector of integers in ``[0, K)`` when the model tells its output
+    size ``K`` (the first bad one named), an optimizer built on other arrays than the
     model's, and a last batch that would hold one example for a BatchNorm
     that sees one value per feature (e.g. after a Dense layer). Raw pixels
     (integer images above 1, or values beyond +-50) give an
@@ -379,26 +419,36 @@ def fit(
         A gradient became NaN or infinite; the step was refused (nothing
         changed) and the message gives the epoch, step and parameter.
     ValueError
-        On mismatched lengths, non-positive ``epochs``/``batch_size``, labels
-        out of range, an optimizer that does not hold the model's arrays,
-        or a last batch of one example before a BatchNorm layer.
+        On mismatched lengths, non-positive ``epochs``/``batch_size``/
+        ``eval_batch_size``, ``x_val``/``y_val`` whose examples differ in
+        shape from ``x_train``/``y_train``'s, labels that are not a vector
+        (for the default loss) or out of range, an optimizer that does not
+        hold the model's arrays, or a last batch of one example before a
+        BatchNorm layer.
     TypeError
-        Non-integer labels for a classifier, non-callable ``loss``,
-        ``callback`` or ``augment``.
+        A ``model`` without ``forward``/``backward``/``train``/``eval``, an
+        ``optimizer`` without ``step()``, non-integer labels for a
+        classifier, non-callable ``loss``, ``callback`` or ``augment``,
+        ``progress`` or ``drop_last`` that is not a bool.
 
     Warns
     -----
     InputWarning
         When ``x_train`` or ``x_val`` look like raw pixels.
     """
+    _check_model(model, ("forward", "backward", "train", "eval"))
+    _check_optimizer(optimizer)
     x_train, y_train = _check_data("x_train", x_train, "y_train", y_train)
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither")
     if x_val is not None:
         x_val, y_val = _check_data("x_val", x_val, "y_val", y_val)
+        _check_same_examples("x_val", x_val, "x_train", x_train)
     epochs = as_int("epochs", epochs, 1)
     batch_size = as_int("batch_size", batch_size, 1)
+    eval_batch_size = as_int("eval_batch_size", eval_batch_size, 1)
     seed = as_int("seed", seed, 0)
+    progress = as_bool("progress", progress)
     if not callable(loss):
         raise TypeError(f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}")
     if callback is not None and not callable(callback):
@@ -414,11 +464,15 @@ def fit(
         data += [("x_val", x_val), ("y_val", y_val)]
     for name, arr in data:
         _check_finite(name, arr)
+    if loss is softmax_cross_entropy:
+        for name, arr in data[1::2]:
+            _check_label_vector(name, arr)
+    elif y_val is not None:
+        _check_same_examples("y_val", y_val, "y_train", y_train)
     num_classes = _num_classes(model, x_train) if loss is softmax_cross_entropy else None
     if num_classes is not None:
         for name, arr in data[1::2]:
-            if arr.ndim == 1:
-                _check_labels(name, arr, num_classes)
+            _check_labels(name, arr, num_classes)
     for name, arr in data[0::2]:
         _check_prepared(name, arr)
     _check_optimizer_owns(model, optimizer)
@@ -542,8 +596,11 @@ def evaluate(
         Fraction of examples whose largest logit is the label, in [0, 1]
         (NaN when ``y`` is not a vector of integer labels).
     """
+    _check_model(model, ("forward", "train", "eval"))
     x, y = _check_data("x", x, "y", y)
     batch_size = as_int("batch_size", batch_size, 1)
+    if not callable(loss):
+        raise TypeError(f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}")
     total, correct, labelled = 0.0, 0, True
     for start, out in _batched_outputs(model, x, batch_size):
         yb = y[start : start + batch_size]
@@ -574,10 +631,12 @@ def predict(model: Any, x: Any, batch_size: int = 500, probabilities: bool = Fal
     ndarray, shape (N, K)
         The predicted class is ``predict(model, x).argmax(axis=1)``.
     """
+    _check_model(model, ("forward", "train", "eval"))
     x = as_numeric_array("x", x)
     if x.ndim < 1 or len(x) == 0:
         raise ValueError(f"x must hold at least one example, got shape {x.shape}")
     batch_size = as_int("batch_size", batch_size, 1)
+    probabilities = as_bool("probabilities", probabilities)
     parts = [out.copy() for _, out in _batched_outputs(model, x, batch_size)]
     logits = np.concatenate(parts, axis=0)
     return softmax(logits) if probabilities else logits

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._checks import as_shape
+from ._checks import as_bool, as_shape
 from ._files import atomic_write, does_not_fit, npy_header, npz_members, open_npz, read_npy
 from .layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, as_generator
 
@@ -126,6 +126,10 @@ class Sequential:
     def __init__(self, layers: Iterable[Layer]) -> None:
         if isinstance(layers, Layer):
             raise TypeError("Sequential takes a list of layers: Sequential([layer1, layer2, ...])")
+        if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
+            raise TypeError(
+                f"layers must be a list of layers, Sequential([layer1, layer2, ...]), got {type(layers).__name__}"
+            )
         self.layers: list[Layer] = list(layers)
         if not self.layers:
             raise ValueError("Sequential needs at least one layer")
@@ -223,7 +227,11 @@ class Sequential:
         return all(layer.training for layer in self.layers)
 
     def train(self, mode: bool = True) -> Sequential:
-        """Put every layer in training mode (``mode=False``: evaluation). Returns self."""
+        """Put every layer in training mode (``mode=False``: evaluation). Returns self.
+
+        ``mode`` must be a bool (or NumPy bool); ``train("no")`` is a ``TypeError``.
+        """
+        mode = as_bool("mode", mode)
         for layer in self.layers:
             layer.train(mode)
         return self

@@ -15,8 +15,9 @@ backward pass, and :meth:`Optimizer.step` writes the update *into* the
         opt.step()
 
 Learning-rate schedules are plain callables ``schedule(t) -> lr`` of the
-number ``t`` of steps already taken (0 for the first step); the optimizer
-calls it before every step. :class:`StepLR`, :class:`ExponentialLR` and
+number ``t`` of steps already taken (0 for the first step, an int; a
+negative or non-integer ``t`` is refused naming ``t``); the optimizer calls
+it before every step. :class:`StepLR`, :class:`ExponentialLR` and
 :class:`CosineLR` are small ready-made ones.
 
 The update rules themselves are pure functions in
@@ -50,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_int, as_real, first_non_finite
+from ._checks import as_bool, as_int, as_real, first_non_finite
 from .errors import NonFiniteGradientError
 from .update_rules import adam_update, momentum_update, nesterov_update, sgd_update
 
@@ -78,6 +79,12 @@ def _collect(params: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
     out: list[tuple[str, np.ndarray, np.ndarray]] = []
     seen: set[int] = set()
     for i, item in enumerate(params):
+        if isinstance(item, (np.ndarray, str, bytes)) or not isinstance(item, Iterable):
+            raise TypeError(
+                f"params[{i}] must be a (name, value, grad) triple or a (value, grad) pair, "
+                f"got {type(item).__name__}{f' of shape {item.shape}' if isinstance(item, np.ndarray) else ''}: "
+                f"an optimizer needs each array together with its gradient, e.g. model.parameters()"
+            )
         item = tuple(item)
         if len(item) == 3:
             name, value, grad = item
@@ -288,7 +295,8 @@ class SGD(Optimizer):
     momentum : float
         :math:`\mu \in [0, 1)`.
     nesterov : bool
-        Use Nesterov's look-ahead form (needs ``momentum > 0``).
+        Use Nesterov's look-ahead form (needs ``momentum > 0``). A bool
+        (or NumPy bool); anything else is a ``TypeError``.
     weight_decay : float
         :math:`\lambda \ge 0`.
     schedule : callable, optional
@@ -315,7 +323,7 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr, schedule)
         self.momentum = as_real("momentum", momentum, low=0, high=1, high_open=True)
-        self.nesterov = bool(nesterov)
+        self.nesterov = as_bool("nesterov", nesterov)
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.weight_decay = as_real("weight_decay", weight_decay, low=0)
@@ -446,6 +454,7 @@ class StepLR:
         self.gamma = as_real("gamma", gamma, low=0, low_open=True)
 
     def __call__(self, t: int) -> float:
+        t = as_int("t", t, 0)
         return self.base_lr * self.gamma ** (t // self.step_size)
 
     def __repr__(self) -> str:
@@ -477,6 +486,7 @@ class ExponentialLR:
         self.period = as_int("period", period, 1)
 
     def __call__(self, t: int) -> float:
+        t = as_int("t", t, 0)
         return self.base_lr * self.gamma ** (t / self.period)
 
     def __repr__(self) -> str:
@@ -522,6 +532,7 @@ class CosineLR:
             )
 
     def __call__(self, t: int) -> float:
+        t = as_int("t", t, 0)
         if t < self.warmup:
             return self.base_lr * (t + 1) / self.warmup
         if t >= self.total_steps:

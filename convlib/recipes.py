@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import as_bool, as_int, as_real
 from .datasets.preprocessing import random_shift
 from .loop import History, fit
 from .model import Sequential, build_capstone, build_lenet
@@ -30,19 +31,29 @@ __all__ = ["BUILDERS", "DEFAULTS", "TrainConfig", "make_optimizer", "train_model
 class TrainConfig:
     """The hyper-parameters of one training run (see :data:`DEFAULTS`).
 
+    Every field is checked when the config is made, so a bad value is
+    refused here, naming the field, rather than later in the run; NumPy
+    scalars are stored as the Python ones.
+
     Attributes
     ----------
     epochs : int
-        Passes over the training set.
+        Passes over the training set, >= 1.
     batch_size : int
-        Examples per optimizer step.
+        Examples per optimizer step, >= 1.
     lr : float
-        Peak learning rate of Adam.
+        Peak learning rate of Adam, > 0.
     min_lr_fraction : float
-        Final learning rate of the cosine decay, as a fraction of ``lr``.
+        Final learning rate of the cosine decay, as a fraction of ``lr``,
+        in [0, 1].
     augment : bool
         Shift the training images randomly by up to 2 pixels
         (:func:`convlib.datasets.random_shift`).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a field of the wrong type or out of range.
     """
 
     epochs: int
@@ -50,6 +61,17 @@ class TrainConfig:
     lr: float
     min_lr_fraction: float
     augment: bool
+
+    def __post_init__(self) -> None:
+        checked = {
+            "epochs": as_int("epochs", self.epochs, 1),
+            "batch_size": as_int("batch_size", self.batch_size, 1),
+            "lr": as_real("lr", self.lr, low=0, low_open=True),
+            "min_lr_fraction": as_real("min_lr_fraction", self.min_lr_fraction, low=0, high=1),
+            "augment": as_bool("augment", self.augment),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)  # frozen: the checked values replace the given ones
 
 
 #: Per-model defaults (``--epochs``, ``--batch-size``, ``--lr`` override them).
@@ -68,18 +90,34 @@ def make_optimizer(model: Sequential, lr: float, total_steps: int, min_lr_fracti
     Parameters
     ----------
     model : Sequential
+        Anything with a ``parameters()`` method.
     lr : float
-        Peak learning rate.
+        Peak learning rate, > 0.
     total_steps : int
-        Number of optimizer steps of the whole run (epochs x batches per epoch).
+        Number of optimizer steps of the whole run (epochs x batches per epoch), >= 1.
     min_lr_fraction : float
-        Final rate as a fraction of ``lr``.
+        Final rate as a fraction of ``lr``, in [0, 1].
 
     Returns
     -------
     Adam
+
+    Raises
+    ------
+    TypeError
+        If ``model`` has no ``parameters()`` method, or an argument is not a number.
+    ValueError
+        If an argument is out of range.
     """
-    schedule = CosineLR(lr, total_steps=max(total_steps, 1), min_lr=lr * min_lr_fraction)
+    if not callable(getattr(model, "parameters", None)):
+        raise TypeError(
+            f"model must be a network with a parameters() method (e.g. a convlib.Sequential), "
+            f"got {type(model).__name__} {model!r:.60}"
+        )
+    lr = as_real("lr", lr, low=0, low_open=True)
+    total_steps = as_int("total_steps", total_steps, 1)
+    min_lr_fraction = as_real("min_lr_fraction", min_lr_fraction, low=0, high=1)
+    schedule = CosineLR(lr, total_steps=total_steps, min_lr=lr * min_lr_fraction)
     return Adam(model.parameters(), lr=lr, schedule=schedule)
 
 

@@ -2,7 +2,10 @@ r"""The optimizers' update rules, one pure function each: the formula, line for 
 
 Each function takes a parameter array, its gradient and the optimizer's
 state (a velocity, Adam's moments), and returns the updated parameter and
-the updated state as new arrays; it modifies none of its arguments::
+the updated state as new arrays; it modifies none of its arguments. A
+gradient that holds NaN or an infinity is refused with a
+:class:`~convlib.errors.NonFiniteGradientError` (a ``ValueError``) before
+anything is computed::
 
     param = sgd_update(param, grad, lr)
     param, velocity = momentum_update(param, grad, velocity, lr, momentum)
@@ -26,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_int, as_matching_arrays, as_real
+from ._checks import as_int, as_matching_arrays, as_real, check_finite_gradient
 
 __all__ = ["sgd_update", "momentum_update", "nesterov_update", "adam_update"]
 
@@ -50,12 +53,18 @@ def sgd_update(param: Any, grad: Any, lr: float, *, weight_decay: float = 0.0) -
     param : ndarray, shape of ``param``
         The updated parameters (a new array).
 
+    Raises
+    ------
+    NonFiniteGradientError
+        If ``grad`` holds NaN or an infinity (nothing is computed).
+
     Examples
     --------
     >>> sgd_update(np.array([1.0, -2.0]), np.array([0.5, 4.0]), lr=0.1)
     array([ 0.95, -2.4 ])
     """
     param, grad = as_matching_arrays(param=param, grad=grad)
+    check_finite_gradient("grad", grad)
     lr = as_real("lr", lr, low=0)
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
@@ -101,6 +110,11 @@ def momentum_update(
     velocity : ndarray, shape of ``param``
         The updated velocity, to pass in at the next step.
 
+    Raises
+    ------
+    NonFiniteGradientError
+        If ``grad`` holds NaN or an infinity (nothing is computed).
+
     Examples
     --------
     >>> p, b = np.array([1.0]), np.zeros(1)
@@ -110,6 +124,7 @@ def momentum_update(
     (array([0.855]), array([0.95]))
     """
     param, grad, velocity = as_matching_arrays(param=param, grad=grad, velocity=velocity)
+    check_finite_gradient("grad", grad)
     lr = as_real("lr", lr, low=0)
     momentum = as_real("momentum", momentum, low=0, high=1, high_open=True)
     weight_decay = as_real("weight_decay", weight_decay, low=0)
@@ -159,6 +174,11 @@ def nesterov_update(
     velocity : ndarray, shape of ``param``
         The updated velocity, to pass in at the next step.
 
+    Raises
+    ------
+    NonFiniteGradientError
+        If ``grad`` holds NaN or an infinity (nothing is computed).
+
     Examples
     --------
     >>> p, b = nesterov_update(np.array([1.0]), np.array([0.5]), np.zeros(1), lr=0.1, momentum=0.9)
@@ -166,6 +186,7 @@ def nesterov_update(
     (array([0.905]), array([0.5]))
     """
     param, grad, velocity = as_matching_arrays(param=param, grad=grad, velocity=velocity)
+    check_finite_gradient("grad", grad)
     lr = as_real("lr", lr, low=0)
     momentum = as_real("momentum", momentum, low=0, high=1, high_open=True)
     weight_decay = as_real("weight_decay", weight_decay, low=0)
@@ -235,6 +256,11 @@ def adam_update(
     m, v : ndarray, shape of ``param``
         The updated moment estimates, to pass in at step ``t + 1``.
 
+    Raises
+    ------
+    NonFiniteGradientError
+        If ``grad`` holds NaN or an infinity (nothing is computed).
+
     Notes
     -----
     The rule computes in the dtype of its arguments. In float16, ``eps =
@@ -253,6 +279,7 @@ def adam_update(
     array([0.99, 1.01])
     """
     param, grad, m, v = as_matching_arrays(param=param, grad=grad, m=m, v=v)
+    check_finite_gradient("grad", grad)
     t = as_int("t", t, 1)
     lr = as_real("lr", lr, low=0)
     beta1 = as_real("beta1", beta1, low=0, high=1, high_open=True)

@@ -334,8 +334,7 @@ def update_rows() -> list[Bad]:
         Bad("sgd_update-lr-complex", lambda: convlib.sgd_update(p, g, 0.1j), TYP, ("lr",)),
         Bad("sgd_update-weight-decay-negative", lambda: convlib.sgd_update(p, g, 0.1, weight_decay=-1), VAL, ("weight_decay",)),
         Bad("sgd_update-param-complex", lambda: convlib.sgd_update(p * 1j, g, 0.1), TYP, ("param", "complex")),
-        Bad("sgd_update-grad-nan", lambda: convlib.sgd_update(p, nan_grad, 0.1), NONFINITE, ("grad", "finite"), "training",
-            "a NaN gradient turns the parameters into NaN without a word (NonFiniteGradientError)"),
+        Bad("sgd_update-grad-nan", lambda: convlib.sgd_update(p, nan_grad, 0.1), NONFINITE, ("grad", "finite")),
         Bad("momentum_update-velocity-shape", lambda: convlib.momentum_update(p, g, np.zeros(2), 0.1, 0.9), VAL,
             ("velocity", "(2,)", "(3,)")),
         Bad("momentum_update-momentum-1", lambda: convlib.momentum_update(p, g, v, 0.1, 1.0), VAL, ("momentum",)),
@@ -354,7 +353,7 @@ def update_rows() -> list[Bad]:
             ("m", "(2,)", "(3,)")),
         Bad("adam_update-v-none", lambda: convlib.adam_update(p, g, v, None, 1, 0.1, 0.9, 0.999, 1e-8), (VAL, TYP), ("v",)),
         Bad("adam_update-grad-inf", lambda: convlib.adam_update(p, np.array([np.inf, 0, 0]), v, v, 1, 0.1, 0.9, 0.999, 1e-8),
-            NONFINITE, ("grad", "finite"), "training", "an infinite gradient turns the parameters and moments into NaN"),
+            NONFINITE, ("grad", "finite")),
     ]
 
 

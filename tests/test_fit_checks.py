@@ -215,3 +215,69 @@ def test_a_float16_model_trains_with_adam():
     hist = run(model, x.astype(h16), y, opt=opt, epochs=3, batch_size=16)
     assert hist.train_loss[-1] < hist.train_loss[0] and hist.train_acc[-1] > 0.9
     assert all(p.value.dtype == h16 for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", ["y_train", "y_val"])
+def test_one_hot_labels_are_refused_with_the_fix_before_any_step(name):
+    x, y = blobs()
+    one_hot = np.eye(3, dtype=int)[y]
+    model = mlp()
+    before = weights(model)
+    kw = {"y_val": one_hot, "x_val": x} if name == "y_val" else {}
+    with pytest.raises(ValueError, match=rf"{name} must be a vector .* got shape \(40, 3\).*{name}.argmax\(axis=1\)"):
+        run(model, x, one_hot if name == "y_train" else y, **kw)
+    assert_untouched(model, before)
+
+
+def test_validation_examples_of_another_shape_are_refused_before_training():
+    x, y = blobs()
+    model = mlp()
+    before = weights(model)
+    with pytest.raises(ValueError, match=r"x_val has shape \(40, 3\), examples of shape \(3,\).*x_train.*\(2,\)"):
+        run(model, x, y, x_val=np.ones((40, 3), np.float32), y_val=y)
+    with pytest.raises(ValueError, match=r"y_val has shape \(40, 1\).*y_train"):
+        run(model, x, y.astype(np.float32), loss=lambda o, t: (0.0, np.zeros_like(o)), x_val=x, y_val=y[:, None])
+    assert_untouched(model, before)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"eval_batch_size": 0}, "eval_batch_size must be >= 1"),
+        ({"progress": "no"}, "progress must be a bool"),
+        ({"progress": 0}, "progress must be a bool"),
+    ],
+)
+def test_options_are_checked_whether_or_not_they_are_used(kw, match):
+    x, y = blobs()
+    model = mlp()
+    before = weights(model)
+    with pytest.raises((TypeError, ValueError), match=match):
+        run(model, x, y, **kw)
+    assert_untouched(model, before)
+
+
+def test_model_and_optimizer_that_are_not_objects_of_the_loop_are_named():
+    x, y = blobs()
+    model = mlp()
+    opt = Adam(model.parameters(), lr=0.01)
+    with pytest.raises(TypeError, match=r"model must be a network .* got int 5 \(it has no forward, backward, train, eval\)"):
+        fit(5, x, y, opt, epochs=1, batch_size=8, progress=False)
+    with pytest.raises(TypeError, match=r"optimizer must be an optimizer object with a step\(\) method.*got str 'adam'"):
+        fit(model, x, y, "adam", epochs=1, batch_size=8, progress=False)
+
+
+def test_evaluate_and_predict_check_the_model_and_their_flags():
+    from convlib.loop import evaluate, predict
+
+    x, y = blobs()
+    model = mlp()
+    with pytest.raises(TypeError, match="model must be a network with forward, train, eval"):
+        evaluate("net", x, y)
+    with pytest.raises(TypeError, match="model must be a network"):
+        predict(None, x)
+    with pytest.raises(TypeError, match="probabilities must be a bool"):
+        predict(model, x, probabilities="yes")
+    with pytest.raises(TypeError, match="loss must be callable"):
+        evaluate(model, x, y, loss="mse")
+    np.testing.assert_array_equal(predict(model, x, probabilities=np.bool_(True)), predict(model, x, probabilities=True))

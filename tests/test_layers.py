@@ -217,6 +217,10 @@ def test_wrong_dout_shape_is_reported():
         (lambda: BatchNorm(4, momentum=1.5), ValueError, "momentum"),
         (lambda: MaxPool2D(0), ValueError, "pool_size"),
         (lambda: LeakyReLU("x"), TypeError, "alpha"),
+        (lambda: Conv2D(1, 3, 3, bias="no"), TypeError, "bias must be a bool"),
+        (lambda: Dense(4, 2, bias=1), TypeError, "bias must be a bool"),
+        (lambda: ReLU().train("no"), TypeError, "mode must be a bool"),
+        (lambda: BatchNorm(4).train(None), TypeError, "mode must be a bool"),
     ],
 )
 def test_bad_constructor_arguments(make, exc, match):
@@ -239,3 +243,12 @@ def test_as_generator():
     assert as_generator(4).integers(100) == np.random.default_rng(4).integers(100)
     with pytest.raises(TypeError):
         as_generator(True)
+
+
+def test_bias_flag_refused_before_drawing_weights():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="bias"):
+        Dense(4, 2, bias="yes", rng=rng)
+    # the shared generator was not advanced by the refused layer
+    np.testing.assert_array_equal(Dense(4, 2, rng=rng).params["w"], Dense(4, 2, rng=0).params["w"])
+    assert "b" not in Conv2D(1, 3, 3, bias=np.bool_(False)).params

@@ -111,6 +111,10 @@ def test_train_eval_switches_every_layer():
     np.testing.assert_allclose(model.forward(x[:3]), c[:3], rtol=1e-6)
     model.train()
     assert all(layer.training for layer in model)
+    with pytest.raises(TypeError, match="mode must be a bool, got 'yes'"):
+        model.eval().train("yes")
+    assert not any(layer.training for layer in model)  # the refused call changed no layer
+    assert model.train(np.bool_(True)).training
 
 
 def test_summary_of_lenet():
@@ -224,6 +228,10 @@ def test_bad_construction():
         Sequential([ReLU(), lambda x: x])
     with pytest.raises(TypeError, match="list of layers"):
         Sequential(ReLU())
+    with pytest.raises(TypeError, match="layers must be a list of layers.*got NoneType"):
+        Sequential(None)
+    with pytest.raises(TypeError, match="layers must be a list of layers.*got str"):
+        Sequential("relu")
     relu = ReLU()
     with pytest.raises(ValueError, match="twice"):
         Sequential([relu, relu])

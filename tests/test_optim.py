@@ -468,3 +468,28 @@ def test_classes_match_torch_optim_step_for_step(kind, kwargs, ref_kwargs):
         opt.step()
         theirs.append(p.detach().numpy().copy())
     _assert_close_step_for_step(_run_convlib(kind, kwargs, start, grads), np.array(theirs))
+
+
+@pytest.mark.parametrize(
+    "schedule", [StepLR(0.1, 2), ExponentialLR(0.1, 0.5, period=3), CosineLR(0.1, 10), CosineLR(0.1, 10, warmup=2)],
+    ids=repr,
+)
+def test_schedules_refuse_a_negative_or_non_integer_step(schedule):
+    with pytest.raises(ValueError, match=r"t must be >= 0, got -1"):
+        schedule(-1)
+    with pytest.raises(TypeError, match=r"t must be an integer"):
+        schedule(2.5)
+    assert schedule(np.int64(3)) == schedule(3)
+
+
+@pytest.mark.parametrize("params", [[np.zeros(3)], [np.zeros((2, 3))], ["w"], [3]], ids=["1d", "2d", "str", "int"])
+def test_optimizer_refuses_bare_arrays_as_params(params):
+    with pytest.raises(TypeError, match=r"params\[0\] must be a \(name, value, grad\) triple or a \(value, grad\) pair"):
+        SGD(params, lr=0.1)
+
+
+def test_nesterov_must_be_a_bool():
+    p, g = np.ones(2), np.ones(2)
+    with pytest.raises(TypeError, match="nesterov must be a bool"):
+        SGD([(p, g)], lr=0.1, momentum=0.9, nesterov="yes")
+    assert SGD([(p, g)], lr=0.1, momentum=0.9, nesterov=np.bool_(True)).nesterov is True

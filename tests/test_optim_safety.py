@@ -207,3 +207,31 @@ def test_no_master_copy_for_float32_and_float64(dtype):
     opt = Adam(params, lr=1e-3)
     assert opt.master == [None, None]
     assert opt.m[0].dtype == dtype
+
+
+RULES = {
+    "sgd_update": lambda p, g: convlib.sgd_update(p, g, 0.1),
+    "momentum_update": lambda p, g: convlib.momentum_update(p, g, np.ones_like(p), 0.1, 0.9),
+    "nesterov_update": lambda p, g: convlib.nesterov_update(p, g, np.ones_like(p), 0.1, 0.9),
+    "adam_update": lambda p, g: convlib.adam_update(p, g, np.ones_like(p), np.ones_like(p), 3, 0.1, 0.9, 0.999, 1e-8),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_pure_update_rules_refuse_a_non_finite_gradient(rule, bad):
+    param = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+    grad = np.array([0.1, bad, 0.2], dtype=np.float32)
+    kept = param.copy(), grad.copy()
+    with pytest.raises(NonFiniteGradientError, match=r"grad must be finite.*grad\[1\]") as info:
+        RULES[rule](param, grad)
+    assert info.value.name == "grad"
+    np.testing.assert_array_equal(param, kept[0])
+    np.testing.assert_array_equal(grad, kept[1])
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_pure_update_rules_accept_a_large_finite_gradient(rule):
+    param = np.ones(3)
+    out = RULES[rule](param, np.full(3, 1e100))
+    assert all(np.isfinite(a).all() for a in (out if isinstance(out, tuple) else (out,)))

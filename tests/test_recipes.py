@@ -52,3 +52,42 @@ def test_train_model_argument_errors():
 def test_exported_from_the_package():
     for name in ("train_model", "make_optimizer", "TrainConfig"):
         assert getattr(convlib, name) is getattr(convlib.recipes, name)
+
+
+@pytest.mark.parametrize(
+    "fields, exc, match",
+    [
+        ({"epochs": 0}, ValueError, "epochs must be >= 1, got 0"),
+        ({"epochs": 2.0}, TypeError, "epochs must be an integer"),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
+        ({"lr": 0.0}, ValueError, "lr must be in"),
+        ({"lr": "0.1"}, TypeError, "lr must be a real number"),
+        ({"min_lr_fraction": 1.5}, ValueError, "min_lr_fraction must be in"),
+        ({"augment": "yes"}, TypeError, "augment must be a bool"),
+    ],
+)
+def test_train_config_refuses_bad_fields_when_made(fields, exc, match):
+    good = {"epochs": 1, "batch_size": 8, "lr": 0.01, "min_lr_fraction": 0.01, "augment": False}
+    with pytest.raises(exc, match=match):
+        TrainConfig(**{**good, **fields})
+
+
+def test_train_config_stores_numpy_scalars_as_python_ones():
+    config = TrainConfig(np.int64(2), np.int32(8), np.float32(0.5), np.float64(0.01), np.bool_(True))
+    assert config == TrainConfig(2, 8, 0.5, 0.01, True)
+    assert [type(v) for v in (config.epochs, config.lr, config.augment)] == [int, float, bool]
+
+
+@pytest.mark.parametrize(
+    "args, exc, match",
+    [
+        ((5, 0.1, 10), TypeError, "model must be a network with a parameters"),
+        (("net", 0.1, 0), ValueError, "total_steps must be >= 1, got 0"),
+        (("net", 0.1, 2.5), TypeError, "total_steps must be an integer"),
+        (("net", -0.1, 10), ValueError, "lr must be in"),
+    ],
+)
+def test_make_optimizer_refuses_bad_arguments(args, exc, match):
+    model = BUILDERS["lenet"](0) if args[0] == "net" else args[0]
+    with pytest.raises(exc, match=match):
+        make_optimizer(model, *args[1:])

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_numeric_array, as_shape
+from .._checks import as_bool, as_numeric_array, as_shape
 
 __all__ = ["Layer", "as_generator", "init_weights", "INITS"]
 
@@ -158,8 +158,12 @@ class Layer:
 
     # -- mode -------------------------------------------------------------
     def train(self, mode: bool = True) -> Layer:
-        """Switch to training mode (``mode=False``: evaluation mode). Returns self."""
-        self.training = bool(mode)
+        """Switch to training mode (``mode=False``: evaluation mode). Returns self.
+
+        ``mode`` must be a bool (or NumPy bool): ``train("no")`` is a
+        ``TypeError``, not training mode by the string's truth value.
+        """
+        self.training = as_bool("mode", mode)
         return self
 
     def eval(self) -> Layer:

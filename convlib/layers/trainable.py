@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_int, as_pair, as_shape
+from .._checks import as_bool, as_int, as_pair, as_shape
 from ..arithmetic import conv_output_size, resolve_padding
 from ..batchnorm import _check_options, batchnorm_backward, batchnorm_forward
 from ..conv import conv2d_backward, conv2d_forward
@@ -39,7 +39,8 @@ class Conv2D(Layer):
     padding : {"valid", "same", "full"}, int or tuple
     dilation : int or (int, int)
     bias : bool
-        Whether to learn a bias ``b`` (switch off before a BatchNorm).
+        Whether to learn a bias ``b`` (switch off before a BatchNorm). A
+        bool (or NumPy bool): ``bias="no"`` is a ``TypeError``.
     init : {"he", "glorot"}
         Weight initialisation; see :func:`init_weights`. Biases start at 0.
     rng : numpy.random.Generator, int or None
@@ -78,6 +79,7 @@ class Conv2D(Layer):
         super().__init__(dtype, name)
         self.in_channels = as_int("in_channels", in_channels, 1)
         self.out_channels = as_int("out_channels", out_channels, 1)
+        bias = as_bool("bias", bias)
         self.kernel_size = as_pair("kernel_size", kernel_size, 1)
         self.stride = as_pair("stride", stride, 1)
         self.dilation = as_pair("dilation", dilation, 1)
@@ -145,6 +147,7 @@ class Dense(Layer):
     out_features : int
         ``M``.
     bias : bool
+        Whether to learn a bias ``b``; a bool (``bias="no"`` is a ``TypeError``).
     init : {"he", "glorot"}
         Use ``"glorot"`` for a final layer that feeds a softmax.
     rng : numpy.random.Generator, int or None
@@ -177,6 +180,7 @@ class Dense(Layer):
         super().__init__(dtype, name)
         self.in_features = as_int("in_features", in_features, 1)
         self.out_features = as_int("out_features", out_features, 1)
+        bias = as_bool("bias", bias)
         self.init = init
         d, m = self.in_features, self.out_features
         self._add_param("w", init_weights((d, m), d, m, init, as_generator(rng), self.dtype))
