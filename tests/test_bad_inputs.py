@@ -254,7 +254,7 @@ def elementwise_rows() -> list[Bad]:
             ("logits", "(0, 3)")),
         Bad("softmax_cross_entropy-logits-str", lambda: convlib.softmax_cross_entropy("z", LABELS), TYP, ("logits",)),
         Bad("softmax_cross_entropy-logits-nan", lambda: convlib.softmax_cross_entropy(np.full((4, 3), np.nan), LABELS),
-            VAL, ("logits", "finite"), "core", "NaN logits give a NaN loss without a word"),
+            VAL, ("logits", "finite")),
         Bad("softmax_cross_entropy-labels-2d", lambda: convlib.softmax_cross_entropy(LOGITS, np.eye(4, 3, dtype=int)), VAL,
             ("labels", "(4, 3)")),
         Bad("softmax-logits-0d", lambda: convlib.softmax(np.float64(1.0)), VAL, ("logits",)),
