@@ -367,8 +367,7 @@ def gradcheck_rows() -> list[Bad]:
         return convlib.relu_forward(x)
 
     return [
-        Bad("numerical_gradient-f-not-callable", lambda: convlib.numerical_gradient(3, np.ones(3)), TYP, ("f", "callable"),
-            "core", "'int' object is not callable, from inside"),
+        Bad("numerical_gradient-f-not-callable", lambda: convlib.numerical_gradient(3, np.ones(3)), TYP, ("f", "callable")),
         Bad("numerical_gradient-x-list", lambda: convlib.numerical_gradient(square, [1.0, 2.0]), TYP, ("x",)),
         Bad("numerical_gradient-x-int", lambda: convlib.numerical_gradient(square, np.arange(3)), TYP, ("x", "int")),
         Bad("numerical_gradient-x-str", lambda: convlib.numerical_gradient(square, "x"), TYP, ("x",)),
@@ -381,7 +380,7 @@ def gradcheck_rows() -> list[Bad]:
         Bad("rel_error-floor-negative", lambda: convlib.rel_error(np.ones(3), np.ones(3), floor=-1), VAL, ("floor",)),
         Bad("rel_error-a-str", lambda: convlib.rel_error("a", np.ones(3)), TYP, ("a",)),
         Bad("check_gradients-forward-not-callable", lambda: convlib.check_gradients(3, convlib.relu_backward, [X2]), TYP,
-            ("forward", "callable"), "core", "'int' object is not callable, from inside"),
+            ("forward", "callable")),
         Bad("check_gradients-wrt-unknown", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, {"x": X2},
                                                                            wrt=["w"]), VAL, ("wrt", "w")),
         Bad("check_gradients-tol-0", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2], tol=-1.0), VAL,
@@ -389,7 +388,7 @@ def gradcheck_rows() -> list[Bad]:
         Bad("check_gradients-eps-str", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2], eps="a"),
             TYP, ("eps",)),
         Bad("check_gradients-inputs-int", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, 5), TYP,
-            ("inputs",), "core", "'int' object is not iterable"),
+            ("inputs",)),
         Bad("check_gradients-dout-shape", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2],
                                                                           dout=np.ones(3)), VAL, ("dout", "(3,)", "(4, 6)")),
     ]
