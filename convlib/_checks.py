@@ -629,4 +629,5 @@ def check_instance(name: str, value: Any, cls: type, hint: str = "") -> None:
     """
     if not isinstance(value, cls):
         extra = f" {hint}" if hint else ""
-        raise TypeError(f"{name} must be a {cls.__name__}{extra}, got {type(value).__name__}")
+        article = "an" if cls.__name__[:1].lower() in "aeiou" else "a"
+        raise TypeError(f"{name} must be {article} {cls.__name__}{extra}, got {type(value).__name__}")
