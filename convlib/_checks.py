@@ -317,17 +317,7 @@ def as_shape(name: str, value: Any) -> tuple[int, ...]:
     >>> as_shape("input_shape", [28, np.int64(28), 1])
     (28, 28, 1)
     """
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        value = value.tolist()
-    if not isinstance(value, (tuple, list)):
-        raise TypeError(f"{name} must be a tuple of ints, got {value!r} ({type(value).__name__})")
-    for i, s in enumerate(value):
-        if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Integral):
-            raise TypeError(f"{name} must be a tuple of ints, got {value!r} ({name}[{i}] = {s!r})")
-    shape = tuple(int(s) for s in value)
-    if min(shape, default=1) < 1:
-        raise ValueError(f"{name} must hold sizes >= 1, got {shape}")
-    return shape
+    return as_array_shape(name, value, 1)
 
 
 def as_bool(name: str, value: Any) -> bool:
@@ -534,6 +524,113 @@ def check_callable(name: str, value: Any) -> None:
     """Raise ``TypeError`` naming the argument unless ``value`` is callable (a function, a class, ...)."""
     if not callable(value):
         raise TypeError(f"{name} must be callable (a function), got {value!r} ({type(value).__name__})")
+
+
+def as_array_shape(name: str, value: Any, minimum: int = 0) -> tuple[int, ...]:
+    """:func:`as_shape` with a chosen smallest size: the shape of an array to allocate.
+
+    NumPy allows empty axes (``np.empty((0, 3))``), so the default
+    ``minimum`` is 0; a negative size is a ``ValueError`` naming the argument
+    and the whole shape (NumPy's ``negative dimensions are not allowed``
+    names neither).
+
+    Examples
+    --------
+    >>> as_array_shape("shape", (np.int64(0), 3))
+    (0, 3)
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} must be a tuple of ints, got {value!r} ({type(value).__name__})")
+    for i, s in enumerate(value):
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Integral):
+            raise TypeError(f"{name} must be a tuple of ints, got {value!r} ({name}[{i}] = {s!r})")
+    shape = tuple(int(s) for s in value)
+    if min(shape, default=minimum) < minimum:
+        raise ValueError(f"{name} must hold sizes >= {minimum}, got {shape}")
+    return shape
+
+
+def as_pads(name: str, value: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Return explicit spatial padding ``((top, bottom), (left, right))`` as ints >= 0.
+
+    The resolved form of padding that :func:`convlib.arithmetic.resolve_padding`
+    returns and the window helpers take. Python ints, NumPy integers and
+    nested lists or arrays are accepted; a string (``"same"``: resolve it
+    first), a bare number or non-integer entries give a ``TypeError``, a
+    wrong number of entries or a negative one a ``ValueError`` naming the
+    argument and the whole value. ``O(1)``.
+
+    Examples
+    --------
+    >>> as_pads("pads", [(1, np.int64(2)), (0, 0)])
+    ((1, 2), (0, 0))
+    """
+    layout = "((top, bottom), (left, right))"
+    if not isinstance(value, (tuple, list, np.ndarray)) or not all(
+        isinstance(side, (tuple, list, np.ndarray)) for side in value
+    ):
+        raise TypeError(f"{name} must be {layout} of ints >= 0, got {value!r}")
+    if len(value) != 2 or any(len(side) != 2 for side in value):
+        raise ValueError(f"{name} must be {layout}: two pairs of ints >= 0, got {value!r}")
+    out = []
+    for side in value:
+        for v in side:
+            if isinstance(v, np.ndarray) and v.ndim == 0:
+                v = v[()]
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"{name} must be {layout} of ints >= 0, got {value!r} (entry {v!r})")
+            if v < 0:
+                raise ValueError(f"{name} must be {layout} of ints >= 0, got a negative entry {int(v)} in {value!r}")
+            out.append(int(v))
+    return ((out[0], out[1]), (out[2], out[3]))
+
+
+_KIND_WORDS = {"b": "bool", "i": "signed integer", "u": "unsigned integer", "f": "floating-point", "c": "complex"}
+
+
+def as_dtype(name: str, value: Any, kinds: str = "biufc") -> np.dtype:
+    """Return a dtype argument as a :class:`numpy.dtype` of one of the given kinds.
+
+    ``np.float32``, ``"float32"`` and ``np.dtype("f4")`` are accepted alike;
+    anything NumPy cannot read as a dtype (``"abc"``, ``3``), or a dtype of
+    another kind (``kinds="f"`` and ``np.int32``), gives a ``TypeError``
+    naming the argument.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    value : dtype-like
+    kinds : str
+        Accepted :attr:`numpy.dtype.kind` letters (``"f"``: floating point).
+
+    Examples
+    --------
+    >>> as_dtype("dtype", "float32", "f")
+    dtype('float32')
+    """
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        dtype = None
+    if value is None or dtype is None or dtype.kind not in tuple(kinds):
+        allowed = " or ".join(_KIND_WORDS.get(k, k) for k in kinds)
+        raise TypeError(f"{name} must be a {allowed} NumPy dtype, got {value!r}")
+    return dtype
+
+
+def check_instance(name: str, value: Any, cls: type, hint: str = "") -> None:
+    """Raise ``TypeError`` naming the argument and ``cls`` unless ``value`` is a ``cls``.
+
+    ``hint`` says where such an object comes from, e.g.
+    ``"(cache.geometry of a conv or pooling forward)"``.
+    """
+    if not isinstance(value, cls):
+        extra = f" {hint}" if hint else ""
+        article = "an" if cls.__name__[:1].lower() in "aeiou" else "a"
+        raise TypeError(f"{name} must be {article} {cls.__name__}{extra}, got {type(value).__name__}")
 
 
 def check_finite_gradient(name: str, grad: np.ndarray) -> None:

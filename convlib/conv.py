@@ -43,8 +43,8 @@ from ._checks import (
 from .arithmetic import Pads, conv_output_size, resolve_padding
 from .windows import (
     WindowGeometry,
+    _pad_spatial,
     crop_spatial,
-    pad_spatial,
     tap_slices,
     window_output_hw,
     window_view,
@@ -193,7 +193,7 @@ def _prepare(
     x = x.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
     b_flat = None if b is None else b.astype(dtype, copy=False).reshape(f)
-    x_padded = pad_spatial(x, pads, 0.0)
+    x_padded = _pad_spatial(x, pads, 0.0)  # arguments checked above
     cache = Conv2DCache(
         x_padded=x_padded,
         w=w,

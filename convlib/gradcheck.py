@@ -18,13 +18,13 @@ The error of this estimate is ``O(eps**2)`` (truncation) plus roughly
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, as_real
+from ._checks import as_bool, as_int, as_numeric_array, as_real, check_callable
 
 __all__ = [
     "numerical_gradient",
@@ -111,7 +111,7 @@ def numerical_gradient(
     Raises
     ------
     TypeError
-        If ``x`` is not a floating-point ndarray.
+        If ``f`` is not callable or ``x`` is not a floating-point ndarray.
     ValueError
         If ``eps`` is not positive, ``dout`` does not have the shape of
         ``f(x)``, ``f`` modifies ``x`` or ``f`` is not deterministic.
@@ -128,6 +128,7 @@ def numerical_gradient(
     >>> np.round(numerical_gradient(lambda v: v ** 2, x), 6)  # 2 x
     array([2., 4., 6.])
     """
+    check_callable("f", f)
     if not isinstance(x, np.ndarray):
         raise TypeError(f"x must be a NumPy array (it is perturbed in place), got {type(x).__name__}")
     if x.dtype.kind != "f":
@@ -373,8 +374,14 @@ def check_gradients(
     AssertionError
         If a gradient is off by more than ``tol`` or has the wrong shape (and
         ``raise_on_failure``). The message is the report.
+    TypeError
+        If ``forward`` or ``backward`` is not callable, ``inputs`` is neither
+        a dict nor a list (a bare array: pass ``[x]``), ``wrt`` is not a list
+        of names, ``seed`` not an int or ``raise_on_failure`` not a bool.
     ValueError
-        If ``forward`` modifies an input or is not deterministic.
+        If ``inputs`` is empty, ``wrt`` names an unknown input, ``eps`` or
+        ``tol`` is out of range, or ``forward`` modifies an input or is not
+        deterministic.
 
     Warns
     -----
@@ -395,14 +402,31 @@ def check_gradients(
     >>> report.passed
     True
     """
+    check_callable("forward", forward)
+    check_callable("backward", backward)
     eps = as_real("eps", eps, low=0.0, low_open=True)
     tol = as_real("tol", tol, low=0.0)
+    seed = as_int("seed", seed, 0)
+    raise_on_failure = as_bool("raise_on_failure", raise_on_failure)
     if isinstance(inputs, Mapping):
         names = [str(k) for k in inputs]
         values = list(inputs.values())
-    else:
+    elif isinstance(inputs, Sequence) and not isinstance(inputs, (str, bytes)):
         values = list(inputs)
         names = [f"x{i}" for i in range(len(values))]
+    else:
+        one = " (for one array x, pass [x])" if isinstance(inputs, np.ndarray) else ""
+        raise TypeError(
+            f"inputs must be a dict of named arrays or a list of arrays, the positional "
+            f"arguments of forward{one}; got {type(inputs).__name__}"
+        )
+    if not values:
+        raise ValueError("inputs is empty: give forward's positional arguments")
+    if wrt is not None:
+        if isinstance(wrt, str):
+            raise TypeError(f"wrt must be a list of input names, got the string {wrt!r}: for one input, wrt=[{wrt!r}]")
+        if not isinstance(wrt, Collection):
+            raise TypeError(f"wrt must be a list of input names, got {wrt!r} ({type(wrt).__name__})")
     arrays: list[Any] = []
     for name, v in zip(names, values):
         if v is None:

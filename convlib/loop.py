@@ -503,8 +503,11 @@ def fit(
             if augment is not None:
                 xb = augment(xb, aug_rng)
             out = model.forward(xb)
-            value, dout = loss(out, yb)
-            value = float(value)
+            try:
+                value, dout = loss(out, yb)
+                value = float(value)
+            except NonFiniteError:  # the loss refused non-finite logits: say why below
+                value = nan
             if not math.isfinite(value):
                 bar.close()
                 raise NonFiniteError(

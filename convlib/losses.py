@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import as_numeric_array, float_dtype
+from .errors import NonFiniteError
 
 __all__ = ["softmax", "log_softmax", "softmax_cross_entropy", "mse_loss"]
 
@@ -114,6 +115,10 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> tuple[float, np.ndarray]:
         If ``labels`` is not of an integer dtype.
     ValueError
         If shapes do not match or a label is outside ``[0, K)``.
+    convlib.errors.NonFiniteError
+        (a ``ValueError``) If the loss is not finite: ``logits`` hold NaN or
+        an infinity (the message names the first such row), or finite logits
+        so far apart that a true class's log-probability overflows.
 
     Examples
     --------
@@ -147,12 +152,43 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> tuple[float, np.ndarray]:
             f"got {bad[:5].tolist()}"
         )
     rows = np.arange(n)
-    logp = log_softmax(z)
-    loss = -float(logp[rows, y].mean(dtype=np.float64))
+    # NaN and infinities propagate into the loss, so one check of the loss
+    # finds them (NumPy's warnings on the way are silenced: the error below
+    # says more); the logits are searched only when the check fails.
+    with np.errstate(invalid="ignore", over="ignore"):
+        logp = log_softmax(z)
+        loss = -float(logp[rows, y].mean(dtype=np.float64))
+    if not np.isfinite(loss):
+        _raise_non_finite(z, logp, y)
     dlogits = np.exp(logp)
     dlogits[rows, y] -= 1
     dlogits /= n
     return loss, dlogits
+
+
+def _raise_non_finite(z: np.ndarray, logp: np.ndarray, y: np.ndarray) -> None:
+    """Say why the cross-entropy of ``z`` is not finite (called only when it is not).
+
+    A row's term is ``-logp[row, y[row]]``; the first row whose term is not
+    finite is named, with its first non-finite logit if it has one.
+    """
+    bad = ~np.isfinite(logp[np.arange(len(y)), y])
+    row = int(np.argmax(bad))
+    count = f"{int(bad.sum())} of {len(y)} rows"
+    cols = np.flatnonzero(~np.isfinite(z[row]))
+    if cols.size:
+        col = int(cols[0])
+        raise NonFiniteError(
+            f"logits must be finite, but row {row} of logits {z.shape} holds {z[row, col]} "
+            f"(column {col}; {count} give a non-finite loss). Look at what produced the "
+            f"logits: a non-finite input, or parameters that diverged"
+        )
+    raise NonFiniteError(
+        f"the loss overflows: row {row} of logits {z.shape} is finite, but its true class "
+        f"{int(y[row])} scores so far below the largest logit that its log-probability "
+        f"is -inf in {z.dtype} ({count}); such logits come from parameters that diverged "
+        f"(lower the learning rate)"
+    )
 
 
 def mse_loss(pred: Any, target: Any) -> tuple[float, np.ndarray]:

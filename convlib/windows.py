@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._checks import as_numeric_array, as_pair, check_ndim
-from .arithmetic import Pads, conv_output_size
+from ._checks import as_int, as_numeric_array, as_pads, as_pair, as_real, check_ndim
+from .arithmetic import Pads
 
 __all__ = [
     "WindowGeometry",
@@ -51,25 +51,53 @@ __all__ = [
 ]
 
 
-def pad_spatial(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
+def pad_spatial(x: Any, pads: Any, value: float = 0.0) -> np.ndarray:
     """Pad the two spatial axes of an NHWC array with a constant.
 
     Parameters
     ----------
-    x : ndarray, shape (N, H, W, C)
+    x : array_like, shape (N, H, W, C)
     pads : ((top, bottom), (left, right))
-        Rows and columns to add on each side (from
+        Rows and columns to add on each side, ints >= 0 (from
         :func:`convlib.arithmetic.resolve_padding`).
     value : float
         What the padding holds: 0 for convolution and average pooling,
         ``-inf`` for max pooling (a padded pixel must never be the maximum).
+        Not NaN; an infinity only for floating-point ``x``.
 
     Returns
     -------
     ndarray, shape (N, H + top + bottom, W + left + right, C)
         A new array of ``x``'s dtype, or ``x`` itself when ``pads`` is all
         zeros.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric, ``pads`` is not two pairs of ints (a padding
+        word such as ``"same"`` must be resolved first) or ``value`` is not a
+        real number.
+    ValueError
+        If ``x`` is not 4-D, an entry of ``pads`` is negative, ``value`` is
+        NaN, or infinite for an integer ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pad_spatial(np.ones((1, 2, 2, 1)), ((1, 0), (0, 2))).shape
+    (1, 3, 4, 1)
     """
+    x = as_numeric_array("x", x)
+    check_ndim("x", x, 4, "(N, H, W, C)")
+    pads = as_pads("pads", pads)
+    value = as_real("value", value, finite=False)
+    if x.dtype.kind != "f" and not np.isfinite(value):
+        raise ValueError(f"value {value} cannot be stored in x of dtype {x.dtype}: pad a floating-point x")
+    return _pad_spatial(x, pads, value)
+
+
+def _pad_spatial(x: np.ndarray, pads: Pads, value: float) -> np.ndarray:
+    """:func:`pad_spatial` without argument checks, for the tiers (arguments already valid)."""
     (top, bottom), (left, right) = pads
     if not (top or bottom or left or right):
         return x
@@ -82,7 +110,7 @@ def pad_spatial(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
     return xp
 
 
-def crop_spatial(x_padded: np.ndarray, pads: Pads, hw: tuple[int, int]) -> np.ndarray:
+def crop_spatial(x_padded: Any, pads: Any, hw: Any) -> np.ndarray:
     """Cut the padding off an NHWC array: the inverse of :func:`pad_spatial`.
 
     The backward pass of padding: the gradient of the padded input, cropped,
@@ -90,8 +118,9 @@ def crop_spatial(x_padded: np.ndarray, pads: Pads, hw: tuple[int, int]) -> np.nd
 
     Parameters
     ----------
-    x_padded : ndarray, shape (N, H + top + bottom, W + left + right, C)
+    x_padded : array_like, shape (N, H + top + bottom, W + left + right, C)
     pads : ((top, bottom), (left, right))
+        Ints >= 0.
     hw : (int, int)
         ``(H, W)``, the unpadded size.
 
@@ -101,14 +130,44 @@ def crop_spatial(x_padded: np.ndarray, pads: Pads, hw: tuple[int, int]) -> np.nd
         A view of ``x_padded``. The slices end at ``top + H`` and
         ``left + W`` -- not at ``-bottom``, which would give an empty array
         when ``bottom == 0``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`pad_spatial` for ``x_padded`` and ``pads``; a
+        ``ValueError`` naming ``hw``, ``pads`` and the shape of ``x_padded``
+        when ``top + H + bottom`` or ``left + W + right`` is not the size of
+        ``x_padded`` (the crop would silently cut the wrong pixels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> crop_spatial(np.zeros((1, 5, 6, 2)), ((1, 1), (2, 0)), (3, 4)).shape
+    (1, 3, 4, 2)
     """
+    x_padded = as_numeric_array("x_padded", x_padded)
+    check_ndim("x_padded", x_padded, 4, "(N, Hp, Wp, C)")
+    pads = as_pads("pads", pads)
+    hw = as_pair("hw", hw, 1)
+    (top, bottom), (left, right) = pads
+    if (top + hw[0] + bottom, left + hw[1] + right) != x_padded.shape[1:3]:
+        raise ValueError(
+            f"hw {hw} with pads {pads} describes a padded size of "
+            f"{(top + hw[0] + bottom, left + hw[1] + right)}, but x_padded has shape "
+            f"{x_padded.shape}: hw must be the unpadded (H, W) of the array that was padded"
+        )
+    return _crop_spatial(x_padded, pads, hw)
+
+
+def _crop_spatial(x_padded: np.ndarray, pads: Pads, hw: tuple[int, int]) -> np.ndarray:
+    """:func:`crop_spatial` without argument checks, for the tiers (arguments already valid)."""
     (top, _), (left, _) = pads
     h, w = hw
     return x_padded[:, top : top + h, left : left + w, :]
 
 
 def window_output_hw(
-    padded_hw: tuple[int, int], kernel_size: Any, stride: Any = 1, dilation: Any = 1
+    padded_hw: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1
 ) -> tuple[int, int]:
     """Number of window positions ``(OH, OW)`` in a padded input.
 
@@ -120,16 +179,36 @@ def window_output_hw(
         ``(Hp, Wp)``, the size of the padded input.
     kernel_size, stride, dilation : int or (int, int)
 
+    Returns
+    -------
+    (int, int)
+        ``(OH, OW)``, both >= 1.
+
     Raises
     ------
+    TypeError
+        If an argument is not an int or a pair of ints.
     ValueError
-        When the (dilated) window is larger than the padded input.
+        If a size is below 1, or the (dilated) window is larger than the
+        padded input; the message names ``kernel_size``, ``dilation`` and
+        ``padded_hw``.
+
+    Examples
+    --------
+    >>> window_output_hw((28, 28), 3, stride=2)
+    (13, 13)
     """
+    hp, wp = as_pair("padded_hw", padded_hw, 1)
     kh, kw = as_pair("kernel_size", kernel_size, 1)
     sh, sw = as_pair("stride", stride, 1)
     dh, dw = as_pair("dilation", dilation, 1)
-    hp, wp = padded_hw
-    return conv_output_size(hp, kh, sh, 0, dh), conv_output_size(wp, kw, sw, 0, dw)
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    if span[0] > hp or span[1] > wp:
+        raise ValueError(
+            f"window of kernel_size {(kh, kw)} with dilation {(dh, dw)} spans {span} "
+            f"pixels and does not fit padded_hw {(hp, wp)}"
+        )
+    return (hp - span[0]) // sh + 1, (wp - span[1]) // sw + 1
 
 
 def _strided_windows(
@@ -210,15 +289,12 @@ def _checked_windows_args(
     try:
         out_hw = window_output_hw(x_padded.shape[1:3], kernel, step, dil)
     except ValueError as exc:
-        raise ValueError(
-            f"window of kernel_size {kernel} with dilation {dil} does not fit "
-            f"x_padded of shape {x_padded.shape}: {exc}"
-        ) from None
+        raise ValueError(f"{exc}, the (H, W) of x_padded of shape {x_padded.shape}") from None
     return x_padded, kernel, step, dil, out_hw
 
 
 def tap_slices(
-    p: int, q: int, out_hw: tuple[int, int], stride: Any = 1, dilation: Any = 1
+    p: int, q: int, out_hw: Any, stride: Any = 1, dilation: Any = 1
 ) -> tuple[slice, slice]:
     """Rows and columns of the padded input that window tap ``(p, q)`` reads.
 
@@ -230,22 +306,30 @@ def tap_slices(
     Parameters
     ----------
     p, q : int
-        Tap position inside the window (kernel row and column).
+        Tap position inside the window (kernel row and column), >= 0.
     out_hw : (int, int)
-        ``(OH, OW)``.
+        ``(OH, OW)``, >= 1.
     stride, dilation : int or (int, int)
 
     Returns
     -------
     (slice, slice)
 
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument is not an int (or pair of ints) or is below its
+        smallest value (a negative tap would give slices with a negative
+        start, which NumPy reads from the end).
+
     Examples
     --------
     >>> tap_slices(1, 2, (3, 4), stride=2)
     (slice(1, 6, 2), slice(2, 9, 2))
     """
+    p, q = as_int("p", p, 0), as_int("q", q, 0)
+    oh, ow = as_pair("out_hw", out_hw, 1)
     (sh, sw), (dh, dw) = as_pair("stride", stride, 1), as_pair("dilation", dilation, 1)
-    oh, ow = out_hw
     r0, c0 = p * dh, q * dw
     return slice(r0, r0 + sh * (oh - 1) + 1, sh), slice(c0, c0 + sw * (ow - 1) + 1, sw)
 
@@ -257,11 +341,29 @@ def receptive_field(
 
     ``xp[n, rows, cols, :]`` is that window, shape ``(KH, KW, C)``.
 
+    Parameters
+    ----------
+    i, j : int
+        Output pixel (row and column), >= 0.
+    kernel_size, stride, dilation : int or (int, int)
+
+    Returns
+    -------
+    (slice, slice)
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument is not an int (or pair of ints) or is below its
+        smallest value (a negative ``i`` would give slices with a negative
+        start, which NumPy reads from the end).
+
     Examples
     --------
     >>> receptive_field(1, 0, 3, stride=2, dilation=(1, 2))
     (slice(2, 5, 1), slice(0, 5, 2))
     """
+    i, j = as_int("i", i, 0), as_int("j", j, 0)
     (kh, kw) = as_pair("kernel_size", kernel_size, 1)
     (sh, sw), (dh, dw) = as_pair("stride", stride, 1), as_pair("dilation", dilation, 1)
     r0, c0 = i * sh, j * sw

@@ -440,3 +440,29 @@ def test_summary_names_the_layer_when_no_batch_axis_explains_it():
         Conv2D(1, 2, 3).output_shape("abc")
     with pytest.raises(TypeError, match="input_shape must be a tuple of ints"):
         BatchNorm(2).output_shape("ab")
+
+
+# --------------------------------------------------------------------------- rules added for issue 10 (window helpers, fast tier)
+def test_as_pads_as_array_shape_as_dtype_check_instance() -> None:
+    from convlib._checks import as_array_shape, as_dtype, as_pads, check_instance
+
+    assert as_pads("pads", np.array([[1, 2], [0, 3]])) == ((1, 2), (0, 3))
+    assert all(type(v) is int for side in as_pads("pads", [(np.int64(1), 2), (0, 0)]) for v in side)
+    with pytest.raises(TypeError, match="pads must be"):
+        as_pads("pads", "same")
+    with pytest.raises(ValueError, match=r"negative entry -2"):
+        as_pads("pads", ((0, 0), (0, -2)))
+    assert as_array_shape("shape", (0, 2)) == (0, 2)
+    with pytest.raises(ValueError, match=r"shape must hold sizes >= 2, got \(1, 2\)"):
+        as_array_shape("shape", (1, 2), 2)
+    assert as_shape("input_shape", (1, 2)) == (1, 2)  # the same rule with sizes >= 1
+    with pytest.raises(ValueError, match=r"must hold sizes >= 1, got \(0, 2\)"):
+        as_shape("input_shape", (0, 2))
+    assert as_dtype("dtype", "float16", "f") == np.float16
+    with pytest.raises(TypeError, match=r"dtype must be a floating-point NumPy dtype, got 'int8'"):
+        as_dtype("dtype", "int8", "f")
+    with pytest.raises(TypeError, match=r"dtype must be a bool or signed integer NumPy dtype, got 3"):
+        as_dtype("dtype", 3, "bi")
+    check_instance("n", 3, int)
+    with pytest.raises(TypeError, match=r"n must be an int \(a count\), got str"):
+        check_instance("n", "3", int, "(a count)")

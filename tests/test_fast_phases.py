@@ -104,3 +104,65 @@ def test_pixel_view_writes_through_and_copies_only_strided_channels() -> None:
     np.testing.assert_array_equal(a[1, 2], [0, 1, 2, 3])
     strided = np.zeros((4, 3, 2)).transpose(2, 1, 0)  # channel axis not contiguous
     assert not np.shares_memory(pixel_view(strided), strided)
+
+
+# --------------------------------------------------------------------------- argument checks (issue 10)
+GEOMETRY = WindowGeometry(
+    x_shape=(1, 5, 5, 2), pads=((1, 0), (0, 1)), kernel_size=(2, 2), stride=(2, 2), dilation=(1, 1), out_hw=(3, 3)
+)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: phase_window_views(np.ones((1, 6, 6, 2)), "geometry"), TypeError,
+         r"geometry must be a WindowGeometry \(the cache.geometry of a convolution or pooling forward pass\), got str"),
+        (lambda: phase_window_views(np.ones((1, 5, 5, 2)), GEOMETRY), ValueError,
+         r"x_padded has shape \(1, 5, 5, 2\) but geometry describes a padded input of shape \(1, 6, 6, 2\)"),
+        (lambda: phase_window_views(np.ones((6, 6, 2)), GEOMETRY), ValueError, r"x_padded must be 4-D"),
+        (lambda: phase_window_views("x", GEOMETRY), TypeError, r"x_padded must hold real numbers"),
+        (lambda: phase_scatter(3, GEOMETRY, np.float64), TypeError, r"tap_grad must be callable"),
+        (lambda: phase_scatter(lambda p, q: None, None, np.float64), TypeError, r"geometry must be a WindowGeometry"),
+        (lambda: phase_scatter(lambda p, q: None, GEOMETRY, np.int32), TypeError,
+         r"dtype must be a floating-point NumPy dtype, got <class 'numpy.int32'>"),
+        (lambda: phase_scatter(lambda p, q: None, GEOMETRY, np.float64, channel_major=1), TypeError,
+         r"channel_major must be a bool"),
+    ],
+)
+def test_phase_functions_refuse_bad_arguments(call: Any, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_the_tuned_tier_calls_the_unchecked_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks run once, in the public entry points: never per call inside the tuned tier."""
+    import sys
+
+    import convlib
+    from convlib import windows
+    from convlib.fast import phases, workspace
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a checked public helper ran inside the tuned tier")
+
+    checked = [windows.pad_spatial, windows.crop_spatial, phases.phase_scatter, phases.phase_window_views,
+               workspace.scratch]
+    patched = 0
+    for module in [m for name, m in sys.modules.items() if name.startswith("convlib")]:
+        for fn in checked:  # wherever a module imported it, under its own name
+            if getattr(module, fn.__name__, None) is fn:
+                monkeypatch.setattr(module, fn.__name__, refuse)
+                patched += 1
+    assert patched >= len(checked)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 9, 9, 3))
+    for stride, channels in [(1, 3), (2, 3), (2, 1)]:
+        xc = x[..., :channels]
+        out, cache = convlib.conv2d_forward(xc, rng.standard_normal((3, 3, channels, 4)), np.zeros(4),
+                                            stride=stride, padding="same")
+        convlib.conv2d_backward(np.ones_like(out), cache)
+    for forward, backward in [(convlib.maxpool2d_forward, convlib.maxpool2d_backward),
+                              (convlib.avgpool2d_forward, convlib.avgpool2d_backward)]:
+        for stride in (1, 2):
+            out, cache = forward(x, 3, stride=stride, padding="same")
+            backward(np.ones_like(out), cache)

@@ -189,3 +189,27 @@ def test_every_thread_has_its_own_workspace_and_clear_reaches_them() -> None:
     seen.clear()
     gc.collect()
     assert workspace_nbytes() == 0  # the finished thread's workspace is gone with it
+
+
+# --------------------------------------------------------------------------- argument checks (issue 10)
+@pytest.mark.parametrize(
+    "args, exc, match",
+    [
+        (("t", (-1, 2), np.float32), ValueError, r"shape must hold sizes >= 0, got \(-1, 2\)"),
+        (("t", 5, np.float32), TypeError, r"shape must be a tuple of ints, got 5"),
+        (("t", (2.0, 2), np.float32), TypeError, r"shape must be a tuple of ints"),
+        ((3, (2, 2), np.float32), TypeError, r"name must be a str"),
+        (("t", (2, 2), "bogus"), TypeError, r"dtype must be a .*NumPy dtype, got 'bogus'"),
+        (("t", (2, 2), object), TypeError, r"dtype must be a .*NumPy dtype"),
+        (("t", (2, 2), None), TypeError, r"dtype must be a .*NumPy dtype, got None"),
+    ],
+)
+def test_scratch_refuses_bad_arguments(args: tuple, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        scratch(*args)
+
+
+def test_scratch_accepts_empty_shapes_numpy_integers_and_dtype_names() -> None:
+    assert scratch("empty", (0, np.int64(3)), "float32").shape == (0, 3)
+    a = scratch("named", [2, 3], "f8")
+    assert a.shape == (2, 3) and a.dtype == np.float64

@@ -606,3 +606,50 @@ def test_check_gradients_warns_when_forward_computes_in_float32() -> None:
     with pytest.warns(GradientCheckWarning, match="forward's output has dtype float32"):
         check_gradients(forward, lambda dout, cache: 2 * x * dout, {"x": x},
                         eps=1e-2, tol=1e-1)
+
+
+# --------------------------------------------------------------------------
+# argument checks, before anything is evaluated (issue 10)
+# --------------------------------------------------------------------------
+
+
+def test_numerical_gradient_refuses_a_non_callable_f_before_touching_x() -> None:
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"f must be callable .*got 3 \(int\)"):
+        numerical_gradient(3, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        ({"forward": "affine"}, TypeError, r"forward must be callable"),
+        ({"backward": None}, TypeError, r"backward must be callable"),
+        ({"inputs": 5}, TypeError, r"inputs must be a dict of named arrays or a list of arrays.*got int"),
+        ({"inputs": np.ones((4, 5))}, TypeError, r"for one array x, pass \[x\]"),
+        ({"inputs": "x"}, TypeError, r"inputs must be .*got str"),
+        ({"inputs": []}, ValueError, r"inputs is empty"),
+        ({"wrt": "x"}, TypeError, r"wrt must be a list of input names, got the string 'x': for one input, wrt=\['x'\]"),
+        ({"wrt": 3}, TypeError, r"wrt must be a list of input names, got 3 \(int\)"),
+        ({"seed": "a"}, TypeError, r"seed must be an integer"),
+        ({"seed": -1}, ValueError, r"seed must be >= 0"),
+        ({"raise_on_failure": "no"}, TypeError, r"raise_on_failure must be a bool"),
+    ],
+)
+def test_check_gradients_refuses_bad_arguments_before_calling_forward(change: dict, error: type, match: str) -> None:
+    calls = []
+
+    def forward(*args: Any) -> Any:
+        calls.append(args)
+        return affine_forward(*args)
+
+    args = {"forward": forward, "backward": affine_backward, "inputs": affine_inputs()} | change
+    with pytest.raises(error, match=match):
+        check_gradients(args.pop("forward"), args.pop("backward"), args.pop("inputs"), **args)
+    assert not calls, "forward ran before the arguments were checked"
+
+
+def test_check_gradients_accepts_wrt_as_a_tuple_or_set_and_numpy_seed() -> None:
+    for wrt in (("x", "w"), {"x", "w"}):
+        report = check_gradients(affine_forward, affine_backward, affine_inputs(), wrt=wrt, seed=np.int64(3))
+        assert {r.name for r in report.inputs} == {"x", "w"}

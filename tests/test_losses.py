@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 from convlib import numerical_gradient, rel_error
+from convlib.errors import NonFiniteError
 from convlib.losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
 
 # --------------------------------------------------------------------------
@@ -144,6 +146,43 @@ def test_cross_entropy_bad_arguments(logits, labels, error, match):
 # --------------------------------------------------------------------------
 # mse_loss
 # --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_names_the_first_row_with_a_non_finite_logit(bad, dtype):
+    logits = np.zeros((5, 3), dtype=dtype)
+    labels = np.array([0, 1, 2, 0, 1])
+    logits[3, 0] = bad  # row 3's true class is 0: its term is never finite
+    logits[4, 1] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way
+        with pytest.raises(NonFiniteError, match=r"logits must be finite, but row 3 of logits \(5, 3\) holds .*column 0; 2 of 5 rows"):
+            softmax_cross_entropy(logits, labels)
+
+
+def test_cross_entropy_non_finite_error_is_a_value_error():
+    with pytest.raises(ValueError, match="logits"):
+        softmax_cross_entropy(np.full((2, 2), np.nan), np.array([0, 1]))
+
+
+def test_cross_entropy_accepts_minus_inf_on_a_wrong_class():
+    # -inf masks a class out (probability 0): the loss stays finite, and is that of the other classes.
+    masked = np.array([[0.0, 1.0, -np.inf], [2.0, -np.inf, 0.5]])
+    labels = np.array([1, 0])
+    loss, dlogits = softmax_cross_entropy(masked, labels)
+    ref, _ = softmax_cross_entropy(np.array([[0.0, 1.0], [2.0, 0.5]]), labels)  # the classes left
+    assert loss == pytest.approx(ref)
+    assert dlogits[0, 2] == 0 and dlogits[1, 1] == 0
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 3e38)])
+def test_cross_entropy_overflow_of_finite_logits_is_named(dtype, big):
+    logits = np.array([[0.0, 1.0], [big, -big]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(NonFiniteError, match=r"the loss overflows: row 1 of logits \(2, 2\) is finite.*true class 1"):
+            softmax_cross_entropy(logits, np.array([0, 1]))
 
 
 def test_mse_hand_example():

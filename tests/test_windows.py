@@ -162,3 +162,55 @@ def test_caches_hand_out_their_geometry() -> None:
 def test_bad_input(call: Any, exc: type[Exception], pattern: str) -> None:
     with pytest.raises(exc, match=pattern):
         call()
+
+
+# --------------------------------------------------------------------------- argument checks (issue 10)
+X4 = np.arange(2 * 5 * 5 * 3, dtype=np.float64).reshape(2, 5, 5, 3)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: pad_spatial(X4, ((1, 1),)), ValueError, r"pads must be \(\(top, bottom\), \(left, right\)\)"),
+        (lambda: pad_spatial(X4, ((1, 1, 1), (1, 1))), ValueError, r"pads must be"),
+        (lambda: pad_spatial(X4, (1, 1)), TypeError, r"pads must be .* got \(1, 1\)"),
+        (lambda: pad_spatial(X4, ((1.0, 1), (1, 1))), TypeError, r"pads .*entry 1.0"),
+        (lambda: pad_spatial(X4, ((True, 1), (1, 1))), TypeError, r"pads .*entry True"),
+        (lambda: pad_spatial(X4, ((1, 1), (1, 1)), np.nan), ValueError, r"value must be a finite number, got nan"),
+        (lambda: pad_spatial(X4, ((1, 1), (1, 1)), "0"), TypeError, r"value must be a real number"),
+        (lambda: pad_spatial(X4.astype(int), ((1, 1), (1, 1)), -np.inf), ValueError,
+         r"value -inf cannot be stored in x of dtype int64"),
+        (lambda: pad_spatial("x", ((1, 1), (1, 1))), TypeError, r"x must hold real numbers"),
+        (lambda: crop_spatial(X4, ((1, 1), (1, 1)), (3, 4)), ValueError,
+         r"hw \(3, 4\) with pads \(\(1, 1\), \(1, 1\)\) describes a padded size of \(5, 6\), but x_padded has shape \(2, 5, 5, 3\)"),
+        (lambda: crop_spatial(X4, ((0, 0), (-1, 0)), (5, 5)), ValueError, r"pads .*negative entry -1"),
+        (lambda: crop_spatial(X4, ((0, 0), (0, 0)), (0, 5)), ValueError, r"hw\[0\] must be >= 1"),
+        (lambda: crop_spatial(X4[0], ((0, 0), (0, 0)), (5, 5)), ValueError, r"x_padded must be 4-D"),
+        (lambda: window_output_hw((5, 5), 3, dilation=3), ValueError,
+         r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) pixels and does not fit padded_hw \(5, 5\)"),
+        (lambda: window_output_hw((0, 5), 1), ValueError, r"padded_hw\[0\] must be >= 1"),
+        (lambda: tap_slices(0, -2, (3, 3)), ValueError, r"q must be >= 0, got -2"),
+        (lambda: tap_slices(0, 0, (0, 3)), ValueError, r"out_hw\[0\] must be >= 1"),
+        (lambda: tap_slices(0.0, 0, (3, 3)), TypeError, r"p must be an integer"),
+        (lambda: receptive_field(0, -1, 3), ValueError, r"j must be >= 0, got -1"),
+        (lambda: receptive_field(0, True, 3), TypeError, r"j must be an integer"),
+    ],
+)
+def test_window_helpers_refuse_bad_arguments(call: Any, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_window_helpers_accept_numpy_integers_and_lists() -> None:
+    pads = [[np.int64(1), 0], np.array([0, 2])]
+    xp = pad_spatial(X4, pads, np.float32(-1.5))
+    assert xp.shape == (2, 6, 7, 3) and xp[0, 0, 0, 0] == -1.5
+    np.testing.assert_array_equal(crop_spatial(xp, pads, np.array([5, 5])), X4)
+    assert window_output_hw(np.array([5, 7]), np.int64(3)) == (3, 5)
+    assert tap_slices(np.int64(1), np.int32(2), (3, 4), stride=2) == (slice(1, 6, 2), slice(2, 9, 2))
+    assert receptive_field(np.int64(1), 0, 3, stride=2, dilation=(1, 2)) == (slice(2, 5, 1), slice(0, 5, 2))
+
+
+def test_window_output_hw_matches_conv_output_size() -> None:
+    for hp, k, s, d in [(28, 3, 1, 1), (28, 3, 2, 1), (9, 2, 3, 4), (5, 5, 1, 1), (7, 1, 7, 1)]:
+        assert window_output_hw((hp, hp), k, s, d) == (convlib.conv_output_size(hp, k, s, 0, d),) * 2

@@ -47,8 +47,8 @@ import numpy as np
 from .._checks import as_bool, check_memory
 from ..conv import Conv2DCache, _check_backward, _prepare
 from ..windows import WindowGeometry, _checked_windows_args, _strided_windows
-from .phases import phase_scatter
-from .workspace import scratch
+from .phases import _phase_scatter
+from .workspace import _scratch
 
 __all__ = [
     "CHANNEL_MAJOR_MAX_C",
@@ -95,7 +95,7 @@ def _fill_cols(
         if c > 1:
             # Channels first in memory, so that each copied run is an image row;
             # a temporary, so it lives in the workspace.
-            xt = scratch("x_chw", (c, n, hp, wp), x_padded.dtype)
+            xt = _scratch("x_chw", (c, n, hp, wp), x_padded.dtype)
             xt[...] = x_padded.transpose(3, 0, 1, 2)
             x_padded = xt.transpose(1, 2, 3, 0)
         windows = _strided_windows(x_padded, kernel_size, stride, dilation, out_hw)
@@ -245,14 +245,14 @@ def conv2d_backward_fast(
     # additions; phases: E backward 12.5 -> 9.5 ms).
     wmat = cache.w.reshape(k, f).astype(dy.dtype, copy=False)
     if channel_major(c):
-        dcols_t = np.matmul(wmat, dy.T, out=scratch("dcols_t", (k, n * oh * ow), dy.dtype))
+        dcols_t = np.matmul(wmat, dy.T, out=_scratch("dcols_t", (k, n * oh * ow), dy.dtype))
         dcols_t = dcols_t.reshape(kh, kw, c, n, oh, ow)
-        return phase_scatter(lambda p, q: dcols_t[p, q], geometry, dy.dtype, channel_major=True), dw, db
+        return _phase_scatter(lambda p, q: dcols_t[p, q], geometry, dy.dtype, channel_major=True), dw, db
 
     w4 = wmat.reshape(kh, kw, c, f)
-    tap = scratch("tap", (n * oh * ow, c), dy.dtype)  # reused by every tap
+    tap = _scratch("tap", (n * oh * ow, c), dy.dtype)  # reused by every tap
 
     def tap_grad(p: int, q: int) -> np.ndarray:
         return np.matmul(dy, w4[p, q].T, out=tap).reshape(n, oh, ow, c)
 
-    return phase_scatter(tap_grad, geometry, dy.dtype), dw, db
+    return _phase_scatter(tap_grad, geometry, dy.dtype), dw, db

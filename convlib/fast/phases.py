@@ -28,13 +28,24 @@ the book's networks (measured in an earlier run).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ..windows import WindowGeometry, crop_spatial
-from .workspace import scratch
+from .._checks import (
+    as_bool,
+    as_dtype,
+    as_numeric_array,
+    check_callable,
+    check_instance,
+    check_ndim,
+)
+from ..windows import WindowGeometry, _crop_spatial
+from .workspace import _scratch
 
 __all__ = ["pixel_view", "phase_scatter", "phase_window_views"]
+
+_GEOMETRY_HINT = "(the cache.geometry of a convolution or pooling forward pass)"
 
 
 def pixel_view(a: np.ndarray) -> np.ndarray:
@@ -74,7 +85,7 @@ def _copy_shifted(target: np.ndarray, grad: np.ndarray, du: int, dv: int) -> Non
 def phase_scatter(
     tap_grad: Callable[[int, int], np.ndarray],
     geometry: WindowGeometry,
-    dtype: np.dtype,
+    dtype: Any,
     *,
     channel_major: bool = False,
 ) -> np.ndarray:
@@ -93,7 +104,7 @@ def phase_scatter(
     geometry : WindowGeometry
         Shapes, padding, kernel size, stride and dilation of the layer.
     dtype : numpy dtype
-        Dtype of the result.
+        Dtype of the result, floating point.
     channel_major : bool
         Whether ``tap_grad`` returns channel-major blocks.
 
@@ -103,6 +114,15 @@ def phase_scatter(
         The gradient of the unpadded input. Pixels that several windows read
         receive the sum of their contributions (added in row-major tap
         order); pixels that no window reads receive zero.
+
+    Raises
+    ------
+    TypeError
+        If ``tap_grad`` is not callable, ``geometry`` not a
+        :class:`~convlib.windows.WindowGeometry`, ``dtype`` not a
+        floating-point dtype or ``channel_major`` not a bool. (The blocks
+        ``tap_grad`` returns are not checked: this is the tuned tier's inner
+        loop.)
 
     Notes
     -----
@@ -119,6 +139,21 @@ def phase_scatter(
     * otherwise its taps are summed in an accumulator from the workspace,
       which is then copied out once.
     """
+    check_callable("tap_grad", tap_grad)
+    check_instance("geometry", geometry, WindowGeometry, _GEOMETRY_HINT)
+    dtype = as_dtype("dtype", dtype, "f")
+    channel_major = as_bool("channel_major", channel_major)
+    return _phase_scatter(tap_grad, geometry, dtype, channel_major=channel_major)
+
+
+def _phase_scatter(
+    tap_grad: Callable[[int, int], np.ndarray],
+    geometry: WindowGeometry,
+    dtype: np.dtype,
+    *,
+    channel_major: bool = False,
+) -> np.ndarray:
+    """:func:`phase_scatter` without argument checks: what the tuned tier calls."""
     n, h, w, c = geometry.x_shape
     (top, _), (left, _) = geometry.pads
     _, hp, wp, _ = geometry.padded_shape
@@ -130,7 +165,7 @@ def phase_scatter(
         dxp = np.zeros(geometry.padded_shape, dtype=dtype)
         for p, q, u0, v0 in phases[0].taps:
             dxp[:, u0 : u0 + oh, v0 : v0 + ow, :] += tap_grad(p, q)
-        return crop_spatial(dxp, geometry.pads, (h, w))
+        return _crop_spatial(dxp, geometry.pads, (h, w))
 
     hq, wq = -(-hp // sh), -(-wp // sw)  # positions per phase, rounded up
     taps_of = {(ph.row_phase, ph.col_phase): ph.taps for ph in phases}
@@ -154,14 +189,14 @@ def phase_scatter(
                 grad = np.asarray(tap_grad(p, q), dtype=dtype)
                 _copy_shifted(target, grad, u0 - u_first, v0 - v_first)
             elif channel_major:
-                acc = scratch("phase_acc", (c, n, hq, wq), dtype)
+                acc = _scratch("phase_acc", (c, n, hq, wq), dtype)
                 acc.fill(0)
                 for p, q, u0, v0 in taps:
                     acc[:, :, u0 : u0 + oh, v0 : v0 + ow] += tap_grad(p, q)
                 src = acc[:, :, u_first : u_first + ny, v_first : v_first + nx]
                 target[...] = src.transpose(1, 2, 3, 0)
             else:
-                acc = scratch("phase_acc", (n, hq, wq, c), dtype)
+                acc = _scratch("phase_acc", (n, hq, wq, c), dtype)
                 acc.fill(0)
                 for p, q, u0, v0 in taps:
                     acc[:, u0 : u0 + oh, v0 : v0 + ow, :] += tap_grad(p, q)
@@ -170,12 +205,13 @@ def phase_scatter(
     return dx
 
 
-def phase_window_views(x_padded: np.ndarray, geometry: WindowGeometry) -> list[np.ndarray]:
+def phase_window_views(x_padded: Any, geometry: WindowGeometry) -> list[np.ndarray]:
     """The pixels at every window tap, each as an ``(N, OH, OW, C)`` array.
 
     Parameters
     ----------
-    x_padded : ndarray, shape (N, Hp, Wp, C)
+    x_padded : array_like, shape (N, Hp, Wp, C)
+        The padded input, of shape ``geometry.padded_shape``.
     geometry : WindowGeometry
 
     Returns
@@ -186,7 +222,28 @@ def phase_window_views(x_padded: np.ndarray, geometry: WindowGeometry) -> list[n
         otherwise a slice of a contiguous copy of the rows and columns of one
         stride phase, so that its rows are contiguous runs of ``OW * C``
         numbers (stepping through the strided slice itself is slow).
+    
+    Raises
+    ------
+    TypeError
+        If ``geometry`` is not a :class:`~convlib.windows.WindowGeometry` or
+        ``x_padded`` is not numeric.
+    ValueError
+        If ``x_padded`` does not have the shape ``geometry.padded_shape``.
     """
+    check_instance("geometry", geometry, WindowGeometry, _GEOMETRY_HINT)
+    x_padded = as_numeric_array("x_padded", x_padded)
+    check_ndim("x_padded", x_padded, 4, "(N, Hp, Wp, C)")
+    if x_padded.shape != geometry.padded_shape:
+        raise ValueError(
+            f"x_padded has shape {x_padded.shape} but geometry describes a padded input of "
+            f"shape {geometry.padded_shape}"
+        )
+    return _phase_window_views(x_padded, geometry)
+
+
+def _phase_window_views(x_padded: np.ndarray, geometry: WindowGeometry) -> list[np.ndarray]:
+    """:func:`phase_window_views` without argument checks: what the tuned tier calls."""
     oh, ow = geometry.out_hw
     kh, kw = geometry.kernel_size
     c = x_padded.shape[3]

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from ..pooling import Pool2DCache, _check_backward, _index_dtype, _prepare, _real_counts
-from ..windows import pad_spatial
-from .phases import phase_scatter, phase_window_views
+from ..windows import _pad_spatial
+from .phases import _phase_scatter, _phase_window_views
 
 __all__ = [
     "maxpool2d_forward_fast",
@@ -68,7 +68,7 @@ def maxpool2d_forward_fast(
     cache : Pool2DCache
     """
     x, cache = _prepare(x, pool_size, stride, padding, "max")
-    views = phase_window_views(pad_spatial(x, cache.pads, -np.inf), cache.geometry)
+    views = _phase_window_views(_pad_spatial(x, cache.pads, -np.inf), cache.geometry)
     out = views[0].copy()
     argmax = np.zeros(cache.out_shape, dtype=_index_dtype(cache))
     better = np.empty(cache.out_shape, dtype=bool)
@@ -103,7 +103,7 @@ def maxpool2d_backward_fast(dout: Any, cache: Pool2DCache) -> np.ndarray:
     """
     dout = _check_backward(dout, cache, "max")
     argmax, pw = cache.argmax, cache.pool_size[1]
-    return phase_scatter(lambda p, q: (argmax == p * pw + q) * dout, cache.geometry, dout.dtype)
+    return _phase_scatter(lambda p, q: (argmax == p * pw + q) * dout, cache.geometry, dout.dtype)
 
 
 def avgpool2d_forward_fast(
@@ -129,7 +129,7 @@ def avgpool2d_forward_fast(
     """
     x, cache = _prepare(x, pool_size, stride, padding, "avg")
     counts = _real_counts(cache)
-    views = phase_window_views(pad_spatial(x, cache.pads, 0.0), cache.geometry)
+    views = _phase_window_views(_pad_spatial(x, cache.pads, 0.0), cache.geometry)
     out = views[0].copy()
     for view in views[1:]:
         out += view
@@ -155,4 +155,4 @@ def avgpool2d_backward_fast(dout: Any, cache: Pool2DCache) -> np.ndarray:
     """
     dout = _check_backward(dout, cache, "avg")
     g = dout / cache.counts.astype(dout.dtype, copy=False)
-    return phase_scatter(lambda p, q: g, cache.geometry, dout.dtype)
+    return _phase_scatter(lambda p, q: g, cache.geometry, dout.dtype)

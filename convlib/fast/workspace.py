@@ -33,6 +33,8 @@ import weakref
 
 import numpy as np
 
+from .._checks import as_array_shape, as_dtype
+
 __all__ = ["WORKSPACE_LIMIT_BYTES", "scratch", "clear_workspace", "workspace_nbytes"]
 
 #: Most bytes one thread's workspace keeps between calls. 64 MiB holds every
@@ -82,7 +84,9 @@ def scratch(name: str, shape: tuple[int, ...], dtype: np.dtype | type) -> np.nda
         The next request under the same name (in the same thread) returns the
         same memory again.
     shape : tuple of int
+        Sizes >= 0.
     dtype : numpy dtype
+        Numeric (bool, integer, floating point or complex).
 
     Returns
     -------
@@ -90,7 +94,30 @@ def scratch(name: str, shape: tuple[int, ...], dtype: np.dtype | type) -> np.nda
         C-contiguous, contents undefined. A view of the thread's buffer
         ``name`` (grown if it was too small), or a fresh array when the
         request alone exceeds :data:`WORKSPACE_LIMIT_BYTES`.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string, ``shape`` not a tuple of ints or
+        ``dtype`` not a numeric NumPy dtype.
+    ValueError
+        If a size in ``shape`` is negative.
+
+    Examples
+    --------
+    >>> a = scratch("example", (2, 3), np.float32)
+    >>> a.shape, a.dtype
+    ((2, 3), dtype('float32'))
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str naming the buffer, got {name!r} ({type(name).__name__})")
+    shape = as_array_shape("shape", shape)
+    dtype = as_dtype("dtype", dtype)
+    return _scratch(name, shape, dtype)
+
+
+def _scratch(name: str, shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
+    """:func:`scratch` without argument checks: what the tuned tier calls (arguments already valid)."""
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
     limit = WORKSPACE_LIMIT_BYTES
