@@ -611,6 +611,100 @@ def test_checksum_of_an_unchanged_file_is_computed_once(tmp_path, monkeypatch, s
 
 
 # ---------------------------------------------------------------------------
+# Re-compressed copies, verified by the digest of their content
+# ---------------------------------------------------------------------------
+
+
+def recompress(data: bytes) -> bytes:
+    """The same content gzipped differently (another level and header time)."""
+    return gzip.compress(data, compresslevel=1, mtime=12345)
+
+
+def write_recompressed(syn: Synthetic, folder: Path, raw: dict[str, bytes] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for base in FILE_NAMES:
+        data = recompress((raw or {}).get(base, syn.raw[base]))
+        assert data != syn.gz[base + ".gz"]  # the .gz digests differ for real
+        (folder / (base + ".gz")).write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_a_recompressed_copy_is_accepted_by_its_content_digest(tmp_path, syn, dataset, recwarn):
+    folder = write_recompressed(syn, tmp_path / dataset)
+    paths = fetch_files(dataset, tmp_path, checksums=syn.checksums, download=False)
+    assert paths == {base: folder / (base + ".gz") for base in FILE_NAMES}
+    load = load_mnist if dataset == "mnist" else load_fashion_mnist
+    assert_same_as(syn, load(tmp_path, checksums=syn.checksums, download=False))
+    assert not [w for w in recwarn if issubclass(w.category, DatasetWarning)]
+
+
+def test_a_recompressed_copy_needs_a_content_digest(tmp_path, syn):
+    write_recompressed(syn, tmp_path / "fashion-mnist")
+    gz_only = {name: d for name, d in syn.checksums.items() if name.endswith(".gz")}
+    with pytest.warns(DatasetWarning, match="checksum mismatch"), pytest.raises(DatasetNotFoundError):
+        load_fashion_mnist(tmp_path, checksums=gz_only, download=False)
+
+
+def test_recompressed_content_differing_by_one_byte_is_refused(tmp_path, syn):
+    raw = {TRAIN_LABELS: flip_byte(syn.raw[TRAIN_LABELS], where=len(syn.raw[TRAIN_LABELS]) - 1)}
+    folder = write_recompressed(syn, tmp_path / "fashion-mnist", raw)
+    name = TRAIN_LABELS + ".gz"
+    with pytest.warns(DatasetWarning, match="decompressed content") as caught, pytest.raises(
+        DatasetNotFoundError
+    ) as info:
+        load_fashion_mnist(tmp_path, checksums=syn.checksums, download=False)
+    message = str(info.value)
+    assert f"{name} is not usable: checksum mismatch: sha256 is {sha256((folder / name).read_bytes())}" in message
+    assert f"expected {syn.checksums[name]['sha256']}" in message
+    assert (
+        f"its decompressed content ({len(syn.raw[TRAIN_LABELS])} bytes) does not match either: "
+        f"sha256 is {sha256(raw[TRAIN_LABELS])}, expected {syn.checksums[TRAIN_LABELS]['sha256']}"
+    ) in message
+    assert str(folder / name) in str(caught[0].message)
+
+
+def test_content_check_decompresses_no_more_than_the_header_declares(tmp_path, syn):
+    # Valid content followed by a megabyte of zeros: refused by the bounded reader.
+    raw = {TEST_IMAGES: syn.raw[TEST_IMAGES] + bytes(1 << 20)}
+    write_recompressed(syn, tmp_path / "mnist", raw)
+    with pytest.warns(DatasetWarning, match="its content cannot be checked: .*decompresses to more than"):
+        with pytest.raises(DatasetNotFoundError):
+            load_mnist(tmp_path, checksums=syn.checksums, download=False)
+
+
+def test_content_digest_of_an_unchanged_file_is_computed_once(tmp_path, monkeypatch, syn):
+    hashed: list[str] = []
+    real = checksums._content_digests
+
+    def counting(path, algorithms):
+        hashed.append(Path(path).name)
+        return real(path, algorithms)
+
+    monkeypatch.setattr(checksums, "_content_digests", counting)
+    write_recompressed(syn, tmp_path / "fashion-mnist")
+    for _ in range(3):
+        assert_same_as(syn, load_fashion_mnist(tmp_path, checksums=syn.checksums, download=False))
+    assert sorted(hashed) == sorted(n + ".gz" for n in FILE_NAMES)
+
+
+def test_a_download_is_still_verified_by_the_gz_digest(tmp_path, syn, mirror):
+    # A mirror serving re-compressed archives is refused, even though their content is right.
+    mirror.files.update({name + ".gz": recompress(syn.raw[name]) for name in FILE_NAMES})
+    with pytest.raises(DatasetNotFoundError, match="checksum mismatch"):
+        load_fashion_mnist(tmp_path, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    assert list((tmp_path / "fashion-mnist").iterdir()) == []
+
+
+@pytest.mark.parametrize("table", ["MNIST_CHECKSUMS", "FASHION_MNIST_CHECKSUMS"])
+def test_the_default_tables_give_a_content_digest_for_every_file(table):
+    digests = getattr(ds, table)
+    for base in FILE_NAMES:
+        assert set(digests[base + ".gz"]) >= {"sha256", "md5"}
+        assert len(digests[base]["sha256"]) == 64 and digests[base]["sha256"] != digests[base + ".gz"]["sha256"]
+
+
+# ---------------------------------------------------------------------------
 # Downloads from the local mirror server
 # ---------------------------------------------------------------------------
 
@@ -901,6 +995,38 @@ def test_real_mnist_from_convlib_data(monkeypatch, cache_dir):
     for y in (y_train, y_test):
         np.testing.assert_array_equal(np.unique(y), np.arange(10))
     assert x_train.min() == 0 and x_train.max() == 255
+    assert not cache_dir.exists()
+
+
+def _real_fashion_dir() -> Path | None:
+    if not _REAL_DATA:
+        return None
+    folder = Path(_REAL_DATA).expanduser() / "fashion-mnist"
+    if all((folder / (n + ".gz")).is_file() or (folder / n).is_file() for n in FILE_NAMES):
+        return folder
+    return None
+
+
+@pytest.mark.skipif(
+    _real_fashion_dir() is None, reason="CONVLIB_DATA does not point at a folder with fashion-mnist/ files"
+)
+def test_real_fashion_mnist_from_convlib_data(monkeypatch, cache_dir, recwarn):
+    # The offline copy (Debian's re-compressed archives) loads, verified by content,
+    # and agrees with the facts published for the data set.
+    folder = _real_fashion_dir()
+    monkeypatch.setenv("CONVLIB_DATA", _REAL_DATA)
+    paths = fetch_files("fashion-mnist", download=False)
+    assert {p.parent for p in paths.values()} == {folder}
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(download=False)
+    assert not [w for w in recwarn if issubclass(w.category, DatasetWarning)]
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert {a.dtype for a in (x_train, y_train, x_test, y_test)} == {np.dtype(np.uint8)}
+    assert y_train[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    assert y_test[:10].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
+    assert np.bincount(y_train, minlength=10).tolist() == [6000] * 10
+    assert np.bincount(y_test, minlength=10).tolist() == [1000] * 10
+    assert round(float(x_train.mean(dtype=np.float64)), 2) == 72.94
+    assert len(ds.FASHION_MNIST_CLASSES) == 10
     assert not cache_dir.exists()
 
 
