@@ -18,12 +18,12 @@ BIN    := $(VENV)/bin
 VPY    := $(BIN)/python
 STAMP  := $(VENV)/.convlib-installed
 
-# Offline MNIST: when CONVLIB_DATA is not set and a copy of the data sits
-# beside the repository (../shared/data/mnist/, as on the project's own
-# machines and CI), use it. Elsewhere convlib downloads MNIST to a per-user
-# cache on first use.
+# Offline MNIST and Fashion-MNIST: when CONVLIB_DATA is not set and a copy
+# of the data sits beside the repository (../shared/data/mnist/ and/or
+# ../shared/data/fashion-mnist/, as on the project's own machines and CI),
+# use it. Elsewhere convlib downloads the data to a per-user cache on first use.
 ifndef CONVLIB_DATA
-  ifneq ($(wildcard ../shared/data/mnist/*.gz),)
+  ifneq ($(wildcard ../shared/data/mnist/*.gz ../shared/data/fashion-mnist/*.gz),)
     export CONVLIB_DATA := $(abspath ../shared/data)
   endif
 endif
