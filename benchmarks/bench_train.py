@@ -30,10 +30,10 @@ from collections import defaultdict
 
 import numpy as np
 
+from convlib.datasets import prepare_images, random_shift
 from convlib.losses import softmax_cross_entropy
 from convlib.model import Sequential, build_capstone, build_lenet
 from convlib.optim import Adam
-from convlib.datasets import prepare_images, random_shift
 from convlib.recipes import DEFAULTS
 from convlib.runtime import set_blas_threads, tune_allocator
 

@@ -163,8 +163,8 @@ def as_real(
     except OverflowError:  # a Python int beyond float range, e.g. 10**400
         digits = len(str(abs(int(value))))
         raise ValueError(
-            f"{name} must be a finite number, got {'a negative' if value < 0 else 'an'} integer of {digits} digits, "
-            f"beyond the range of floating point"
+            f"{name} must be a finite number, got {'a negative' if value < 0 else 'an'} integer "
+            f"of {digits} digits, beyond the range of floating point"
         ) from None
     if np.isnan(v) or (finite and not np.isfinite(v)):
         raise ValueError(f"{name} must be a finite number, got {v}")

@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with contextlib.ExitStack() as process_settings:
         if args.no_tuning:
-            settings = f"process settings left as they are (--no-tuning): {_threads_text(blas_thread_count())}"
+            settings = "process settings left as they are (--no-tuning): " + _threads_text(blas_thread_count())
         else:
             n_threads = DEFAULT_THREADS if args.threads is None else args.threads
             found = process_settings.enter_context(blas_threads(n_threads))  # restored when main returns

@@ -192,7 +192,7 @@ def _num_classes(model: Any, x: np.ndarray) -> int | None:
         return None
     try:
         shape = tuple(output_shape(tuple(x.shape[1:])))
-    except Exception:  # a model that cannot tell: its own forward will complain
+    except Exception:  # noqa: BLE001 -- a model that cannot tell: its own forward will complain
         return None
     return shape[0] if len(shape) == 1 else None
 
@@ -249,7 +249,7 @@ def _check_last_batch(model: Any, x: np.ndarray, n: int, batch_size: int) -> Non
 
     try:
         rows = summary(tuple(x.shape[1:])).rows
-    except Exception:
+    except Exception:  # noqa: BLE001 -- no summary, no check: the forward pass reports
         return
     shapes = [tuple(x.shape[1:])] + [row[1] for row in rows]
     for i, layer in enumerate(layers):
@@ -299,7 +299,6 @@ def _progress_bar_type() -> type:
     if "ipykernel" in sys.modules:
         try:
             import ipywidgets  # noqa: F401
-
             from tqdm.auto import tqdm
 
             return tqdm

@@ -128,7 +128,8 @@ class Sequential:
             raise TypeError("Sequential takes a list of layers: Sequential([layer1, layer2, ...])")
         if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
             raise TypeError(
-                f"layers must be a list of layers, Sequential([layer1, layer2, ...]), got {type(layers).__name__}"
+                "layers must be a list of layers, Sequential([layer1, layer2, ...]), "
+                f"got {type(layers).__name__}"
             )
         self.layers: list[Layer] = list(layers)
         if not self.layers:
@@ -398,7 +399,8 @@ class Sequential:
             saved_layers = [str(s) for s in layers]
             if saved_layers != mine:
                 raise ValueError(
-                    f"architecture mismatch: the file {where} has layers {saved_layers}, this model has {mine}"
+                    f"architecture mismatch: the file {where} has layers {saved_layers}, "
+                    f"this model has {mine}"
                 )
             state = self.state()
             problems = _check_names(members, state)

@@ -82,7 +82,8 @@ def _collect(params: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
         if isinstance(item, (np.ndarray, str, bytes)) or not isinstance(item, Iterable):
             raise TypeError(
                 f"params[{i}] must be a (name, value, grad) triple or a (value, grad) pair, "
-                f"got {type(item).__name__}{f' of shape {item.shape}' if isinstance(item, np.ndarray) else ''}: "
+                f"got {type(item).__name__}"
+                f"{f' of shape {item.shape}' if isinstance(item, np.ndarray) else ''}: "
                 f"an optimizer needs each array together with its gradient, e.g. model.parameters()"
             )
         item = tuple(item)

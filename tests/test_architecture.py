@@ -72,9 +72,9 @@ def _layer(module: str) -> str:
     best = None
     for layer, prefixes in LAYERS.items():
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + ".") and prefix != "convlib":
-                if best is None or len(prefix) > len(best[1]):
-                    best = (layer, prefix)
+            inside = module == prefix or (module.startswith(prefix + ".") and prefix != "convlib")
+            if inside and (best is None or len(prefix) > len(best[1])):
+                best = (layer, prefix)
     if best is None:
         raise AssertionError(f"{module} belongs to no layer: add it to LAYERS in {__file__}")
     return best[0]

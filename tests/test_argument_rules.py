@@ -27,7 +27,6 @@ import pytest
 
 from convlib._checks import as_shape, check_cache_kind
 from convlib.activations import (
-    ActivationCache,
     leaky_relu_backward,
     leaky_relu_forward,
     relu_backward,
@@ -442,7 +441,7 @@ def test_summary_names_the_layer_when_no_batch_axis_explains_it():
         BatchNorm(2).output_shape("ab")
 
 
-# --------------------------------------------------------------------------- rules added for issue 10 (window helpers, fast tier)
+# --------------------------------------------- rules added for issue 10 (window helpers, fast tier)
 def test_as_pads_as_array_shape_as_dtype_check_instance() -> None:
     from convlib._checks import as_array_shape, as_dtype, as_pads, check_instance
 

@@ -11,8 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from convlib import conv_output_size, resolve_padding, same_padding
 from convlib.arithmetic import effective_kernel_size
@@ -182,7 +181,7 @@ def test_same_padding_hand_values(args: tuple, expected: tuple[int, int]) -> Non
 def _minimal_same_total(size: int, kernel: int, stride: int, dilation: int) -> int:
     """Smallest total padding giving ``ceil(size / stride)`` outputs, by search."""
     want = math.ceil(size / stride)
-    for total in range(0, size + dilation * kernel + stride + 1):
+    for total in range(size + dilation * kernel + stride + 1):
         if _count_windows(size, kernel, stride, 0, total, dilation) == want:
             return total
     raise AssertionError("no padding gives the 'same' output size")  # pragma: no cover

@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import convlib
 from convlib import fast, windows
@@ -203,7 +202,7 @@ def pool_rows() -> list[Bad]:
     return rows
 
 
-# --------------------------------------------------------------------------- activations, dense, losses
+# ----------------------------------------------------------------------- activations, dense, losses
 def elementwise_rows() -> list[Bad]:
     rows = []
     for name, (fwd, bwd) in ACTIVATIONS.items():
@@ -393,7 +392,7 @@ def gradcheck_rows() -> list[Bad]:
     ]
 
 
-# --------------------------------------------------------------------------- arithmetic, windows, runtime
+# --------------------------------------------------------------------- arithmetic, windows, runtime
 def geometry_rows() -> list[Bad]:
     return [
         Bad("conv_output_size-kernel-too-big", lambda: convlib.conv_output_size(3, 5), VAL, ("kernel", "5", "3")),
@@ -496,7 +495,7 @@ def test_numpy_scalars_accepted(case: Same) -> None:
     table.check_same(case)
 
 
-# --------------------------------------------------------------------------- Hypothesis: shapes in every message
+# -------------------------------------------------------------- Hypothesis: shapes in every message
 @settings(max_examples=25)
 @given(
     c_x=st.integers(1, 4),

@@ -151,7 +151,9 @@ def empty_dir() -> str:
 
 # --------------------------------------------------------------------------- layer classes
 def layer_rows() -> list[Bad]:
-    conv = lambda **kw: layers.Conv2D(**{"in_channels": 3, "out_channels": 4, "kernel_size": 3, **kw})
+    def conv(**kw: Any) -> layers.Conv2D:
+        return layers.Conv2D(**{"in_channels": 3, "out_channels": 4, "kernel_size": 3, **kw})
+
     return [
         Bad("Conv2D-in-channels-0", lambda: conv(in_channels=0), VAL, ("in_channels", "0")),
         Bad("Conv2D-in-channels-float", lambda: conv(in_channels=3.0), TYP, ("in_channels",)),
@@ -254,9 +256,11 @@ def _single_array() -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- optimizers and schedules
+# ------------------------------------------------------------------------- optimizers and schedules
 def optim_rows() -> list[Bad]:
-    params = lambda: net().parameters()
+    def params() -> list:
+        return net().parameters()
+
     return [
         Bad("SGD-params-empty", lambda: convlib.SGD([], lr=0.1), VAL, ("params",)),
         Bad("SGD-params-int", lambda: convlib.SGD(5, lr=0.1), TYP, ("params",)),
@@ -306,7 +310,7 @@ def _step_with_nan_grad(cls: Any, value: float = np.nan, **kw: Any) -> None:
             np.testing.assert_array_equal(p.value, b, err_msg=f"{p.name} changed by a refused step")
 
 
-# --------------------------------------------------------------------------- fit, evaluate, predict, recipes
+# ------------------------------------------------------------------ fit, evaluate, predict, recipes
 def loop_rows() -> list[Bad]:
     x_nan = XI.copy()
     x_nan[3, 1, 1, 0] = np.nan
@@ -431,7 +435,7 @@ def _prepare_warns(images: np.ndarray) -> None:
             raise ValueError(str(w)) from None
 
 
-# --------------------------------------------------------------------------- base classes, fast helpers, book support
+# --------------------------------------------------------- base classes, fast helpers, book support
 def misc_rows() -> list[Bad]:
     from convlib.exercises import check_conv_forward
     from convlib.plotting import (
@@ -507,7 +511,9 @@ CLI_ROWS = [
 
 
 def _cli_params() -> list[Any]:
-    marks = lambda why: [pytest.mark.xfail(strict=True, reason=why)] if why else []
+    def marks(why: str) -> list:
+        return [pytest.mark.xfail(strict=True, reason=why)] if why else []
+
     return [pytest.param(argv, option, id=name, marks=marks(why)) for name, argv, option, why in CLI_ROWS]
 
 
@@ -603,10 +609,12 @@ def test_numpy_scalars_accepted(case: Same) -> None:
     table.check_same(case)
 
 
-# --------------------------------------------------------------------------- the tables cover the API
+# ------------------------------------------------------------------------- the tables cover the API
 #: Public callables of ``convlib`` without a row, and why.
 NO_ROW = {
-    "GradientCheckWarning": "a warning class: raised by numerical_gradient and check_gradients (float32 input)",
+    "GradientCheckWarning": (
+        "a warning class: raised by numerical_gradient and check_gradients (float32 input)"
+    ),
     "MemoryLimitError": "an exception class: raised by conv and pooling calls too large for memory",
     "memory_limit": "takes no argument",
     "InputWarning": "a warning class: raised by fit (rows fit-*)",

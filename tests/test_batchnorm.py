@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from convlib import check_gradients
 from convlib.batchnorm import (
@@ -215,7 +214,7 @@ def small_cases(draw):
     if draw(st.booleans()):
         shape = (draw(st.integers(1, 6)), draw(st.integers(1, 4)))
     else:
-        shape = tuple(draw(st.integers(1, 3)) for _ in range(3)) + (draw(st.integers(1, 3)),)
+        shape = (*(draw(st.integers(1, 3)) for _ in range(3)), draw(st.integers(1, 3)))
     m = int(np.prod(shape[:-1]))
     # Training with m = 2 makes xhat = +-1 whatever x is, so dx is only the
     # tiny eps term and a relative error means nothing there; that case has

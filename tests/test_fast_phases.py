@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from convlib.fast.phases import phase_scatter, phase_window_views, pixel_view
 from convlib.fast.workspace import _buffers
@@ -106,7 +105,7 @@ def test_pixel_view_writes_through_and_copies_only_strided_channels() -> None:
     assert not np.shares_memory(pixel_view(strided), strided)
 
 
-# --------------------------------------------------------------------------- argument checks (issue 10)
+# ----------------------------------------------------------------------- argument checks (issue 10)
 GEOMETRY = WindowGeometry(
     x_shape=(1, 5, 5, 2), pads=((1, 0), (0, 1)), kernel_size=(2, 2), stride=(2, 2), dilation=(1, 1), out_hw=(3, 3)
 )
@@ -116,9 +115,11 @@ GEOMETRY = WindowGeometry(
     "call, exc, match",
     [
         (lambda: phase_window_views(np.ones((1, 6, 6, 2)), "geometry"), TypeError,
-         r"geometry must be a WindowGeometry \(the cache.geometry of a convolution or pooling forward pass\), got str"),
+         r"geometry must be a WindowGeometry \(the cache.geometry of a convolution or pooling "
+         r"forward pass\), got str"),
         (lambda: phase_window_views(np.ones((1, 5, 5, 2)), GEOMETRY), ValueError,
-         r"x_padded has shape \(1, 5, 5, 2\) but geometry describes a padded input of shape \(1, 6, 6, 2\)"),
+         r"x_padded has shape \(1, 5, 5, 2\) but geometry describes a padded input "
+         r"of shape \(1, 6, 6, 2\)"),
         (lambda: phase_window_views(np.ones((6, 6, 2)), GEOMETRY), ValueError, r"x_padded must be 4-D"),
         (lambda: phase_window_views("x", GEOMETRY), TypeError, r"x_padded must hold real numbers"),
         (lambda: phase_scatter(3, GEOMETRY, np.float64), TypeError, r"tap_grad must be callable"),

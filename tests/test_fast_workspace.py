@@ -191,7 +191,7 @@ def test_every_thread_has_its_own_workspace_and_clear_reaches_them() -> None:
     assert workspace_nbytes() == 0  # the finished thread's workspace is gone with it
 
 
-# --------------------------------------------------------------------------- argument checks (issue 10)
+# ----------------------------------------------------------------------- argument checks (issue 10)
 @pytest.mark.parametrize(
     "args, exc, match",
     [

@@ -143,7 +143,8 @@ def test_a_last_batch_of_one_before_batchnorm_is_refused_before_training():
     x, y = blobs(41)  # 41 = 5 * 8 + 1
     model = mlp()
     before = weights(model)
-    with pytest.raises(ValueError, match=r"last batch of every epoch would hold 1 example \(N = 41, batch_size = 8\).*layer 1 \(BatchNorm.*drop_last=True"):
+    with pytest.raises(ValueError, match=r"last batch of every epoch would hold 1 example \(N = 41, batch_size = 8\)"
+        r".*layer 1 \(BatchNorm.*drop_last=True"):
         run(model, x, y)
     assert_untouched(model, before)
 
@@ -178,7 +179,8 @@ def test_a_bad_batch_from_augment_is_blamed_not_the_learning_rate():
         xb[2, 0] = np.nan
         return xb
 
-    with pytest.raises(NonFiniteError, match=r"epoch 1, step 1: the batch's inputs \(after augment\) hold NaN.*x_batch\[2, 0\].*not the learning rate") as info:
+    with pytest.raises(NonFiniteError, match=r"epoch 1, step 1: the batch's inputs \(after augment\) hold NaN"
+        r".*x_batch\[2, 0\].*not the learning rate") as info:
         run(mlp(batchnorm=False), x, y, augment=spoil)
     assert "too large" not in str(info.value)
 

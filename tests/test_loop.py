@@ -11,8 +11,8 @@ import threadpoolctl
 import convlib.runtime
 from convlib.datasets import prepare_images, random_shift, synthetic_digits
 from convlib.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
-from convlib.losses import mse_loss
 from convlib.loop import History, evaluate, fit, predict
+from convlib.losses import mse_loss
 from convlib.model import Sequential, build_lenet
 from convlib.optim import SGD, Adam
 from convlib.recipes import TrainConfig, train_model

@@ -190,7 +190,7 @@ def test_load_rejects_other_architectures_and_files(tmp_path):
     with pytest.raises(ValueError, match="architecture"):
         build_capstone().load(path)
     np.savez(tmp_path / "plain.npz", w=np.zeros(3))
-    with pytest.raises(ValueError, match="not written by Sequential.save"):
+    with pytest.raises(ValueError, match=r"not written by Sequential\.save"):
         build_lenet().load(tmp_path / "plain.npz")
     np.save(tmp_path / "single.npy", np.zeros(3))
     with pytest.raises(ValueError, match="single array"):
@@ -198,7 +198,7 @@ def test_load_rejects_other_architectures_and_files(tmp_path):
     np.savez(
         tmp_path / "obj.npz", __format__=np.array([{"a": 1}], dtype=object), __layers__=np.array(["Dense"])
     )
-    with pytest.raises(ValueError, match="Python objects.*never unpickled"):
+    with pytest.raises(ValueError, match=r"Python objects.*never unpickled"):
         build_lenet().load(tmp_path / "obj.npz")
     with pytest.raises(FileNotFoundError, match="no saved model"):
         build_lenet().load(tmp_path / "missing.npz")
@@ -228,9 +228,9 @@ def test_bad_construction():
         Sequential([ReLU(), lambda x: x])
     with pytest.raises(TypeError, match="list of layers"):
         Sequential(ReLU())
-    with pytest.raises(TypeError, match="layers must be a list of layers.*got NoneType"):
+    with pytest.raises(TypeError, match=r"layers must be a list of layers.*got NoneType"):
         Sequential(None)
-    with pytest.raises(TypeError, match="layers must be a list of layers.*got str"):
+    with pytest.raises(TypeError, match=r"layers must be a list of layers.*got str"):
         Sequential("relu")
     relu = ReLU()
     with pytest.raises(ValueError, match="twice"):
@@ -239,7 +239,7 @@ def test_bad_construction():
 
 def test_builders_are_seeded():
     a, b, c = build_capstone(0), build_capstone(0), build_capstone(1)
-    for (_, va, _), (_, vb, _), (_, vc, _) in zip(a.parameters(), b.parameters(), c.parameters()):
+    for (_, va, _), (_, vb, _) in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(va, vb)
     assert not np.array_equal(a[0].params["w"], c[0].params["w"])
     assert all(v.dtype == np.float64 for _, v, _ in build_lenet(0, dtype=F64).parameters())

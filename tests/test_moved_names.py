@@ -71,9 +71,9 @@ def test_unknown_names_still_raise_attribute_error():
     import convlib.train
     import convlib.training
 
-    with pytest.raises(AttributeError, match="convlib.training' has no attribute 'nope'"):
+    with pytest.raises(AttributeError, match=r"convlib\.training' has no attribute 'nope'"):
         convlib.training.nope  # noqa: B018
-    with pytest.raises(AttributeError, match="convlib.train' has no attribute 'nope'"):
+    with pytest.raises(AttributeError, match=r"convlib\.train' has no attribute 'nope'"):
         convlib.train.nope  # noqa: B018
 
 

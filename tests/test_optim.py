@@ -368,7 +368,7 @@ def test_check_adam_step_fails_broken_variants_of_adam_update():
         check_adam_step(step_counter_stuck, verbose=False)
 
 
-# --------------------------------------------------------------------------- reference formulas and PyTorch
+# ------------------------------------------------------------------- reference formulas and PyTorch
 #
 # The classes must follow torch.optim.SGD / torch.optim.Adam step for step. The
 # references below are written from PyTorch's documented algorithms, with the

@@ -105,7 +105,7 @@ def test_a_failed_backward_leaves_no_stale_gradient_for_step(monkeypatch):
         model.backward(np.ones((6, 3), np.float32))
     before = _state(opt)
     # layer 0 was never reached: its gradient must not be the previous step's
-    with pytest.raises(NonFiniteGradientError, match="'0.w'.*backward pass failed"):
+    with pytest.raises(NonFiniteGradientError, match=r"'0\.w'.*backward pass failed"):
         opt.step()
     _assert_same(before, _state(opt))
 

@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from convlib import conv2d_backward_naive, conv2d_forward_naive  # noqa: E402
-from convlib.plotting.backward_diagrams import (  # noqa: E402
+from convlib import conv2d_backward_naive, conv2d_forward_naive
+from convlib.plotting.backward_diagrams import (
     backward_accumulation_animation,
     backward_accumulation_steps,
     full_correlation_figure,
@@ -19,7 +19,7 @@ from convlib.plotting.backward_diagrams import (  # noqa: E402
     touch_graph_figure,
     touch_pairs,
 )
-from convlib.plotting.conv_diagrams import animation_html  # noqa: E402
+from convlib.plotting.conv_diagrams import animation_html
 
 
 def _patches(ax, gid):

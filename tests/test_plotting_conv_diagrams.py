@@ -6,14 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgb  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
 
-from convlib import conv2d_forward_naive, conv_output_size, resolve_padding  # noqa: E402
-from convlib.plotting.conv_diagrams import (  # noqa: E402
+from convlib import conv2d_forward_naive, conv_output_size, resolve_padding
+from convlib.plotting.conv_diagrams import (
     GEOMETRY_COLORS,
     animation_html,
     conv_geometry_figure,

@@ -6,15 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import ConnectionPatch  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import ConnectionPatch
 
-from convlib.gradcheck import numerical_gradient  # noqa: E402
-from convlib.losses import softmax  # noqa: E402
-from convlib.pooling import maxpool2d_forward  # noqa: E402
-from convlib.plotting.layers_diagrams import (  # noqa: E402
+from convlib.gradcheck import numerical_gradient
+from convlib.losses import softmax
+from convlib.plotting.layers_diagrams import (
     ACTIVATIONS,
     activation_values,
     activations_figure,
@@ -25,6 +24,7 @@ from convlib.plotting.layers_diagrams import (  # noqa: E402
     softmax_gradient_figure,
     softmax_jacobian,
 )
+from convlib.pooling import maxpool2d_forward
 
 
 def _lines(ax, gid):

@@ -1,4 +1,7 @@
-"""Tests for convlib.plotting.loss_surfaces: exact surfaces, and the paths convlib's optimizers take on them."""
+"""Tests for convlib.plotting.loss_surfaces.
+
+Exact surfaces, and the paths convlib's optimizers take on them.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from convlib.gradcheck import numerical_gradient, rel_error  # noqa: E402
-from convlib.optim import SGD, Adam, StepLR  # noqa: E402
-from convlib.plotting.loss_surfaces import (  # noqa: E402
+from convlib.gradcheck import numerical_gradient, rel_error
+from convlib.optim import SGD, Adam, StepLR
+from convlib.plotting.loss_surfaces import (
     Surface,
     Trajectory,
     quadratic_surface,

@@ -8,13 +8,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from convlib.optim import CosineLR, StepLR  # noqa: E402
-from convlib.plotting import loss_surfaces, optim_diagrams  # noqa: E402
-from convlib.plotting.optim_diagrams import (  # noqa: E402
+from convlib.optim import CosineLR, StepLR
+from convlib.plotting import loss_surfaces, optim_diagrams
+from convlib.plotting.optim_diagrams import (
     adam_bias_factors,
     adam_bias_figure,
     loss_curves_figure,

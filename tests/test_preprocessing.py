@@ -34,7 +34,7 @@ ACCEPTED = {
 @pytest.mark.parametrize("images, unit", ACCEPTED.values(), ids=list(ACCEPTED))
 def test_to_float_nhwc_gives_the_pixels_in_unit_range(images, unit):
     out = to_float_nhwc(images, dtype=np.float64)
-    assert out.shape == np.shape(unit)[:3] + (1,) and out.dtype == np.float64
+    assert out.shape == (*np.shape(unit)[:3], 1) and out.dtype == np.float64
     np.testing.assert_allclose(out, np.reshape(unit, out.shape), rtol=1e-15, atol=0)
     assert out.min() >= 0 and out.max() <= 1
 

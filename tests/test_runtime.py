@@ -42,9 +42,8 @@ def test_blas_threads_limits_inside_the_block_and_restores_after(blas, n):
 
 
 def test_blas_threads_restores_after_an_exception(blas):
-    with pytest.raises(KeyError):
-        with blas_threads(1):
-            raise KeyError("inside")
+    with pytest.raises(KeyError), blas_threads(1):
+        raise KeyError("inside")
     assert _blas_threads() == blas
 
 
@@ -126,7 +125,7 @@ def test_workspace_is_reported_cleared_and_bounded():
             np.testing.assert_array_equal(a, b)
     finally:
         assert set_workspace_limit(old) == 0
-    assert workspace.WORKSPACE_LIMIT_BYTES == old
+    assert old == workspace.WORKSPACE_LIMIT_BYTES
 
 
 def test_set_workspace_limit_refuses_bad_values():

@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 import convlib
@@ -164,7 +163,7 @@ def test_bad_input(call: Any, exc: type[Exception], pattern: str) -> None:
         call()
 
 
-# --------------------------------------------------------------------------- argument checks (issue 10)
+# ----------------------------------------------------------------------- argument checks (issue 10)
 X4 = np.arange(2 * 5 * 5 * 3, dtype=np.float64).reshape(2, 5, 5, 3)
 
 
@@ -182,12 +181,14 @@ X4 = np.arange(2 * 5 * 5 * 3, dtype=np.float64).reshape(2, 5, 5, 3)
          r"value -inf cannot be stored in x of dtype int64"),
         (lambda: pad_spatial("x", ((1, 1), (1, 1))), TypeError, r"x must hold real numbers"),
         (lambda: crop_spatial(X4, ((1, 1), (1, 1)), (3, 4)), ValueError,
-         r"hw \(3, 4\) with pads \(\(1, 1\), \(1, 1\)\) describes a padded size of \(5, 6\), but x_padded has shape \(2, 5, 5, 3\)"),
+         r"hw \(3, 4\) with pads \(\(1, 1\), \(1, 1\)\) describes a padded size of \(5, 6\), "
+         r"but x_padded has shape \(2, 5, 5, 3\)"),
         (lambda: crop_spatial(X4, ((0, 0), (-1, 0)), (5, 5)), ValueError, r"pads .*negative entry -1"),
         (lambda: crop_spatial(X4, ((0, 0), (0, 0)), (0, 5)), ValueError, r"hw\[0\] must be >= 1"),
         (lambda: crop_spatial(X4[0], ((0, 0), (0, 0)), (5, 5)), ValueError, r"x_padded must be 4-D"),
         (lambda: window_output_hw((5, 5), 3, dilation=3), ValueError,
-         r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) pixels and does not fit padded_hw \(5, 5\)"),
+         r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) pixels "
+         r"and does not fit padded_hw \(5, 5\)"),
         (lambda: window_output_hw((0, 5), 1), ValueError, r"padded_hw\[0\] must be >= 1"),
         (lambda: tap_slices(0, -2, (3, 3)), ValueError, r"q must be >= 0, got -2"),
         (lambda: tap_slices(0, 0, (0, 3)), ValueError, r"out_hw\[0\] must be >= 1"),

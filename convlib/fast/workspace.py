@@ -49,7 +49,7 @@ WORKSPACE_LIMIT_BYTES = 64 * 2**20
 class _Workspace:
     """One thread's buffers: name -> 1-D uint8 array."""
 
-    __slots__ = ("buffers", "__weakref__")
+    __slots__ = ("__weakref__", "buffers")
 
     def __init__(self) -> None:
         self.buffers: dict[str, np.ndarray] = {}

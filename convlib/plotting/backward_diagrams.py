@@ -44,10 +44,16 @@ from matplotlib.patches import FancyArrowPatch
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..conv import conv2d_backward, conv2d_forward
 from .conv_diagrams import receptive_field
-from .primitives import GRAD_CMAP, KERNEL_CMAP, Formatter, draw_array, text_color
-from .primitives import formatter as _formatter
-from .primitives import new_figure as _new_figure
-from .primitives import symmetric_limit as _symmetric_limit
+from .primitives import (
+    GRAD_CMAP,
+    KERNEL_CMAP,
+    Formatter,
+    draw_array,
+    formatter as _formatter,
+    new_figure as _new_figure,
+    symmetric_limit as _symmetric_limit,
+    text_color,
+)
 
 __all__ = [
     "touch_pairs",

@@ -297,7 +297,7 @@ def filters_figure(
                 ax.set_title(str(k), fontsize=8)
         if label:
             block[0, 0].set_ylabel(label, fontsize=9, rotation=0, ha="right", va="center")
-        used = [ax for ax in block.ravel()[:f]]
+        used = list(block.ravel()[:f])
         cbar = fig.colorbar(image, ax=used, fraction=0.03, pad=0.02)
         cbar.ax.tick_params(labelsize=7)
     return fig

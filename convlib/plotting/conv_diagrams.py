@@ -41,9 +41,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
+from .. import windows
 from .._checks import as_int, as_numeric_array, as_pair
 from ..arithmetic import conv_output_size, resolve_padding
-from .. import windows
 from ..conv import conv2d_forward
 from .feature_maps import feature_maps_figure  # noqa: F401  (importable from here, as in 0.1)
 from .primitives import (
@@ -54,10 +54,10 @@ from .primitives import (
     animation_html,  # noqa: F401  (importable from here, as in 0.1)
     as_grid,
     draw_array,
+    formatter as _formatter,
+    new_figure as _new_figure,
     text_color,
 )
-from .primitives import formatter as _formatter
-from .primitives import new_figure as _new_figure
 
 __all__ = [
     "GEOMETRY_COLORS",

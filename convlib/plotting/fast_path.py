@@ -37,8 +37,7 @@ from matplotlib.patches import Rectangle
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..arithmetic import Pads, conv_output_size, resolve_padding
 from ..windows import tap_slices
-from .primitives import draw_array
-from .primitives import new_figure as _new_figure
+from .primitives import draw_array, new_figure as _new_figure
 
 __all__ = [
     "dilate_grid",
@@ -165,7 +164,7 @@ def dilated_dout_figure(
                title=f"dilated by stride {(sh, sw)}: {h}×{w}")
     for t in ax2.texts:  # grey the inserted zeros
         x, y = t.get_position()
-        if not kept[int(round(y)), int(round(x))]:
+        if not kept[round(y), round(x)]:
             t.set_color("0.6")
     return fig
 

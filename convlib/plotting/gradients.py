@@ -105,7 +105,7 @@ def plot_computational_graph(
         figsize = (max(4.0, 1.2 * (x1 - x0)), max(2.0, 1.2 * (y1 - y0)))
     fig, ax = plt.subplots(figsize=figsize, dpi=100)
 
-    for name, (x, y, label) in nodes.items():
+    for x, y, label in nodes.values():
         ax.add_patch(
             Circle((x, y), _NODE_RADIUS, facecolor="#f3f3f3", edgecolor="black", lw=1.2, zorder=2)
         )

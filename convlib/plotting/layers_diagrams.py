@@ -55,9 +55,12 @@ from ..pooling import (
     maxpool2d_backward,
     maxpool2d_forward,
 )
-from .primitives import GRAD_CMAP, draw_array
-from .primitives import new_figure as _new_figure
-from .primitives import symmetric_limit as _symmetric_limit
+from .primitives import (
+    GRAD_CMAP,
+    draw_array,
+    new_figure as _new_figure,
+    symmetric_limit as _symmetric_limit,
+)
 
 __all__ = [
     "ACTIVATIONS",

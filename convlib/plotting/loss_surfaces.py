@@ -30,8 +30,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .._checks import as_int, as_numeric_array, as_real, check_nonempty_mapping
-from .primitives import new_figure as _new_figure
-from .primitives import series_color as _color
+from .primitives import new_figure as _new_figure, series_color as _color
 
 __all__ = [
     "Surface",

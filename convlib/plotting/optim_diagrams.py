@@ -35,9 +35,7 @@ from matplotlib.figure import Figure
 
 from .._checks import as_int, as_numeric_array, as_real, check_nonempty_mapping
 from ..optim import Adam
-from .primitives import SERIES_COLORS
-from .primitives import new_figure as _new_figure
-from .primitives import series_color as _color
+from .primitives import SERIES_COLORS, new_figure as _new_figure, series_color as _color
 
 __all__ = [
     "adam_bias_factors",
