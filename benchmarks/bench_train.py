@@ -89,7 +89,9 @@ class LayerTimer:
         return "\n".join(lines)
 
 
-def bench(name: str, batches: int | None, warmup: int, per_layer: bool, x: np.ndarray, y: np.ndarray) -> None:
+def bench(
+    name: str, batches: int | None, warmup: int, per_layer: bool, x: np.ndarray, y: np.ndarray
+) -> None:
     cfg = DEFAULTS[name]
     bs = cfg.batch_size
     model = (build_lenet if name == "lenet" else build_capstone)(0)

@@ -89,7 +89,6 @@ class History:
         return "\n".join(lines)
 
 
-
 def _check_data(name_x: str, x: Any, name_y: str, y: Any) -> tuple[np.ndarray, np.ndarray]:
     x = as_numeric_array(name_x, x)
     y = as_numeric_array(name_y, y)
@@ -264,8 +263,9 @@ def _check_last_batch(model: Any, x: np.ndarray, n: int, batch_size: int) -> Non
             )
 
 
-def _describe_bad_loss(value: float, epoch: int, step: int, xb: np.ndarray, model: Any, optimizer: Any,
-                       augmented: bool) -> str:
+def _describe_bad_loss(
+    value: float, epoch: int, step: int, xb: np.ndarray, model: Any, optimizer: Any, augmented: bool
+) -> str:
     """Why the loss became ``value``: the batch's inputs, the parameters, or divergence."""
     where = f"the loss became {value} at epoch {epoch}, step {step}"
     first = first_non_finite(xb)
@@ -449,7 +449,9 @@ def fit(
     seed = as_int("seed", seed, 0)
     progress = as_bool("progress", progress)
     if not callable(loss):
-        raise TypeError(f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}")
+        raise TypeError(
+            f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}"
+        )
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable(epoch, history), got {callback!r}")
     if augment is not None and not callable(augment):
@@ -510,7 +512,9 @@ def fit(
             if not math.isfinite(value):
                 bar.close()
                 raise NonFiniteError(
-                    _describe_bad_loss(value, epoch + 1, step + 1, xb, model, optimizer, augment is not None)
+                    _describe_bad_loss(
+                        value, epoch + 1, step + 1, xb, model, optimizer, augment is not None
+                    )
                 )
             model.backward(dout)
             try:
@@ -558,7 +562,9 @@ def fit(
     return history
 
 
-def _batched_outputs(model: Any, x: np.ndarray, batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
+def _batched_outputs(
+    model: Any, x: np.ndarray, batch_size: int
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(start, outputs)`` for consecutive batches, in evaluation mode."""
     was_training = getattr(model, "training", True)
     model.eval()
@@ -602,7 +608,9 @@ def evaluate(
     x, y = _check_data("x", x, "y", y)
     batch_size = as_int("batch_size", batch_size, 1)
     if not callable(loss):
-        raise TypeError(f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}")
+        raise TypeError(
+            f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}"
+        )
     total, correct, labelled = 0.0, 0, True
     for start, out in _batched_outputs(model, x, batch_size):
         yb = y[start : start + batch_size]

@@ -198,7 +198,9 @@ def test_same_padding_properties(size: int, kernel: int, stride: int, dilation: 
     before, after = same_padding(size, kernel, stride, dilation)
     # output is ceil(size / stride), with the least padding that achieves it
     assert before >= 0 and after >= 0
-    assert conv_output_size(size, kernel, stride, (before, after), dilation) == math.ceil(size / stride)
+    assert conv_output_size(size, kernel, stride, (before, after), dilation) == math.ceil(
+        size / stride
+    )
     assert before + after == _minimal_same_total(size, kernel, stride, dilation)
     # balanced, the odd pixel at the end (bottom / right)
     assert after - before in (0, 1)

@@ -121,7 +121,14 @@ def test_summary_of_lenet():
     s = build_lenet().summary((28, 28, 1))
     shapes = [row[1] for row in s.rows]
     assert shapes == [
-        (26, 26, 8), (26, 26, 8), (13, 13, 8), (11, 11, 16), (11, 11, 16), (5, 5, 16), (400,), (10,)
+        (26, 26, 8),
+        (26, 26, 8),
+        (13, 13, 8),
+        (11, 11, 16),
+        (11, 11, 16),
+        (5, 5, 16),
+        (400,),
+        (10,),
     ]
     counts = [row[2] for row in s.rows]
     assert counts == [3 * 3 * 1 * 8 + 8, 0, 0, 3 * 3 * 8 * 16 + 16, 0, 0, 0, 400 * 10 + 10]
@@ -180,7 +187,9 @@ def test_save_appends_npz_and_load_finds_it(tmp_path):
 def test_load_rejects_mismatched_shapes(tmp_path):
     path = tmp_path / "m.npz"
     small_cnn(hidden=4).save(path)
-    with pytest.raises(ValueError, match=r"5\.w: the file has shape \(27, 4\), the model expects \(27, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"5\.w: the file has shape \(27, 4\), the model expects \(27, 5\)"
+    ):
         small_cnn(hidden=5).load(path)
 
 
@@ -196,7 +205,9 @@ def test_load_rejects_other_architectures_and_files(tmp_path):
     with pytest.raises(ValueError, match="single array"):
         build_lenet().load(tmp_path / "single.npy")
     np.savez(
-        tmp_path / "obj.npz", __format__=np.array([{"a": 1}], dtype=object), __layers__=np.array(["Dense"])
+        tmp_path / "obj.npz",
+        __format__=np.array([{"a": 1}], dtype=object),
+        __layers__=np.array(["Dense"]),
     )
     with pytest.raises(ValueError, match=r"Python objects.*never unpickled"):
         build_lenet().load(tmp_path / "obj.npz")

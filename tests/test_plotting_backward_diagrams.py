@@ -102,7 +102,9 @@ def test_touch_graph_backward_panel_carries_dy_to_dx():
     assert edges_f == edges_b == [4, 4, 4]
     np.testing.assert_allclose(_node_values(ax_b, "dy"), dy, rtol=1e-10)
     # dx is the full convolution of dy with w (the kernel flipped)
-    np.testing.assert_allclose(_node_values(ax_b, "dx"), np.convolve(dy, w, mode="full"), rtol=1e-10)
+    np.testing.assert_allclose(
+        _node_values(ax_b, "dx"), np.convolve(dy, w, mode="full"), rtol=1e-10
+    )
     for p in _patches(ax_b, "edge-2"):
         (_, ya), (_, yb) = p._posA_posB
         assert (ya, yb) == (0.0, 1.0)  # reversed: output -> input

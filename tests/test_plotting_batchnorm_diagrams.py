@@ -58,7 +58,9 @@ def test_graph_data_matches_batchnorm_forward():
         parents = {e.source for e in BN_EDGES if e.target == name}
         assert parents, name
     values = {"x": x, "gamma": gamma, "beta": beta}
-    for name in sorted(ops, key=lambda n: -BN_NODES[n].backward_step):  # forward = reverse of backward
+    for name in sorted(
+        ops, key=lambda n: -BN_NODES[n].backward_step
+    ):  # forward = reverse of backward
         parents = {e.source for e in BN_EDGES if e.target == name}
         assert parents <= set(values), f"{name} computed before its inputs {parents - set(values)}"
         values[name] = ops[name]({k: values[k] for k in parents})
@@ -112,7 +114,10 @@ def test_graph_without_steps_and_custom_graph():
 
 @pytest.mark.parametrize(
     "edges, match",
-    [([GraphEdge("x", "nowhere", "reduce")], "nowhere"), ([GraphEdge("x", "mu", "sideways")], "sideways")],
+    [
+        ([GraphEdge("x", "nowhere", "reduce")], "nowhere"),
+        ([GraphEdge("x", "mu", "sideways")], "sideways"),
+    ],
 )
 def test_graph_rejects_bad_edges(edges, match):
     with pytest.raises(ValueError, match=match):

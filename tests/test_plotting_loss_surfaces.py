@@ -149,7 +149,7 @@ def test_first_below():
 def test_run_optimizer_accepts_a_hand_written_optimizer():
     class HalfStep:
         def __init__(self, params):
-            (_, self.p, self.g), = params
+            ((_, self.p, self.g),) = params
 
         def step(self):
             self.p -= 0.5 * self.g
@@ -173,7 +173,12 @@ def test_run_optimizer_accepts_a_hand_written_optimizer():
     ],
 )
 def test_run_optimizer_rejects_bad_input(kwargs, exc):
-    args = dict(surface=quadratic_surface(), make_optimizer=lambda p: SGD(p, lr=0.1), start=(1.0, 1.0), steps=3)
+    args = dict(
+        surface=quadratic_surface(),
+        make_optimizer=lambda p: SGD(p, lr=0.1),
+        start=(1.0, 1.0),
+        steps=3,
+    )
     args.update(kwargs)
     with pytest.raises(exc):
         run_optimizer(**args)

@@ -13,7 +13,9 @@ from convlib.runtime import blas_thread_count, blas_threads, set_blas_threads, t
 
 
 def _blas_threads() -> list[int]:
-    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    return [
+        lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"
+    ]
 
 
 @pytest.fixture
@@ -57,7 +59,11 @@ def test_set_blas_threads_stays_set(blas):
 @pytest.mark.parametrize("function", [set_blas_threads, lambda n: blas_threads(n).__enter__()])
 @pytest.mark.parametrize(
     "n, error, message",
-    [(0, ValueError, "n must be >= 1"), (1.5, TypeError, "n must be an integer"), (True, TypeError, "integer")],
+    [
+        (0, ValueError, "n must be >= 1"),
+        (1.5, TypeError, "n must be an integer"),
+        (True, TypeError, "integer"),
+    ],
 )
 def test_thread_count_is_checked(function, n, error, message):
     with pytest.raises(error, match=message):
@@ -81,7 +87,11 @@ def test_tune_allocator_returns_whether_it_applied_and_is_idempotent():
 
 @pytest.mark.parametrize(
     "threshold, error, message",
-    [(-1, ValueError, "threshold must be >= 0"), (2**31, ValueError, "C int"), (1.0, TypeError, "integer")],
+    [
+        (-1, ValueError, "threshold must be >= 0"),
+        (2**31, ValueError, "C int"),
+        (1.0, TypeError, "integer"),
+    ],
 )
 def test_tune_allocator_checks_its_threshold(threshold, error, message):
     with pytest.raises(error, match=message):

@@ -79,7 +79,9 @@ def _copy_shifted(target: np.ndarray, grad: np.ndarray, du: int, dv: int) -> Non
     if (t0, t1, s0, s1) != (0, ny, 0, nx):
         target[...] = 0  # part of the phase is read by no window (a border)
     if t0 < t1 and s0 < s1:
-        pixel_view(target)[:, t0:t1, s0:s1] = pixel_view(grad[:, t0 - du : t1 - du, s0 - dv : s1 - dv])
+        pixel_view(target)[:, t0:t1, s0:s1] = pixel_view(
+            grad[:, t0 - du : t1 - du, s0 - dv : s1 - dv]
+        )
 
 
 def phase_scatter(

@@ -110,7 +110,9 @@ def scratch(name: str, shape: tuple[int, ...], dtype: np.dtype | type) -> np.nda
     ((2, 3), dtype('float32'))
     """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a str naming the buffer, got {name!r} ({type(name).__name__})")
+        raise TypeError(
+            f"name must be a str naming the buffer, got {name!r} ({type(name).__name__})"
+        )
     shape = as_array_shape("shape", shape)
     dtype = as_dtype("dtype", dtype)
     return _scratch(name, shape, dtype)
