@@ -1,7 +1,7 @@
 # Build and test the book "Backpropagation through a CNN, from scratch".
 #
 #   make book    create .venv if needed, install, build the book (_build/html)
-#   make test    unit tests + doctests, core install, every notebook (nbval), strict book build
+#   make test    lint, unit tests + doctests, core install, every notebook (nbval), strict book build
 #   make help    all targets
 #
 # Everything runs inside a virtual environment made with the Python you have
@@ -43,11 +43,12 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install book book-all test test-unit test-core test-notebooks test-book check-site clean distclean
+.PHONY: help venv install book book-all test lint test-unit test-core test-notebooks test-book check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
-	@echo "make test            run every test: unit tests and doctests, core install, notebooks, strict book build"
+	@echo "make test            run every test: lint, unit tests and doctests, core install, notebooks, strict book build"
+	@echo "make lint            ruff check and ruff format --check (settings in pyproject.toml)"
 	@echo "make test-unit       pytest over tests/ and the doctests in convlib/"
 	@echo "make test-core       pip install convlib without extras in a fresh venv, check no matplotlib, train"
 	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/"
@@ -82,7 +83,7 @@ book-all: $(STAMP)
 	$(call timed,book build (all pages),$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
 
 # --- tests ----------------------------------------------------------------
-# `make test` runs all three parts even when one fails, prints how long each
+# `make test` runs every stage even when one fails, prints how long each
 # took, and fails if any part failed. pytest's exit code 5 ("no tests
 # collected") counts as a failure, with its own message.
 
@@ -93,6 +94,12 @@ define pytest_stage
 	echo "==> $(1): $$(( $$(date +%s) - start )) s, exit $$status"; \
 	exit $$status
 endef
+
+# ruff: the lint rules and the formatting (line length 100) set in
+# pyproject.toml's [tool.ruff]. `ruff format .` fixes the formatting,
+# `ruff check --fix .` what can be fixed automatically.
+lint: $(STAMP)
+	$(call timed,lint (ruff),( rc=0; $(BIN)/ruff check . || rc=1; $(BIN)/ruff format --check . || rc=1; exit $$rc ))
 
 test-unit: $(STAMP)
 	$(call pytest_stage,unit tests and doctests,)
@@ -128,7 +135,7 @@ check-site-run:
 
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \
-	for t in test-unit test-core test-notebooks test-book check-site; do \
+	for t in lint test-unit test-core test-notebooks test-book check-site; do \
 	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \
 	echo "==> all tests: $$(( $$(date +%s) - total_start )) s"; \

@@ -247,8 +247,10 @@ def compare_paths(
     expected = [o1, *conv2d_backward_naive(dout, c1)]
     worst = 0.0
     pairs = []
-    for name, fwd, bwd in (("fast path", conv2d_forward, conv2d_backward),
-                           ("im2col tier", conv2d_forward_im2col, conv2d_backward_im2col)):
+    for name, fwd, bwd in (
+        ("fast path", conv2d_forward, conv2d_backward),
+        ("im2col tier", conv2d_forward_im2col, conv2d_backward_im2col),
+    ):
         o2, c2 = fwd(x, w, b, **conv)
         pairs += [(name, ref, got) for ref, got in zip(expected, [o2, *bwd(dout, c2)])]
     for name, ref, got in pairs:
@@ -403,8 +405,19 @@ def report(results: list[Result], naive_batch: int, torch: Any, stat: str = "med
             ]
         )
     print_table(
-        ["shape", "dtype", "naive fwd", "im2col fwd", "fast fwd", "speedup", "naive f+b",
-         "im2col f+b", "fast f+b", "speedup", "max rel diff"],
+        [
+            "shape",
+            "dtype",
+            "naive fwd",
+            "im2col fwd",
+            "fast fwd",
+            "speedup",
+            "naive f+b",
+            "im2col f+b",
+            "fast f+b",
+            "speedup",
+            "max rel diff",
+        ],
         rows,
     )
 
@@ -427,18 +440,30 @@ def report(results: list[Result], naive_batch: int, torch: Any, stat: str = "med
             ]
         )
     print_table(
-        ["shape", "dtype", "GEMM (M, K, N)", "fwd GF/s", "f+b GF/s", "matmul GF/s",
-         "matmul ms", "minflt/f+b"],
+        [
+            "shape",
+            "dtype",
+            "GEMM (M, K, N)",
+            "fwd GF/s",
+            "f+b GF/s",
+            "matmul GF/s",
+            "matmul ms",
+            "minflt/f+b",
+        ],
         rows,
     )
 
     print()
     if torch is None:
-        print("3) PyTorch: not importable, comparison skipped "
-              "(install torch in this environment to get it)")
+        print(
+            "3) PyTorch: not importable, comparison skipped "
+            "(install torch in this environment to get it)"
+        )
         return
-    print(f"3) convlib fast path vs PyTorch {torch.__version__} CPU conv2d "
-          f"({torch.get_num_threads()} threads), {stat} ms; ratio > 1 means convlib is slower")
+    print(
+        f"3) convlib fast path vs PyTorch {torch.__version__} CPU conv2d "
+        f"({torch.get_num_threads()} threads), {stat} ms; ratio > 1 means convlib is slower"
+    )
     rows = []
     for r in results:
         rows.append(
@@ -454,30 +479,53 @@ def report(results: list[Result], naive_batch: int, torch: Any, stat: str = "med
             ]
         )
     print_table(
-        ["shape", "dtype", "convlib fwd", "torch fwd", "ratio", "convlib f+b", "torch f+b",
-         "ratio"],
+        [
+            "shape",
+            "dtype",
+            "convlib fwd",
+            "torch fwd",
+            "ratio",
+            "convlib f+b",
+            "torch f+b",
+            "ratio",
+        ],
         rows,
     )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--shapes", default="A,B,C,D,E",
-                   help="comma-separated shape names among " + ",".join(SHAPES))
+    p.add_argument(
+        "--shapes",
+        default="A,B,C,D,E",
+        help="comma-separated shape names among " + ",".join(SHAPES),
+    )
     p.add_argument("--dtypes", default="float32,float64", help="comma-separated dtypes")
     p.add_argument("--repeats", type=int, default=7, help="timed rounds (see --stat)")
-    p.add_argument("--naive-batch", type=int, default=1,
-                   help="images the naive loops run on (0: skip the naive path)")
+    p.add_argument(
+        "--naive-batch",
+        type=int,
+        default=1,
+        help="images the naive loops run on (0: skip the naive path)",
+    )
     p.add_argument("--naive-repeats", type=int, default=3, help="timed rounds of the naive path")
     p.add_argument("--no-naive", action="store_true", help="skip the naive path")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
-    p.add_argument("--quick", action="store_true",
-                   help="3 repeats, 1 naive round, float32 only (a smoke run)")
-    p.add_argument("--tune-allocator", action="store_true",
-                   help="first raise glibc's malloc trim/mmap thresholds "
-                        "(convlib.runtime.tune_allocator) so freed arrays stay in the process")
-    p.add_argument("--stat", choices=sorted(STATISTIC), default="median",
-                   help="summary of the repeated timings; 'min' is less sensitive to load")
+    p.add_argument(
+        "--quick", action="store_true", help="3 repeats, 1 naive round, float32 only (a smoke run)"
+    )
+    p.add_argument(
+        "--tune-allocator",
+        action="store_true",
+        help="first raise glibc's malloc trim/mmap thresholds "
+        "(convlib.runtime.tune_allocator) so freed arrays stay in the process",
+    )
+    p.add_argument(
+        "--stat",
+        choices=sorted(STATISTIC),
+        default="median",
+        help="summary of the repeated timings; 'min' is less sensitive to load",
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.quick:
@@ -510,24 +558,44 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             tuned = tune_allocator()
             allocator = "malloc thresholds raised" if tuned else "defaults (mallopt failed)"
-    print(f"convlib {convlib.__version__}, numpy {np.__version__}, python "
-          f"{platform.python_version()}, {os.cpu_count()} CPUs")
+    print(
+        f"convlib {convlib.__version__}, numpy {np.__version__}, python "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs"
+    )
     threads = {v: os.environ[v] for v in THREAD_VARS if v in os.environ}
-    print("thread settings: " + (", ".join(f"{k}={v}" for k, v in threads.items())
-                                 if threads else "library defaults (all cores)"))
+    print(
+        "thread settings: "
+        + (
+            ", ".join(f"{k}={v}" for k, v in threads.items())
+            if threads
+            else "library defaults (all cores)"
+        )
+    )
     if torch is None:
         print("PyTorch: not available" + (" (--no-torch)" if args.no_torch else ""))
     print(f"allocator: {allocator}")
-    print(f"timing: {args.stat} of {args.repeats} calls (3 cycles of blocks, each block after "
-          f"a warm-up call), naive: {args.naive_repeats} calls")
+    print(
+        f"timing: {args.stat} of {args.repeats} calls (3 cycles of blocks, each block after "
+        f"a warm-up call), naive: {args.naive_repeats} calls"
+    )
     print(f"load average before: {load_average()}")
     for s in args.shape_list:
         print("  " + s.describe())
     results = []
     for s in args.shape_list:
         for d in args.dtype_list:
-            results.append(bench_shape(s, d, args.repeats, args.naive_batch, args.naive_repeats,
-                                       torch, args.seed, args.stat))
+            results.append(
+                bench_shape(
+                    s,
+                    d,
+                    args.repeats,
+                    args.naive_batch,
+                    args.naive_repeats,
+                    torch,
+                    args.seed,
+                    args.stat,
+                )
+            )
             r = results[-1]
             print(f"  done {s.name} {d}: fast f+b {r.fast_fb * 1e3:.2f} ms", flush=True)
     report(results, args.naive_batch, torch, args.stat)

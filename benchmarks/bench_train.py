@@ -30,10 +30,10 @@ from collections import defaultdict
 
 import numpy as np
 
+from convlib.datasets import prepare_images, random_shift
 from convlib.losses import softmax_cross_entropy
 from convlib.model import Sequential, build_capstone, build_lenet
 from convlib.optim import Adam
-from convlib.datasets import prepare_images, random_shift
 from convlib.recipes import DEFAULTS
 from convlib.runtime import set_blas_threads, tune_allocator
 
@@ -89,7 +89,9 @@ class LayerTimer:
         return "\n".join(lines)
 
 
-def bench(name: str, batches: int | None, warmup: int, per_layer: bool, x: np.ndarray, y: np.ndarray) -> None:
+def bench(
+    name: str, batches: int | None, warmup: int, per_layer: bool, x: np.ndarray, y: np.ndarray
+) -> None:
     cfg = DEFAULTS[name]
     bs = cfg.batch_size
     model = (build_lenet if name == "lenet" else build_capstone)(0)

@@ -15,6 +15,7 @@ before the backward pass. An optimizer's in-place update of the parameters
 is safe: it comes after the backward pass.
 """
 
+from . import fast, windows  # noqa: F401 -- subpackages reachable as convlib.fast, convlib.windows
 from .activations import (
     ActivationCache,
     leaky_relu_backward,
@@ -27,6 +28,14 @@ from .activations import (
     tanh_forward,
 )
 from .arithmetic import conv_output_size, resolve_padding, same_padding
+from .batchnorm import (
+    BatchNormCache,
+    batchnorm_backward,
+    batchnorm_backward_compact,
+    batchnorm_backward_graph,
+    batchnorm_forward,
+    batchnorm_forward_broadcast,
+)
 from .conv import (
     Conv2DCache,
     col2im,
@@ -37,14 +46,6 @@ from .conv import (
     conv2d_forward_im2col,
     conv2d_forward_naive,
     im2col,
-)
-from .batchnorm import (
-    BatchNormCache,
-    batchnorm_backward,
-    batchnorm_backward_compact,
-    batchnorm_backward_graph,
-    batchnorm_forward,
-    batchnorm_forward_broadcast,
 )
 from .datasets import (
     DatasetNotFoundError,
@@ -87,6 +88,7 @@ from .layers import (
     Sigmoid,
     Tanh,
 )
+from .loop import History, evaluate, fit, predict
 from .losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
 from .memory import MemoryLimitError, memory_limit, set_memory_limit
 from .model import ModelSummary, Parameter, Sequential, build_capstone, build_lenet
@@ -106,8 +108,6 @@ from .pooling import (
     maxpool2d_forward_naive,
     maxpool2d_forward_windows,
 )
-from . import fast, windows
-from .loop import History, evaluate, fit, predict
 from .recipes import TrainConfig, make_optimizer, train_model
 from .runtime import (
     blas_thread_count,

@@ -42,10 +42,7 @@ def as_numeric_array(name: str, value: Any) -> np.ndarray:
     except (ValueError, TypeError) as exc:  # ragged nested lists, etc.
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
     if arr.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(
-            f"{name} must hold real numbers, got dtype {arr.dtype} "
-            f"(shape {arr.shape})"
-        )
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype} (shape {arr.shape})")
     return arr
 
 
@@ -64,8 +61,7 @@ def check_ndim(name: str, arr: np.ndarray, ndim: int, layout: str) -> None:
     """
     if arr.ndim != ndim:
         raise ValueError(
-            f"{name} must be {ndim}-D with shape {layout}, "
-            f"got shape {arr.shape} ({arr.ndim}-D)"
+            f"{name} must be {ndim}-D with shape {layout}, got shape {arr.shape} ({arr.ndim}-D)"
         )
 
 
@@ -97,8 +93,7 @@ def as_pair(name: str, value: Any, minimum: int) -> tuple[int, int]:
     if isinstance(value, (tuple, list, np.ndarray)):
         if len(value) != 2:
             raise ValueError(
-                f"{name} must be an int or a pair (vertical, horizontal), "
-                f"got {value!r}"
+                f"{name} must be an int or a pair (vertical, horizontal), got {value!r}"
             )
         return (
             as_int(f"{name}[0]", value[0], minimum),
@@ -163,8 +158,8 @@ def as_real(
     except OverflowError:  # a Python int beyond float range, e.g. 10**400
         digits = len(str(abs(int(value))))
         raise ValueError(
-            f"{name} must be a finite number, got {'a negative' if value < 0 else 'an'} integer of {digits} digits, "
-            f"beyond the range of floating point"
+            f"{name} must be a finite number, got {'a negative' if value < 0 else 'an'} integer "
+            f"of {digits} digits, beyond the range of floating point"
         ) from None
     if np.isnan(v) or (finite and not np.isfinite(v)):
         raise ValueError(f"{name} must be a finite number, got {v}")
@@ -185,8 +180,7 @@ def check_cache(cache: Any, cls: type, producer: str) -> None:
     """
     if not isinstance(cache, cls):
         raise TypeError(
-            f"cache must be the {cls.__name__} returned by {producer}, "
-            f"got {type(cache).__name__}"
+            f"cache must be the {cls.__name__} returned by {producer}, got {type(cache).__name__}"
         )
 
 
@@ -221,8 +215,7 @@ def check_dout(
     if dout.shape != expected_shape:
         axes = f" {layout}" if layout else ""
         raise ValueError(
-            f"dout has shape {dout.shape} but the forward output had shape "
-            f"{expected_shape}{axes}"
+            f"dout has shape {dout.shape} but the forward output had shape {expected_shape}{axes}"
         )
     dtype = np.dtype(dtype)
     target = np.result_type(dout, dtype) if dout.dtype.kind == "f" else dtype
@@ -389,7 +382,9 @@ def check_nonempty_mapping(name: str, mapping: Any) -> Any:
     from collections.abc import Mapping
 
     if not isinstance(mapping, Mapping):
-        raise TypeError(f"{name} must be a mapping from labels to data, got {type(mapping).__name__}")
+        raise TypeError(
+            f"{name} must be a mapping from labels to data, got {type(mapping).__name__}"
+        )
     if not mapping:
         raise ValueError(f"{name} is empty: give at least one entry")
     return mapping
@@ -431,9 +426,7 @@ def first_non_finite(arr: np.ndarray) -> tuple[int, ...] | None:
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), arr.shape))
 
 
-def check_memory(
-    call: str, arrays: list[tuple[str, tuple[int, ...], Any]], inputs: str
-) -> None:
+def check_memory(call: str, arrays: list[tuple[str, tuple[int, ...], Any]], inputs: str) -> None:
     """Refuse a call whose large arrays would not fit in :func:`convlib.memory.memory_limit`.
 
     Computed from shapes only, before anything is allocated: ``O(1)``.
@@ -462,7 +455,11 @@ def check_memory(
     if limit is None:
         return
     sizes = [
-        (what, tuple(shape), math.prod(shape) * (dt if isinstance(dt, int) else np.dtype(dt).itemsize))
+        (
+            what,
+            tuple(shape),
+            math.prod(shape) * (dt if isinstance(dt, int) else np.dtype(dt).itemsize),
+        )
         for what, shape, dt in arrays
     ]
     total = sum(nbytes for _, _, nbytes in sizes)
@@ -493,7 +490,9 @@ def as_path(name: str, value: Any) -> Path:
         text = os.fspath(value)
         if isinstance(text, str):
             return Path(text)
-    raise TypeError(f"{name} must be a path (a str or os.PathLike), got {value!r} ({type(value).__name__})")
+    raise TypeError(
+        f"{name} must be a path (a str or os.PathLike), got {value!r} ({type(value).__name__})"
+    )
 
 
 def as_rng(name: str, value: Any) -> np.random.Generator:
@@ -516,14 +515,18 @@ def as_rng(name: str, value: Any) -> np.random.Generator:
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a numpy.random.Generator or an int seed, got {value!r} ({type(value).__name__})")
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator or an int seed, got {value!r} ({type(value).__name__})"
+        )
     return np.random.default_rng(as_int(name, value, 0))
 
 
 def check_callable(name: str, value: Any) -> None:
     """Raise ``TypeError`` naming the argument unless ``value`` is callable (a function, a class, ...)."""
     if not callable(value):
-        raise TypeError(f"{name} must be callable (a function), got {value!r} ({type(value).__name__})")
+        raise TypeError(
+            f"{name} must be callable (a function), got {value!r} ({type(value).__name__})"
+        )
 
 
 def as_array_shape(name: str, value: Any, minimum: int = 0) -> tuple[int, ...]:
@@ -580,14 +583,24 @@ def as_pads(name: str, value: Any) -> tuple[tuple[int, int], tuple[int, int]]:
             if isinstance(v, np.ndarray) and v.ndim == 0:
                 v = v[()]
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-                raise TypeError(f"{name} must be {layout} of ints >= 0, got {value!r} (entry {v!r})")
+                raise TypeError(
+                    f"{name} must be {layout} of ints >= 0, got {value!r} (entry {v!r})"
+                )
             if v < 0:
-                raise ValueError(f"{name} must be {layout} of ints >= 0, got a negative entry {int(v)} in {value!r}")
+                raise ValueError(
+                    f"{name} must be {layout} of ints >= 0, got a negative entry {int(v)} in {value!r}"
+                )
             out.append(int(v))
     return ((out[0], out[1]), (out[2], out[3]))
 
 
-_KIND_WORDS = {"b": "bool", "i": "signed integer", "u": "unsigned integer", "f": "floating-point", "c": "complex"}
+_KIND_WORDS = {
+    "b": "bool",
+    "i": "signed integer",
+    "u": "unsigned integer",
+    "f": "floating-point",
+    "c": "complex",
+}
 
 
 def as_dtype(name: str, value: Any, kinds: str = "biufc") -> np.dtype:
@@ -630,7 +643,9 @@ def check_instance(name: str, value: Any, cls: type, hint: str = "") -> None:
     if not isinstance(value, cls):
         extra = f" {hint}" if hint else ""
         article = "an" if cls.__name__[:1].lower() in "aeiou" else "a"
-        raise TypeError(f"{name} must be {article} {cls.__name__}{extra}, got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be {article} {cls.__name__}{extra}, got {type(value).__name__}"
+        )
 
 
 def check_finite_gradient(name: str, grad: np.ndarray) -> None:

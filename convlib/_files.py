@@ -179,7 +179,9 @@ def npz_members(zf: zipfile.ZipFile, file: Path) -> dict[str, zipfile.ZipInfo]:
             )
         members[info.filename[:-4]] = info
     if "__format__" not in members or "__layers__" not in members:
-        raise ValueError(f"{str(file)!r} was not written by Sequential.save (no __format__/__layers__ entry)")
+        raise ValueError(
+            f"{str(file)!r} was not written by Sequential.save (no __format__/__layers__ entry)"
+        )
     return members
 
 
@@ -204,9 +206,13 @@ def npy_header(
         with zf.open(info) as fp:
             shape, fortran, dtype, _ = _read_npy_header(fp)
     except Exception as exc:  # noqa: BLE001 -- untrusted header: whatever NumPy's parser raises means invalid
-        raise ValueError(f"{where}: not a valid .npy header ({type(exc).__name__}: {exc})") from None
+        raise ValueError(
+            f"{where}: not a valid .npy header ({type(exc).__name__}: {exc})"
+        ) from None
     if dtype.hasobject:
-        raise ValueError(f"{where}: holds Python objects (dtype {dtype}), which are never unpickled")
+        raise ValueError(
+            f"{where}: holds Python objects (dtype {dtype}), which are never unpickled"
+        )
     return shape, fortran, dtype
 
 
@@ -230,7 +236,9 @@ def read_npy(
     if shape is not None and got_shape != shape:
         raise ValueError(f"{where}: the file has shape {got_shape}, expected {shape}")
     if shape is None and (len(got_shape) != 1 or got_shape[0] > max_items):
-        raise ValueError(f"{where}: the file has shape {got_shape}, expected at most {max_items} entries")
+        raise ValueError(
+            f"{where}: the file has shape {got_shape}, expected at most {max_items} entries"
+        )
     if dtype.kind not in kinds:
         raise ValueError(f"{where}: the file holds dtype {dtype}, expected kind {kinds!r}")
     nbytes = math.prod(got_shape) * dtype.itemsize
@@ -248,7 +256,9 @@ def read_npy(
     except (ValueError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
         raise ValueError(f"{where}: damaged data ({exc})") from None
     if len(data) != nbytes:
-        raise ValueError(f"{where}: {len(data)} data bytes, the header declares {nbytes} (truncated or damaged)")
+        raise ValueError(
+            f"{where}: {len(data)} data bytes, the header declares {nbytes} (truncated or damaged)"
+        )
     arr = np.frombuffer(data, dtype=dtype).reshape(got_shape, order="F" if fortran else "C")
     return arr.copy()
 
@@ -257,7 +267,9 @@ def does_not_fit(arr: np.ndarray, dtype: np.dtype) -> str | None:
     """Why ``arr`` cannot be copied into an array of ``dtype`` without changing its values, or None."""
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         bad = arr[~np.isfinite(arr)]
-        return f"holds {bad.size} non-finite value(s) (e.g. {bad.flat[0]}); the saved model is broken"
+        return (
+            f"holds {bad.size} non-finite value(s) (e.g. {bad.flat[0]}); the saved model is broken"
+        )
     if arr.size == 0:
         return None
     if dtype.kind == "f":

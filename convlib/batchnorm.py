@@ -64,6 +64,7 @@ __all__ = [
     "batchnorm_backward",
 ]
 
+
 @dataclass(frozen=True)
 class BatchNormCache:
     """The nodes of the forward graph that the backward passes need.
@@ -131,8 +132,6 @@ def _check_options(momentum: Any, eps: Any) -> tuple[float, float]:
     momentum = as_real("momentum", momentum, low=0.0, high=1.0)
     eps = as_real("eps", eps, low=0.0)
     return momentum, eps
-
-
 
 
 def _prepare(
@@ -315,9 +314,7 @@ def batchnorm_forward_broadcast(
     inv = 1 / std  # (C,)
     xhat = xc * inv  # inv broadcast over the batch
     out = gamma * xhat + beta  # gamma and beta broadcast over the batch
-    cache = BatchNormCache(
-        xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=training, m=m
-    )
+    cache = BatchNormCache(xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=training, m=m)
     return out, cache
 
 

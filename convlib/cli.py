@@ -75,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument(
-        "--model", choices=sorted(BUILDERS), default="capstone", help="network to train (default: capstone)"
+        "--model",
+        choices=sorted(BUILDERS),
+        default="capstone",
+        help="network to train (default: capstone)",
     )
     p.add_argument("--epochs", type=int, help="passes over the training set")
     p.add_argument("--batch-size", type=int, help="examples per optimizer step")
@@ -86,12 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="shift training images randomly by up to 2 pixels (default: on for capstone, off for lenet)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of initialisation and shuffling (default: 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of initialisation and shuffling (default: 0)"
+    )
     p.add_argument(
         "--data-dir",
         help="folder holding mnist/, searched alone (the root argument of convlib.datasets.load_mnist)",
     )
-    p.add_argument("--no-download", action="store_true", help="fail instead of downloading missing MNIST files")
+    p.add_argument(
+        "--no-download", action="store_true", help="fail instead of downloading missing MNIST files"
+    )
     p.add_argument(
         "--save",
         metavar="PATH",
@@ -190,7 +197,10 @@ def _save(model: Sequential, args: argparse.Namespace) -> bool:
         print(f"saved the weights to {model.save(args.save)}")
         return True
     except Exception as exc:  # noqa: BLE001 -- any failure: report it and keep the weights elsewhere
-        print(f"error: could not save the weights to {args.save!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"error: could not save the weights to {args.save!r}: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = f"convlib-{args.model}-{stamp}-{os.getpid()}.npz"
     for folder in (tempfile.gettempdir(), os.getcwd()):
@@ -205,7 +215,9 @@ def _save(model: Sequential, args: argparse.Namespace) -> bool:
     return False
 
 
-def _load(args: argparse.Namespace) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _load(
+    args: argparse.Namespace,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     if args.synthetic:
         n_train = 2000 if args.limit is None else args.limit
         n_test = 500 if args.limit is None else args.limit
@@ -232,11 +244,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with contextlib.ExitStack() as process_settings:
         if args.no_tuning:
-            settings = f"process settings left as they are (--no-tuning): {_threads_text(blas_thread_count())}"
+            settings = "process settings left as they are (--no-tuning): " + _threads_text(
+                blas_thread_count()
+            )
         else:
             n_threads = DEFAULT_THREADS if args.threads is None else args.threads
-            found = process_settings.enter_context(blas_threads(n_threads))  # restored when main returns
-            allocator = "freed memory kept for reuse" if tune_allocator() else "allocator not tunable here"
+            found = process_settings.enter_context(
+                blas_threads(n_threads)
+            )  # restored when main returns
+            allocator = (
+                "freed memory kept for reuse" if tune_allocator() else "allocator not tunable here"
+            )
             settings = (
                 "process settings (--no-tuning leaves them alone): "
                 f"{_threads_text(n_threads if found else None)}, {allocator}"
@@ -246,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _threads_text(n: int | None) -> str:
     """``"1 BLAS thread"``; ``None`` means no BLAS library threadpoolctl can control."""
-    return "BLAS threads not controllable" if n is None else f"{n} BLAS thread{'s' if n != 1 else ''}"
+    return (
+        "BLAS threads not controllable" if n is None else f"{n} BLAS thread{'s' if n != 1 else ''}"
+    )
 
 
 def _train(
@@ -295,7 +315,10 @@ def _train(
     saved = True if args.save is None else _save(model, args)
     test_acc = history.val_acc[-1]  # evaluated on the whole test set after the last epoch
     print(f"(wall time including the evaluation after each epoch: {wall:.1f} s)")
-    print(f"test accuracy {100 * test_acc:.2f}% | training time {history.total_seconds:.1f} s", flush=True)
+    print(
+        f"test accuracy {100 * test_acc:.2f}% | training time {history.total_seconds:.1f} s",
+        flush=True,
+    )
     return 0 if saved else 1
 
 

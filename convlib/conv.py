@@ -112,7 +112,12 @@ class Conv2DCache:
     def geometry(self) -> WindowGeometry:
         """Where the layer's windows lie (see :mod:`convlib.windows`)."""
         return WindowGeometry(
-            self.x_shape, self.pads, self.w.shape[:2], self.stride, self.dilation, self.out_shape[1:3]
+            self.x_shape,
+            self.pads,
+            self.w.shape[:2],
+            self.stride,
+            self.dilation,
+            self.out_shape[1:3],
         )
 
 
@@ -259,8 +264,12 @@ def conv2d_forward_naive(
         for r in range(oh):
             for s in range(ow):
                 # The receptive field of output pixel (r, s): KH x KW x C values.
-                patch = xp[i, r * sh : r * sh + dh * (kh - 1) + 1 : dh,
-                              s * sw : s * sw + dw * (kw - 1) + 1 : dw, :]
+                patch = xp[
+                    i,
+                    r * sh : r * sh + dh * (kh - 1) + 1 : dh,
+                    s * sw : s * sw + dw * (kw - 1) + 1 : dw,
+                    :,
+                ]
                 for k in range(f):
                     out[i, r, s, k] = np.sum(patch * w[:, :, :, k])
                     if b is not None:
@@ -419,10 +428,14 @@ def col2im(
             "col2im", "col2im(dcols, x_padded_shape, kernel_size, stride, dilation)"
         )
         cache = x_padded_shape
-        dx_padded = col2im(dcols, cache.x_padded.shape, cache.w.shape[:2], cache.stride, cache.dilation)
+        dx_padded = col2im(
+            dcols, cache.x_padded.shape, cache.w.shape[:2], cache.stride, cache.dilation
+        )
         return crop_spatial(dx_padded, cache.pads, cache.x_shape[1:3])
     if kernel_size is None:
-        raise TypeError("col2im() needs kernel_size: col2im(dcols, x_padded_shape, kernel_size, ...)")
+        raise TypeError(
+            "col2im() needs kernel_size: col2im(dcols, x_padded_shape, kernel_size, ...)"
+        )
     dcols = as_numeric_array("dcols", dcols)
     check_ndim("dcols", dcols, 2, "(N * OH * OW, KH * KW * C)")
     if not (isinstance(x_padded_shape, (tuple, list)) and len(x_padded_shape) == 4):

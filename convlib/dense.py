@@ -198,7 +198,9 @@ def flatten_forward(x: Any) -> tuple[np.ndarray, FlattenCache]:
     """
     x = as_numeric_array("x", x)
     if x.ndim < 1:
-        raise ValueError(f"x must have a batch axis, shape (N, ...), got a scalar of shape {x.shape}")
+        raise ValueError(
+            f"x must have a batch axis, shape (N, ...), got a scalar of shape {x.shape}"
+        )
     dtype = float_dtype(x)
     x = x.astype(dtype, copy=False)
     out = x.reshape(x.shape[0], math.prod(x.shape[1:]))

@@ -130,7 +130,9 @@ def numerical_gradient(
     """
     check_callable("f", f)
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a NumPy array (it is perturbed in place), got {type(x).__name__}")
+        raise TypeError(
+            f"x must be a NumPy array (it is perturbed in place), got {type(x).__name__}"
+        )
     if x.dtype.kind != "f":
         raise TypeError(f"x must be floating point to be perturbed, got dtype {x.dtype}")
     eps = as_real("eps", eps, low=0.0, low_open=True)
@@ -144,7 +146,9 @@ def numerical_gradient(
         first = _evaluate(f, x, expected)
         second = _evaluate(f, x, expected)
         if not np.array_equal(first, second, equal_nan=True):
-            gap = float(np.nanmax(np.abs(first - second))) if first.shape == second.shape else np.nan
+            gap = (
+                float(np.nanmax(np.abs(first - second))) if first.shape == second.shape else np.nan
+            )
             raise ValueError(
                 f"f is not deterministic: two evaluations at the same x differ "
                 f"(shapes {first.shape} and {second.shape}, largest difference {gap:.3g}), "
@@ -299,8 +303,12 @@ def _hint(analytic: np.ndarray, numerical: np.ndarray, bad: np.ndarray) -> str:
                 f"the analytic gradient is the true one times {ratio[0]:.6g}: "
                 "a missing or extra factor (batch size, stride, 2 from a square?)"
             )
-    if np.allclose(np.sort(analytic.ravel()), np.sort(numerical.ravel()), rtol=1e-5, atol=1e-8 * scale):
-        return "the right values in the wrong places: a flipped kernel, swapped axes or a transpose?"
+    if np.allclose(
+        np.sort(analytic.ravel()), np.sort(numerical.ravel()), rtol=1e-5, atol=1e-8 * scale
+    ):
+        return (
+            "the right values in the wrong places: a flipped kernel, swapped axes or a transpose?"
+        )
     frac = bad.mean()
     if 0 < frac < 0.5:
         return (
@@ -424,9 +432,13 @@ def check_gradients(
         raise ValueError("inputs is empty: give forward's positional arguments")
     if wrt is not None:
         if isinstance(wrt, str):
-            raise TypeError(f"wrt must be a list of input names, got the string {wrt!r}: for one input, wrt=[{wrt!r}]")
+            raise TypeError(
+                f"wrt must be a list of input names, got the string {wrt!r}: for one input, wrt=[{wrt!r}]"
+            )
         if not isinstance(wrt, Collection):
-            raise TypeError(f"wrt must be a list of input names, got {wrt!r} ({type(wrt).__name__})")
+            raise TypeError(
+                f"wrt must be a list of input names, got {wrt!r} ({type(wrt).__name__})"
+            )
     arrays: list[Any] = []
     for name, v in zip(names, values):
         if v is None:

@@ -89,7 +89,6 @@ class History:
         return "\n".join(lines)
 
 
-
 def _check_data(name_x: str, x: Any, name_y: str, y: Any) -> tuple[np.ndarray, np.ndarray]:
     x = as_numeric_array(name_x, x)
     y = as_numeric_array(name_y, y)
@@ -192,7 +191,7 @@ def _num_classes(model: Any, x: np.ndarray) -> int | None:
         return None
     try:
         shape = tuple(output_shape(tuple(x.shape[1:])))
-    except Exception:  # a model that cannot tell: its own forward will complain
+    except Exception:  # noqa: BLE001 -- a model that cannot tell: its own forward will complain
         return None
     return shape[0] if len(shape) == 1 else None
 
@@ -249,7 +248,7 @@ def _check_last_batch(model: Any, x: np.ndarray, n: int, batch_size: int) -> Non
 
     try:
         rows = summary(tuple(x.shape[1:])).rows
-    except Exception:
+    except Exception:  # noqa: BLE001 -- no summary, no check: the forward pass reports
         return
     shapes = [tuple(x.shape[1:])] + [row[1] for row in rows]
     for i, layer in enumerate(layers):
@@ -264,8 +263,9 @@ def _check_last_batch(model: Any, x: np.ndarray, n: int, batch_size: int) -> Non
             )
 
 
-def _describe_bad_loss(value: float, epoch: int, step: int, xb: np.ndarray, model: Any, optimizer: Any,
-                       augmented: bool) -> str:
+def _describe_bad_loss(
+    value: float, epoch: int, step: int, xb: np.ndarray, model: Any, optimizer: Any, augmented: bool
+) -> str:
     """Why the loss became ``value``: the batch's inputs, the parameters, or divergence."""
     where = f"the loss became {value} at epoch {epoch}, step {step}"
     first = first_non_finite(xb)
@@ -299,7 +299,6 @@ def _progress_bar_type() -> type:
     if "ipykernel" in sys.modules:
         try:
             import ipywidgets  # noqa: F401
-
             from tqdm.auto import tqdm
 
             return tqdm
@@ -450,7 +449,9 @@ def fit(
     seed = as_int("seed", seed, 0)
     progress = as_bool("progress", progress)
     if not callable(loss):
-        raise TypeError(f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}")
+        raise TypeError(
+            f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}"
+        )
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable(epoch, history), got {callback!r}")
     if augment is not None and not callable(augment):
@@ -511,7 +512,9 @@ def fit(
             if not math.isfinite(value):
                 bar.close()
                 raise NonFiniteError(
-                    _describe_bad_loss(value, epoch + 1, step + 1, xb, model, optimizer, augment is not None)
+                    _describe_bad_loss(
+                        value, epoch + 1, step + 1, xb, model, optimizer, augment is not None
+                    )
                 )
             model.backward(dout)
             try:
@@ -559,7 +562,9 @@ def fit(
     return history
 
 
-def _batched_outputs(model: Any, x: np.ndarray, batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
+def _batched_outputs(
+    model: Any, x: np.ndarray, batch_size: int
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(start, outputs)`` for consecutive batches, in evaluation mode."""
     was_training = getattr(model, "training", True)
     model.eval()
@@ -603,7 +608,9 @@ def evaluate(
     x, y = _check_data("x", x, "y", y)
     batch_size = as_int("batch_size", batch_size, 1)
     if not callable(loss):
-        raise TypeError(f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}")
+        raise TypeError(
+            f"loss must be callable(outputs, targets) -> (loss, doutputs), got {loss!r}"
+        )
     total, correct, labelled = 0.0, 0, True
     for start, out in _batched_outputs(model, x, batch_size):
         yb = y[start : start + batch_size]

@@ -223,9 +223,7 @@ def mse_loss(pred: Any, target: Any) -> tuple[float, np.ndarray]:
     p = as_numeric_array("pred", pred)
     t = as_numeric_array("target", target)
     if p.shape != t.shape:
-        raise ValueError(
-            f"pred and target must have the same shape, got {p.shape} and {t.shape}"
-        )
+        raise ValueError(f"pred and target must have the same shape, got {p.shape} and {t.shape}")
     if p.size == 0:
         raise ValueError(f"pred must not be empty, got shape {p.shape}")
     dtype = float_dtype(p, t)

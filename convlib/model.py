@@ -128,7 +128,8 @@ class Sequential:
             raise TypeError("Sequential takes a list of layers: Sequential([layer1, layer2, ...])")
         if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
             raise TypeError(
-                f"layers must be a list of layers, Sequential([layer1, layer2, ...]), got {type(layers).__name__}"
+                "layers must be a list of layers, Sequential([layer1, layer2, ...]), "
+                f"got {type(layers).__name__}"
             )
         self.layers: list[Layer] = list(layers)
         if not self.layers:
@@ -137,7 +138,9 @@ class Sequential:
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a convlib Layer, got {type(layer).__name__}")
         if len({id(layer) for layer in self.layers}) != len(self.layers):
-            raise ValueError("the same layer object appears twice; create a new layer for each position")
+            raise ValueError(
+                "the same layer object appears twice; create a new layer for each position"
+            )
 
     # -- container protocol ---------------------------------------------------
     def __len__(self) -> int:
@@ -394,18 +397,23 @@ class Sequential:
             if str(read_npy(zf, file, members["__format__"], "__format__", (), "U")) != _FORMAT:
                 raise ValueError(f"{where} was not written by Sequential.save")
             mine = [str(s) for s in self._architecture()]
-            layers = read_npy(zf, file, members["__layers__"], "__layers__", None, "U", len(mine) + 1)
+            layers = read_npy(
+                zf, file, members["__layers__"], "__layers__", None, "U", len(mine) + 1
+            )
             saved_layers = [str(s) for s in layers]
             if saved_layers != mine:
                 raise ValueError(
-                    f"architecture mismatch: the file {where} has layers {saved_layers}, this model has {mine}"
+                    f"architecture mismatch: the file {where} has layers {saved_layers}, "
+                    f"this model has {mine}"
                 )
             state = self.state()
             problems = _check_names(members, state)
             for name in sorted(set(state) & set(members)):  # headers only: no data read yet
                 shape, _, dtype = npy_header(zf, file, members[name], name)
                 if shape != state[name].shape:
-                    problems.append(f"{name}: the file has shape {shape}, the model expects {state[name].shape}")
+                    problems.append(
+                        f"{name}: the file has shape {shape}, the model expects {state[name].shape}"
+                    )
                 elif dtype.kind not in "fiu":
                     problems.append(f"{name}: the file holds non-numeric dtype {dtype}")
             if problems:
@@ -427,6 +435,7 @@ class Sequential:
 # --------------------------------------------------------------------------
 # Reading a saved model without trusting it
 # --------------------------------------------------------------------------
+
 
 def _npz_path(path: str | os.PathLike[str]) -> Path:
     """``path`` with ``.npz`` appended if it does not end with it (as :func:`numpy.savez` does)."""
@@ -499,7 +508,9 @@ def build_lenet(seed: int | np.random.Generator | None = 0, dtype: Any = np.floa
     )
 
 
-def build_capstone(seed: int | np.random.Generator | None = 0, dtype: Any = np.float32) -> Sequential:
+def build_capstone(
+    seed: int | np.random.Generator | None = 0, dtype: Any = np.float32
+) -> Sequential:
     """The capstone CNN for 28 x 28 x 1 images (108,714 parameters).
 
     Two convolution blocks, then a small classifier::

@@ -82,7 +82,8 @@ def _collect(params: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
         if isinstance(item, (np.ndarray, str, bytes)) or not isinstance(item, Iterable):
             raise TypeError(
                 f"params[{i}] must be a (name, value, grad) triple or a (value, grad) pair, "
-                f"got {type(item).__name__}{f' of shape {item.shape}' if isinstance(item, np.ndarray) else ''}: "
+                f"got {type(item).__name__}"
+                f"{f' of shape {item.shape}' if isinstance(item, np.ndarray) else ''}: "
                 f"an optimizer needs each array together with its gradient, e.g. model.parameters()"
             )
         item = tuple(item)
@@ -195,7 +196,9 @@ class Optimizer:
             for (_, value, _), master in zip(self.params, self.master)
         ]
 
-    def _working(self, i: int, value: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _working(
+        self, i: int, value: np.ndarray, grad: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The parameter and gradient the update rule sees (the master copy for float16)."""
         master = self.master[i]
         if master is None:
@@ -335,11 +338,21 @@ class SGD(Optimizer):
         param, grad = self._working(i, value, grad)
         if self.nesterov:
             new, self.velocity[i] = nesterov_update(
-                param, grad, self.velocity[i], self.lr, self.momentum, weight_decay=self.weight_decay
+                param,
+                grad,
+                self.velocity[i],
+                self.lr,
+                self.momentum,
+                weight_decay=self.weight_decay,
             )
         elif self.momentum:
             new, self.velocity[i] = momentum_update(
-                param, grad, self.velocity[i], self.lr, self.momentum, weight_decay=self.weight_decay
+                param,
+                grad,
+                self.velocity[i],
+                self.lr,
+                self.momentum,
+                weight_decay=self.weight_decay,
             )
         else:
             new = sgd_update(param, grad, self.lr, weight_decay=self.weight_decay)
@@ -421,8 +434,16 @@ class Adam(Optimizer):
         # Step t + 1: self.t counts the steps already taken.
         param, grad = self._working(i, value, grad)
         new, self.m[i], self.v[i] = adam_update(
-            param, grad, self.m[i], self.v[i], self.t + 1, self.lr,
-            self.beta1, self.beta2, self.eps, weight_decay=self.weight_decay,
+            param,
+            grad,
+            self.m[i],
+            self.v[i],
+            self.t + 1,
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            weight_decay=self.weight_decay,
         )
         self._write(i, value, new)
 
@@ -490,7 +511,9 @@ class ExponentialLR:
         return self.base_lr * self.gamma ** (t / self.period)
 
     def __repr__(self) -> str:
-        return f"ExponentialLR(base_lr={self.base_lr:g}, gamma={self.gamma:g}, period={self.period})"
+        return (
+            f"ExponentialLR(base_lr={self.base_lr:g}, gamma={self.gamma:g}, period={self.period})"
+        )
 
 
 class CosineLR:
@@ -519,7 +542,9 @@ class CosineLR:
     [1.0, 0.5, 0.0]
     """
 
-    def __init__(self, base_lr: float, total_steps: int, min_lr: float = 0.0, warmup: int = 0) -> None:
+    def __init__(
+        self, base_lr: float, total_steps: int, min_lr: float = 0.0, warmup: int = 0
+    ) -> None:
         self.base_lr = as_real("base_lr", base_lr, low=0, low_open=True)
         self.total_steps = as_int("total_steps", total_steps, 1)
         self.min_lr = as_real("min_lr", min_lr, low=0)

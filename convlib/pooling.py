@@ -162,7 +162,10 @@ def _prepare(
     step = pool if stride is None else as_pair("stride", stride, 1)
     check_window_padding("padding", padding, pool)
     pads = resolve_padding(padding, (h, w), pool, step)
-    for name, size, (lo, hi), k in (("rows", h, pads[0], pool[0]), ("columns", w, pads[1], pool[1])):
+    for name, size, (lo, hi), k in (
+        ("rows", h, pads[0], pool[0]),
+        ("columns", w, pads[1], pool[1]),
+    ):
         if k > size + lo + hi:
             raise ValueError(
                 f"pool_size {pool} does not fit the input: its {k} {name} exceed the "

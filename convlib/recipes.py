@@ -71,7 +71,9 @@ class TrainConfig:
             "augment": as_bool("augment", self.augment),
         }
         for name, value in checked.items():
-            object.__setattr__(self, name, value)  # frozen: the checked values replace the given ones
+            object.__setattr__(
+                self, name, value
+            )  # frozen: the checked values replace the given ones
 
 
 #: Per-model defaults (``--epochs``, ``--batch-size``, ``--lr`` override them).
@@ -81,10 +83,15 @@ DEFAULTS: dict[str, TrainConfig] = {
 }
 
 #: The networks by name (``--model``): ``BUILDERS[name](seed) -> Sequential``.
-BUILDERS: dict[str, Callable[[int], Sequential]] = {"capstone": build_capstone, "lenet": build_lenet}
+BUILDERS: dict[str, Callable[[int], Sequential]] = {
+    "capstone": build_capstone,
+    "lenet": build_lenet,
+}
 
 
-def make_optimizer(model: Sequential, lr: float, total_steps: int, min_lr_fraction: float = 0.01) -> Adam:
+def make_optimizer(
+    model: Sequential, lr: float, total_steps: int, min_lr_fraction: float = 0.01
+) -> Adam:
     """Adam with a cosine decay from ``lr`` to ``min_lr_fraction * lr`` over the run.
 
     Parameters
@@ -165,7 +172,9 @@ def train_model(
     History
     """
     if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig (e.g. DEFAULTS['capstone']), got {type(config).__name__}")
+        raise TypeError(
+            f"config must be a TrainConfig (e.g. DEFAULTS['capstone']), got {type(config).__name__}"
+        )
     n = len(x_train)
     if n == 0:
         raise ValueError("x_train is empty")

@@ -174,7 +174,9 @@ def tune_allocator(threshold: int = 1 << 30) -> bool:
     global _ALLOCATOR_TUNED
     threshold = as_int("threshold", threshold, 0)
     if threshold > _INT_MAX:
-        raise ValueError(f"threshold must be <= {_INT_MAX} (mallopt takes a C int), got {threshold}")
+        raise ValueError(
+            f"threshold must be <= {_INT_MAX} (mallopt takes a C int), got {threshold}"
+        )
     if _ALLOCATOR_TUNED:
         return True
     try:

@@ -69,8 +69,8 @@ def sgd_update(param: Any, grad: Any, lr: float, *, weight_decay: float = 0.0) -
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
     if weight_decay:
-        grad = grad + weight_decay * param      # g <- g + lambda theta
-    param = param - lr * grad                   # theta <- theta - eta g
+        grad = grad + weight_decay * param  # g <- g + lambda theta
+    param = param - lr * grad  # theta <- theta - eta g
     return param
 
 
@@ -130,9 +130,9 @@ def momentum_update(
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
     if weight_decay:
-        grad = grad + weight_decay * param      # g <- g + lambda theta
-    velocity = momentum * velocity + grad       # b <- mu b + g
-    param = param - lr * velocity               # theta <- theta - eta b
+        grad = grad + weight_decay * param  # g <- g + lambda theta
+    velocity = momentum * velocity + grad  # b <- mu b + g
+    param = param - lr * velocity  # theta <- theta - eta b
     return param, velocity
 
 
@@ -192,9 +192,9 @@ def nesterov_update(
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
     if weight_decay:
-        grad = grad + weight_decay * param          # g <- g + lambda theta
-    velocity = momentum * velocity + grad           # b <- mu b + g
-    param = param - lr * (grad + momentum * velocity)   # theta <- theta - eta (g + mu b)
+        grad = grad + weight_decay * param  # g <- g + lambda theta
+    velocity = momentum * velocity + grad  # b <- mu b + g
+    param = param - lr * (grad + momentum * velocity)  # theta <- theta - eta (g + mu b)
     return param, velocity
 
 
@@ -288,7 +288,7 @@ def adam_update(
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
     if weight_decay:
-        grad = grad + weight_decay * param                # g <- g + lambda theta
+        grad = grad + weight_decay * param  # g <- g + lambda theta
     m = beta1 * m + (1 - beta1) * grad
     v = beta2 * v + (1 - beta2) * grad**2
     m_hat = m / (1 - beta1**t)

@@ -92,7 +92,9 @@ def pad_spatial(x: Any, pads: Any, value: float = 0.0) -> np.ndarray:
     pads = as_pads("pads", pads)
     value = as_real("value", value, finite=False)
     if x.dtype.kind != "f" and not np.isfinite(value):
-        raise ValueError(f"value {value} cannot be stored in x of dtype {x.dtype}: pad a floating-point x")
+        raise ValueError(
+            f"value {value} cannot be stored in x of dtype {x.dtype}: pad a floating-point x"
+        )
     return _pad_spatial(x, pads, value)
 
 
@@ -230,9 +232,7 @@ def _strided_windows(
     )
 
 
-def window_view(
-    x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1
-) -> np.ndarray:
+def window_view(x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1) -> np.ndarray:
     """Every window of every image, as a read-only view of the padded input.
 
     Element ``[n, i, j, p, q, c]`` is ``x_padded[n, i*sh + p*dh, j*sw + q*dw, c]``.

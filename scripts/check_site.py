@@ -674,7 +674,7 @@ class Browser:
         self.executable = executable
         self._startup_timeout = startup_timeout
         self._profile = tempfile.TemporaryDirectory(prefix="check-site-profile-")
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in close()
         self._process: subprocess.Popen[bytes] | None = None
         self._ws_url = ""
         self._connections: list[CDPConnection] = []

@@ -54,7 +54,9 @@ def test_leaky_relu_values_and_gradient_at_zero(alpha):
     out, cache = leaky_relu_forward(x, alpha=alpha)
     np.testing.assert_array_equal(out, [-2.0 * alpha, 0.0, 3.0])
     # At 0 the slope of the negative side, alpha.
-    np.testing.assert_array_equal(leaky_relu_backward(np.full(3, 2.0), cache), [2 * alpha, 2 * alpha, 2.0])
+    np.testing.assert_array_equal(
+        leaky_relu_backward(np.full(3, 2.0), cache), [2 * alpha, 2 * alpha, 2.0]
+    )
 
 
 def test_leaky_relu_default_alpha():
@@ -182,7 +184,9 @@ def test_bad_cache(forward, backward):
 def test_cache_from_another_activation_is_refused():
     _, cache = sigmoid_forward(np.zeros(3))
     assert isinstance(cache, ActivationCache)
-    with pytest.raises(TypeError, match="returned by relu_forward, got an ActivationCache from sigmoid"):
+    with pytest.raises(
+        TypeError, match="returned by relu_forward, got an ActivationCache from sigmoid"
+    ):
         relu_backward(np.zeros(3), cache)
 
 
@@ -194,8 +198,11 @@ def test_non_numeric_input(forward, backward):
 
 @pytest.mark.parametrize(
     "alpha, error, match",
-    [("0.1", TypeError, "alpha must be a real number"), (True, TypeError, "alpha"),
-     (float("nan"), ValueError, "alpha must be a finite number")],
+    [
+        ("0.1", TypeError, "alpha must be a real number"),
+        (True, TypeError, "alpha"),
+        (float("nan"), ValueError, "alpha must be a finite number"),
+    ],
 )
 def test_bad_alpha(alpha, error, match):
     with pytest.raises(error, match=match):

@@ -31,11 +31,16 @@ def test_public_names_are_documented(name):
         # at their new home; reading them here would only warn.
         public = [n for n in public if n in vars(module)]
     else:
-        public = [n for n, v in vars(module).items()
-                  if not n.startswith("_") and getattr(v, "__module__", None) == name
-                  and (inspect.isfunction(v) or inspect.isclass(v))]
+        public = [
+            n
+            for n, v in vars(module).items()
+            if not n.startswith("_")
+            and getattr(v, "__module__", None) == name
+            and (inspect.isfunction(v) or inspect.isclass(v))
+        ]
     undocumented = [
-        n for n in public
+        n
+        for n in public
         if (inspect.isfunction(getattr(module, n)) or inspect.isclass(getattr(module, n)))
         and not inspect.getdoc(getattr(module, n))
     ]

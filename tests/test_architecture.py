@@ -29,16 +29,35 @@ ROOT = Path(__file__).resolve().parents[1] / "convlib"
 
 LAYERS = {
     "core": [
-        "convlib", "convlib._checks", "convlib._deprecation", "convlib._files", "convlib.arithmetic",
-        "convlib.windows", "convlib.conv", "convlib.pooling", "convlib.fast",
-        "convlib.activations", "convlib.dense", "convlib.losses", "convlib.batchnorm",
-        "convlib.dropout", "convlib.gradcheck", "convlib.update_rules", "convlib.errors",
+        "convlib",
+        "convlib._checks",
+        "convlib._deprecation",
+        "convlib._files",
+        "convlib.arithmetic",
+        "convlib.windows",
+        "convlib.conv",
+        "convlib.pooling",
+        "convlib.fast",
+        "convlib.activations",
+        "convlib.dense",
+        "convlib.losses",
+        "convlib.batchnorm",
+        "convlib.dropout",
+        "convlib.gradcheck",
+        "convlib.update_rules",
+        "convlib.errors",
         "convlib.memory",
     ],
     "data": ["convlib.datasets"],
     "model": [
-        "convlib.layers", "convlib.model", "convlib.optim", "convlib.loop",
-        "convlib.recipes", "convlib.runtime", "convlib.cli", "convlib.train",
+        "convlib.layers",
+        "convlib.model",
+        "convlib.optim",
+        "convlib.loop",
+        "convlib.recipes",
+        "convlib.runtime",
+        "convlib.cli",
+        "convlib.train",
         "convlib.training",
     ],
     "book": ["convlib.display", "convlib.exercises", "convlib.plotting"],
@@ -72,9 +91,9 @@ def _layer(module: str) -> str:
     best = None
     for layer, prefixes in LAYERS.items():
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + ".") and prefix != "convlib":
-                if best is None or len(prefix) > len(best[1]):
-                    best = (layer, prefix)
+            inside = module == prefix or (module.startswith(prefix + ".") and prefix != "convlib")
+            if inside and (best is None or len(prefix) > len(best[1])):
+                best = (layer, prefix)
     if best is None:
         raise AssertionError(f"{module} belongs to no layer: add it to LAYERS in {__file__}")
     return best[0]
@@ -130,7 +149,10 @@ def test_the_check_can_fail():
     fake = ROOT / "conv.py"
     tree_imports = _imports("convlib.conv", fake) | {"matplotlib.pyplot", "convlib.model"}
     layer = _layer("convlib.conv")
-    offending = [n for n in tree_imports
-                 if (n.startswith("convlib.") and _layer(n) not in MAY_IMPORT[layer])
-                 or n.split(".")[0] == "matplotlib"]
+    offending = [
+        n
+        for n in tree_imports
+        if (n.startswith("convlib.") and _layer(n) not in MAY_IMPORT[layer])
+        or n.split(".")[0] == "matplotlib"
+    ]
     assert sorted(offending) == ["convlib.model", "matplotlib.pyplot"]

@@ -27,7 +27,6 @@ import pytest
 
 from convlib._checks import as_shape, check_cache_kind
 from convlib.activations import (
-    ActivationCache,
     leaky_relu_backward,
     leaky_relu_forward,
     relu_backward,
@@ -97,8 +96,11 @@ def affine_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarra
 
 def gradcheck_report(**kw: Any) -> list[Any]:
     report = check_gradients(
-        affine_forward, affine_backward, {"x": X2[:2], "w": X2[:3, :2]},
-        raise_on_failure=False, **kw,
+        affine_forward,
+        affine_backward,
+        {"x": X2[:2], "w": X2[:3, :2]},
+        raise_on_failure=False,
+        **kw,
     )
     return [np.array([r.max_rel_error for r in report.inputs])]
 
@@ -116,85 +118,132 @@ class Hyper:
     integer: bool = False
 
 
-REAL_TYPE_ERRORS = [("0.5", TypeError), (True, TypeError), (None, TypeError),
-                    (np.array([0.5, 0.5]), TypeError), (1 + 0j, TypeError)]
+REAL_TYPE_ERRORS = [
+    ("0.5", TypeError),
+    (True, TypeError),
+    (None, TypeError),
+    (np.array([0.5, 0.5]), TypeError),
+    (1 + 0j, TypeError),
+]
 INT_TYPE_ERRORS = [(2.5, TypeError), ("2", TypeError), (True, TypeError)]
 
 HYPER = [
     Hyper(
-        "momentum", 0.75,
+        "momentum",
+        0.75,
         lambda v: bn_function(momentum=v),
-        lambda v: BatchNorm(3, momentum=v, dtype=F64), X2,
-        [(1.5, ValueError), (-0.25, ValueError), (np.float32(1.5), ValueError),
-         (float("nan"), ValueError), *REAL_TYPE_ERRORS],
+        lambda v: BatchNorm(3, momentum=v, dtype=F64),
+        X2,
+        [
+            (1.5, ValueError),
+            (-0.25, ValueError),
+            (np.float32(1.5), ValueError),
+            (float("nan"), ValueError),
+            *REAL_TYPE_ERRORS,
+        ],
     ),
     Hyper(
-        "eps", 2.0**-10,
+        "eps",
+        2.0**-10,
         lambda v: bn_function(eps=v),
-        lambda v: BatchNorm(3, eps=v, dtype=F64), X2,
-        [(-1e-5, ValueError), (np.float64(-1e-5), ValueError), (float("inf"), ValueError),
-         (float("nan"), ValueError), *REAL_TYPE_ERRORS],
+        lambda v: BatchNorm(3, eps=v, dtype=F64),
+        X2,
+        [
+            (-1e-5, ValueError),
+            (np.float64(-1e-5), ValueError),
+            (float("inf"), ValueError),
+            (float("nan"), ValueError),
+            *REAL_TYPE_ERRORS,
+        ],
     ),
     Hyper(
-        "alpha", 0.125,
+        "alpha",
+        0.125,
         leaky_function,
-        lambda v: LeakyReLU(alpha=v, dtype=F64), X2,
+        lambda v: LeakyReLU(alpha=v, dtype=F64),
+        X2,
         [(float("nan"), ValueError), (float("-inf"), ValueError), *REAL_TYPE_ERRORS],
     ),
     Hyper(
-        "p", 0.25,
+        "p",
+        0.25,
         dropout_function,
-        lambda v: Dropout(v, rng=0, dtype=F64), X2,
-        [(1.0, ValueError), (np.float32(1.0), ValueError), (-0.5, ValueError),
-         (float("nan"), ValueError), *REAL_TYPE_ERRORS],
+        lambda v: Dropout(v, rng=0, dtype=F64),
+        X2,
+        [
+            (1.0, ValueError),
+            (np.float32(1.0), ValueError),
+            (-0.5, ValueError),
+            (float("nan"), ValueError),
+            *REAL_TYPE_ERRORS,
+        ],
     ),
     Hyper(
-        "padding", 1,
+        "padding",
+        1,
         lambda v: [maxpool2d_forward(X4, 2, padding=v)[0]],
-        lambda v: MaxPool2D(2, padding=v, dtype=F64), X4,
-        [(5, ValueError), (2, ValueError), ((0, 2), ValueError), ("full", ValueError),
-         ("half", ValueError), (-1, ValueError), (1.5, TypeError)],
+        lambda v: MaxPool2D(2, padding=v, dtype=F64),
+        X4,
+        [
+            (5, ValueError),
+            (2, ValueError),
+            ((0, 2), ValueError),
+            ("full", ValueError),
+            ("half", ValueError),
+            (-1, ValueError),
+            (1.5, TypeError),
+        ],
         integer=True,
     ),
     Hyper(
-        "padding", 1,
+        "padding",
+        1,
         lambda v: [avgpool2d_forward(X4, (3, 2), stride=1, padding=v)[0]],
-        lambda v: AvgPool2D((3, 2), stride=1, padding=v, dtype=F64), X4,
+        lambda v: AvgPool2D((3, 2), stride=1, padding=v, dtype=F64),
+        X4,
         [((0, 2), ValueError), (3, ValueError), (1.5, TypeError)],
         integer=True,
     ),
     Hyper(
-        "pool_size", 2,
+        "pool_size",
+        2,
         lambda v: [maxpool2d_forward(X4, v)[0]],
-        lambda v: MaxPool2D(v, dtype=F64), X4,
+        lambda v: MaxPool2D(v, dtype=F64),
+        X4,
         [(0, ValueError), (np.int64(0), ValueError), *INT_TYPE_ERRORS],
         integer=True,
     ),
     Hyper(
-        "stride", 2,
+        "stride",
+        2,
         lambda v: [conv2d_forward(X4, W_CONV, None, stride=v)[0]],
-        lambda v: Conv2D(3, 4, 2, stride=v, rng=0, dtype=F64), X4,
+        lambda v: Conv2D(3, 4, 2, stride=v, rng=0, dtype=F64),
+        X4,
         [(0, ValueError), *INT_TYPE_ERRORS],
         integer=True,
     ),
     # Functions without a class.
     Hyper(
-        "eps", 2.0**-8,
+        "eps",
+        2.0**-8,
         lambda v: [numerical_gradient(square, X2.copy(), eps=v)],
         bad=[(0.0, ValueError), (-1e-5, ValueError), (float("nan"), ValueError), *REAL_TYPE_ERRORS],
     ),
     Hyper(
-        "floor", 0.125,
+        "floor",
+        0.125,
         lambda v: [rel_error([1.0, 0.0], [1.0, 1e-3], floor=v)],
         bad=[(-0.5, ValueError), (float("inf"), ValueError), *REAL_TYPE_ERRORS],
     ),
     Hyper(
-        "eps", 2.0**-12,
+        "eps",
+        2.0**-12,
         lambda v: gradcheck_report(eps=v),
         bad=[(0.0, ValueError), *REAL_TYPE_ERRORS],
     ),
     Hyper(
-        "tol", 0.5,
+        "tol",
+        0.5,
         lambda v: gradcheck_report(tol=v),
         bad=[(-1.0, ValueError), *REAL_TYPE_ERRORS],
     ),
@@ -253,7 +302,9 @@ def test_the_issue_examples_are_accepted_and_stored_as_python_floats():
 def _raises(call: Callable[[], Any], exc: type[Exception]) -> str:
     with pytest.raises(Exception) as info:
         call()
-    assert type(info.value) is exc, f"expected {exc.__name__}, got {info.type.__name__}: {info.value}"
+    assert type(info.value) is exc, (
+        f"expected {exc.__name__}, got {info.type.__name__}: {info.value}"
+    )
     return str(info.value)
 
 
@@ -317,11 +368,21 @@ def _forwards():
         ("tanh", lambda: tanh_forward(x), tanh_backward),
         ("dense", lambda: dense_forward(x, w, w[0]), dense_backward),
         ("flatten", lambda: flatten_forward(x.reshape(4, 3, 1)), flatten_backward),
-        ("batchnorm", lambda: batchnorm_forward(x, g, b, np.zeros(3), np.ones(3)), batchnorm_backward),
-        ("batchnorm", lambda: batchnorm_forward(x, g, b, np.zeros(3), np.ones(3)),
-         batchnorm_backward_graph),
-        ("batchnorm", lambda: batchnorm_forward_broadcast(x, g, b, np.zeros(3), np.ones(3)),
-         batchnorm_backward_compact),
+        (
+            "batchnorm",
+            lambda: batchnorm_forward(x, g, b, np.zeros(3), np.ones(3)),
+            batchnorm_backward,
+        ),
+        (
+            "batchnorm",
+            lambda: batchnorm_forward(x, g, b, np.zeros(3), np.ones(3)),
+            batchnorm_backward_graph,
+        ),
+        (
+            "batchnorm",
+            lambda: batchnorm_forward_broadcast(x, g, b, np.zeros(3), np.ones(3)),
+            batchnorm_backward_compact,
+        ),
         ("dropout", lambda: dropout_forward(x, 0.5, np.random.default_rng(0)), dropout_backward),
     ]
 
@@ -353,8 +414,11 @@ def test_dout_dtype_rule(name, forward, backward):
 def test_dout_shape_and_cache_are_checked(name, forward, backward):
     out, cache = forward()
     wrong = np.ones((*out.shape, 1))
-    with pytest.raises(ValueError, match=rf"dout has shape {re.escape(str(wrong.shape))} but the "
-                                         rf"forward output had shape {re.escape(str(out.shape))}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"dout has shape {re.escape(str(wrong.shape))} but the "
+        rf"forward output had shape {re.escape(str(out.shape))}",
+    ):
         backward(wrong, cache)
     with pytest.raises(TypeError, match=rf"returned by {name}_forward, got tuple"):
         backward(np.ones(out.shape), (cache,))
@@ -364,12 +428,19 @@ def test_dout_shape_and_cache_are_checked(name, forward, backward):
 
 @pytest.mark.parametrize("kind", ["relu", "leaky_relu", "sigmoid", "tanh"])
 def test_activation_backward_refuses_another_activations_cache(kind):
-    backwards = {"relu": relu_backward, "leaky_relu": leaky_relu_backward,
-                 "sigmoid": sigmoid_backward, "tanh": tanh_backward}
+    backwards = {
+        "relu": relu_backward,
+        "leaky_relu": leaky_relu_backward,
+        "sigmoid": sigmoid_backward,
+        "tanh": tanh_backward,
+    }
     other = "tanh" if kind != "tanh" else "relu"
     _, cache = {"relu": relu_forward, "tanh": tanh_forward}[other](np.ones(3))
-    with pytest.raises(TypeError, match=rf"^cache must be the ActivationCache returned by "
-                                        rf"{kind}_forward, got an ActivationCache from {other}_forward$"):
+    with pytest.raises(
+        TypeError,
+        match=rf"^cache must be the ActivationCache returned by "
+        rf"{kind}_forward, got an ActivationCache from {other}_forward$",
+    ):
         backwards[kind](np.ones(3), cache)
 
 
@@ -380,7 +451,9 @@ def test_check_cache_kind_names_unknown_producers_and_articles():
 
     producers = {"max": "maxpool2d_forward", "avg": "avgpool2d_forward"}
     check_cache_kind(PoolCache("max"), PoolCache, "mode", "max", producers)
-    with pytest.raises(TypeError, match="returned by maxpool2d_forward, got a PoolCache from avgpool2d_forward"):
+    with pytest.raises(
+        TypeError, match="returned by maxpool2d_forward, got a PoolCache from avgpool2d_forward"
+    ):
         check_cache_kind(PoolCache("avg"), PoolCache, "mode", "max", producers)
     with pytest.raises(TypeError, match="got a PoolCache from 'min'"):
         check_cache_kind(PoolCache("min"), PoolCache, "mode", "max", producers)
@@ -427,7 +500,9 @@ def test_summary_with_a_batch_axis_says_what_to_pass():
 
 def test_summary_refuses_non_integer_shapes_with_a_type_error():
     for bad in ("abc", 28, (28.0, 28, 1), None):
-        with pytest.raises(TypeError, match=r"input_shape must be a tuple of ints, one example's shape"):
+        with pytest.raises(
+            TypeError, match=r"input_shape must be a tuple of ints, one example's shape"
+        ):
             build_lenet().summary(bad)
 
 
@@ -442,7 +517,7 @@ def test_summary_names_the_layer_when_no_batch_axis_explains_it():
         BatchNorm(2).output_shape("ab")
 
 
-# --------------------------------------------------------------------------- rules added for issue 10 (window helpers, fast tier)
+# --------------------------------------------- rules added for issue 10 (window helpers, fast tier)
 def test_as_pads_as_array_shape_as_dtype_check_instance() -> None:
     from convlib._checks import as_array_shape, as_dtype, as_pads, check_instance
 
@@ -461,7 +536,9 @@ def test_as_pads_as_array_shape_as_dtype_check_instance() -> None:
     assert as_dtype("dtype", "float16", "f") == np.float16
     with pytest.raises(TypeError, match=r"dtype must be a floating-point NumPy dtype, got 'int8'"):
         as_dtype("dtype", "int8", "f")
-    with pytest.raises(TypeError, match=r"dtype must be a bool or signed integer NumPy dtype, got 3"):
+    with pytest.raises(
+        TypeError, match=r"dtype must be a bool or signed integer NumPy dtype, got 3"
+    ):
         as_dtype("dtype", 3, "bi")
     check_instance("n", 3, int)
     with pytest.raises(TypeError, match=r"n must be an int \(a count\), got str"):

@@ -11,8 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from convlib import conv_output_size, resolve_padding, same_padding
 from convlib.arithmetic import effective_kernel_size
@@ -182,7 +181,7 @@ def test_same_padding_hand_values(args: tuple, expected: tuple[int, int]) -> Non
 def _minimal_same_total(size: int, kernel: int, stride: int, dilation: int) -> int:
     """Smallest total padding giving ``ceil(size / stride)`` outputs, by search."""
     want = math.ceil(size / stride)
-    for total in range(0, size + dilation * kernel + stride + 1):
+    for total in range(size + dilation * kernel + stride + 1):
         if _count_windows(size, kernel, stride, 0, total, dilation) == want:
             return total
     raise AssertionError("no padding gives the 'same' output size")  # pragma: no cover
@@ -199,7 +198,9 @@ def test_same_padding_properties(size: int, kernel: int, stride: int, dilation: 
     before, after = same_padding(size, kernel, stride, dilation)
     # output is ceil(size / stride), with the least padding that achieves it
     assert before >= 0 and after >= 0
-    assert conv_output_size(size, kernel, stride, (before, after), dilation) == math.ceil(size / stride)
+    assert conv_output_size(size, kernel, stride, (before, after), dilation) == math.ceil(
+        size / stride
+    )
     assert before + after == _minimal_same_total(size, kernel, stride, dilation)
     # balanced, the odd pixel at the end (bottom / right)
     assert after - before in (0, 1)

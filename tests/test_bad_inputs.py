@@ -28,13 +28,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import convlib
 from convlib import fast, windows
 
-_spec = importlib.util.spec_from_file_location("bad_input_table", Path(__file__).with_name("bad_input_table.py"))
+_spec = importlib.util.spec_from_file_location(
+    "bad_input_table", Path(__file__).with_name("bad_input_table.py")
+)
 table = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("bad_input_table", table)
 _spec.loader.exec_module(table)
@@ -115,7 +116,12 @@ def pool_cache(mode: str = "max") -> Any:
 
 def bn(fn: Any = convlib.batchnorm_forward, x: Any = X2, d: int = 6, **kw: Any) -> Any:
     """Call a batch-norm forward with fresh parameters and running statistics."""
-    args = {"gamma": np.ones(d), "beta": np.zeros(d), "running_mean": np.zeros(d), "running_var": np.ones(d)}
+    args = {
+        "gamma": np.ones(d),
+        "beta": np.zeros(d),
+        "running_mean": np.zeros(d),
+        "running_var": np.ones(d),
+    }
     args.update({k: kw.pop(k) for k in list(kw) if k in args})
     return fn(x, args["gamma"], args["beta"], args["running_mean"], args["running_var"], **kw)
 
@@ -133,7 +139,12 @@ def conv_rows() -> list[Bad]:
         rows += [
             Bad(f"{name}-x-3d", lambda f=f: f(X[0], W, B), VAL, ("x", "(5, 5, 3)")),
             Bad(f"{name}-w-3d", lambda f=f: f(X, W[0], B), VAL, ("w", "(3, 3, 4)")),
-            Bad(f"{name}-channels", lambda f=f: f(X, W[:, :, :2], B), VAL, ("x", "w", "(2, 5, 5, 3)", "(3, 3, 2, 4)")),
+            Bad(
+                f"{name}-channels",
+                lambda f=f: f(X, W[:, :, :2], B),
+                VAL,
+                ("x", "w", "(2, 5, 5, 3)", "(3, 3, 2, 4)"),
+            ),
             Bad(f"{name}-b-shape", lambda f=f: f(X, W, np.zeros(3)), VAL, ("b", "(3,)")),
             Bad(f"{name}-x-str", lambda f=f: f("image", W, B), TYP, ("x",)),
             Bad(f"{name}-x-complex", lambda f=f: f(X + 1j, W, B), TYP, ("x", "complex")),
@@ -141,39 +152,109 @@ def conv_rows() -> list[Bad]:
             Bad(f"{name}-w-none", lambda f=f: f(X, None, B), TYP, ("w",)),
             Bad(f"{name}-stride-0", lambda f=f: f(X, W, B, stride=0), VAL, ("stride", "0")),
             Bad(f"{name}-stride-float", lambda f=f: f(X, W, B, stride=1.5), TYP, ("stride", "1.5")),
-            Bad(f"{name}-stride-bool", lambda f=f: f(X, W, B, stride=True), TYP, ("stride", "True")),
-            Bad(f"{name}-stride-0d-float", lambda f=f: f(X, W, B, stride=np.array(1.5)), TYP, ("stride", "1.5")),
-            Bad(f"{name}-stride-triple", lambda f=f: f(X, W, B, stride=(1, 1, 1)), VAL, ("stride",)),
-            Bad(f"{name}-padding-word", lambda f=f: f(X, W, B, padding="bogus"), VAL, ("padding", "bogus")),
-            Bad(f"{name}-padding-negative", lambda f=f: f(X, W, B, padding=-1), VAL, ("padding", "-1")),
+            Bad(
+                f"{name}-stride-bool", lambda f=f: f(X, W, B, stride=True), TYP, ("stride", "True")
+            ),
+            Bad(
+                f"{name}-stride-0d-float",
+                lambda f=f: f(X, W, B, stride=np.array(1.5)),
+                TYP,
+                ("stride", "1.5"),
+            ),
+            Bad(
+                f"{name}-stride-triple", lambda f=f: f(X, W, B, stride=(1, 1, 1)), VAL, ("stride",)
+            ),
+            Bad(
+                f"{name}-padding-word",
+                lambda f=f: f(X, W, B, padding="bogus"),
+                VAL,
+                ("padding", "bogus"),
+            ),
+            Bad(
+                f"{name}-padding-negative",
+                lambda f=f: f(X, W, B, padding=-1),
+                VAL,
+                ("padding", "-1"),
+            ),
             Bad(f"{name}-dilation-0", lambda f=f: f(X, W, B, dilation=0), VAL, ("dilation", "0")),
-            Bad(f"{name}-kernel-too-big", lambda f=f: f(X, np.ones((6, 6, 3, 4)), B), VAL, ("x (2, 5, 5, 3)", "w (6, 6, 3, 4)")),
+            Bad(
+                f"{name}-kernel-too-big",
+                lambda f=f: f(X, np.ones((6, 6, 3, 4)), B),
+                VAL,
+                ("x (2, 5, 5, 3)", "w (6, 6, 3, 4)"),
+            ),
             Bad(f"{name}-empty-image", lambda f=f: f(X[:, :0], W, B), VAL, ("x", "(2, 0, 5, 3)")),
         ]
     for name, f in CONV_BACKWARDS.items():
         rows += [
-            Bad(f"{name}-dout-shape", lambda f=f: f(np.ones((2, 3, 3, 5)), conv_cache()), VAL,
-                ("dout", "(2, 3, 3, 5)", "(2, 3, 3, 4)")),
+            Bad(
+                f"{name}-dout-shape",
+                lambda f=f: f(np.ones((2, 3, 3, 5)), conv_cache()),
+                VAL,
+                ("dout", "(2, 3, 3, 5)", "(2, 3, 3, 4)"),
+            ),
             Bad(f"{name}-dout-str", lambda f=f: f("grad", conv_cache()), TYP, ("dout",)),
-            Bad(f"{name}-dout-complex", lambda f=f: f(np.ones((2, 3, 3, 4)) * 1j, conv_cache()), TYP, ("dout", "complex")),
-            Bad(f"{name}-pool-cache", lambda f=f: f(np.ones((2, 2, 2, 3)), pool_cache()), TYP,
-                ("cache", "Conv2DCache", "Pool2DCache")),
-            Bad(f"{name}-cache-none", lambda f=f: f(np.ones((2, 3, 3, 4)), None), TYP, ("cache", "Conv2DCache")),
+            Bad(
+                f"{name}-dout-complex",
+                lambda f=f: f(np.ones((2, 3, 3, 4)) * 1j, conv_cache()),
+                TYP,
+                ("dout", "complex"),
+            ),
+            Bad(
+                f"{name}-pool-cache",
+                lambda f=f: f(np.ones((2, 2, 2, 3)), pool_cache()),
+                TYP,
+                ("cache", "Conv2DCache", "Pool2DCache"),
+            ),
+            Bad(
+                f"{name}-cache-none",
+                lambda f=f: f(np.ones((2, 3, 3, 4)), None),
+                TYP,
+                ("cache", "Conv2DCache"),
+            ),
         ]
     rows += [
         Bad("im2col-x-3d", lambda: convlib.im2col(X[0], 3), VAL, ("x_padded", "(5, 5, 3)")),
         Bad("im2col-kernel-0", lambda: convlib.im2col(X, 0), VAL, ("kernel_size", "0")),
         Bad("im2col-kernel-str", lambda: convlib.im2col(X, "3"), TYP, ("kernel_size",)),
-        Bad("im2col-kernel-too-big", lambda: convlib.im2col(X, 6), VAL, ("kernel_size (6, 6)", "x_padded of shape (2, 5, 5, 3)")),
+        Bad(
+            "im2col-kernel-too-big",
+            lambda: convlib.im2col(X, 6),
+            VAL,
+            ("kernel_size (6, 6)", "x_padded of shape (2, 5, 5, 3)"),
+        ),
         Bad("im2col-x-complex", lambda: convlib.im2col(X * 1j, 3), TYP, ("x_padded", "complex")),
-        Bad("im2col-cache-other-x", lambda: deprecated(convlib.im2col, np.ones((1, 4, 4, 2)), conv_cache()), VAL,
-            ("x_padded", "(1, 4, 4, 2)", "(2, 5, 5, 3)")),
+        Bad(
+            "im2col-cache-other-x",
+            lambda: deprecated(convlib.im2col, np.ones((1, 4, 4, 2)), conv_cache()),
+            VAL,
+            ("x_padded", "(1, 4, 4, 2)", "(2, 5, 5, 3)"),
+        ),
         Bad("im2col_fast-x-3d", lambda: fast.im2col_fast(X[0], 3), VAL, ("x_padded", "(5, 5, 3)")),
-        Bad("col2im-dcols-shape", lambda: convlib.col2im(np.ones((17, 27)), (2, 5, 5, 3), 3), VAL,
-            ("dcols", "(17, 27)", "(18, 27)")),
-        Bad("col2im-shape-str", lambda: convlib.col2im(np.ones((18, 27)), "abc", 3), (TYP, VAL), ("x_padded_shape", "abc")),
-        Bad("col2im-shape-3", lambda: convlib.col2im(np.ones((18, 27)), (5, 5, 3), 3), VAL, ("x_padded_shape", "(5, 5, 3)")),
-        Bad("col2im-dcols-1d", lambda: convlib.col2im(np.ones(27), (2, 5, 5, 3), 3), VAL, ("dcols", "(27,)")),
+        Bad(
+            "col2im-dcols-shape",
+            lambda: convlib.col2im(np.ones((17, 27)), (2, 5, 5, 3), 3),
+            VAL,
+            ("dcols", "(17, 27)", "(18, 27)"),
+        ),
+        Bad(
+            "col2im-shape-str",
+            lambda: convlib.col2im(np.ones((18, 27)), "abc", 3),
+            (TYP, VAL),
+            ("x_padded_shape", "abc"),
+        ),
+        Bad(
+            "col2im-shape-3",
+            lambda: convlib.col2im(np.ones((18, 27)), (5, 5, 3), 3),
+            VAL,
+            ("x_padded_shape", "(5, 5, 3)"),
+        ),
+        Bad(
+            "col2im-dcols-1d",
+            lambda: convlib.col2im(np.ones(27), (2, 5, 5, 3), 3),
+            VAL,
+            ("dcols", "(27,)"),
+        ),
     ]
     return rows
 
@@ -187,23 +268,46 @@ def pool_rows() -> list[Bad]:
             Bad(f"{name}-pool-0", lambda f=f: f(X, 0), VAL, ("pool_size", "0")),
             Bad(f"{name}-pool-float", lambda f=f: f(X, 1.5), TYP, ("pool_size", "1.5")),
             Bad(f"{name}-stride-0", lambda f=f: f(X, 2, stride=0), VAL, ("stride", "0")),
-            Bad(f"{name}-padding-window", lambda f=f: f(X, 2, padding=2), VAL, ("padding", "pool_size")),
-            Bad(f"{name}-pool-too-big", lambda f=f: f(X, 6), VAL, ("pool_size (6, 6)", "x (2, 5, 5, 3)")),
+            Bad(
+                f"{name}-padding-window",
+                lambda f=f: f(X, 2, padding=2),
+                VAL,
+                ("padding", "pool_size"),
+            ),
+            Bad(
+                f"{name}-pool-too-big",
+                lambda f=f: f(X, 6),
+                VAL,
+                ("pool_size (6, 6)", "x (2, 5, 5, 3)"),
+            ),
             Bad(f"{name}-x-complex", lambda f=f: f(X * 1j, 2), TYP, ("x", "complex")),
         ]
     for name, f in POOL_BACKWARDS.items():
         own, other = ("max", "avg") if name.startswith("max") else ("avg", "max")
         rows += [
-            Bad(f"{name}-dout-shape", lambda f=f, own=own: f(np.ones((2, 3, 3, 3)), pool_cache(own)), VAL,
-                ("dout", "(2, 3, 3, 3)", "(2, 2, 2, 3)")),
-            Bad(f"{name}-conv-cache", lambda f=f: f(np.ones((2, 3, 3, 4)), conv_cache()), TYP, ("cache", "Pool2DCache")),
-            Bad(f"{name}-{other}-cache", lambda f=f, other=other: f(np.ones((2, 2, 2, 3)), pool_cache(other)), TYP,
-                ("cache", f"{own}pool2d", f"{other} pooling")),
+            Bad(
+                f"{name}-dout-shape",
+                lambda f=f, own=own: f(np.ones((2, 3, 3, 3)), pool_cache(own)),
+                VAL,
+                ("dout", "(2, 3, 3, 3)", "(2, 2, 2, 3)"),
+            ),
+            Bad(
+                f"{name}-conv-cache",
+                lambda f=f: f(np.ones((2, 3, 3, 4)), conv_cache()),
+                TYP,
+                ("cache", "Pool2DCache"),
+            ),
+            Bad(
+                f"{name}-{other}-cache",
+                lambda f=f, other=other: f(np.ones((2, 2, 2, 3)), pool_cache(other)),
+                TYP,
+                ("cache", f"{own}pool2d", f"{other} pooling"),
+            ),
         ]
     return rows
 
 
-# --------------------------------------------------------------------------- activations, dense, losses
+# ----------------------------------------------------------------------- activations, dense, losses
 def elementwise_rows() -> list[Bad]:
     rows = []
     for name, (fwd, bwd) in ACTIVATIONS.items():
@@ -212,56 +316,160 @@ def elementwise_rows() -> list[Bad]:
             Bad(f"{name}_forward-x-str", lambda f=fwd: f("x"), TYP, ("x",)),
             Bad(f"{name}_forward-x-complex", lambda f=fwd: f(X * 1j), TYP, ("x", "complex")),
             Bad(f"{name}_forward-x-none", lambda f=fwd: f(None), TYP, ("x",)),
-            Bad(f"{name}_backward-dout-shape", lambda f=fwd, b=bwd: b(np.ones((4, 5)), f(X2)[1]), VAL,
-                ("dout", "(4, 5)", "(4, 6)")),
-            Bad(f"{name}_backward-{other}-cache", lambda b=bwd, o=ACTIVATIONS[other][0]: b(X2, o(X2)[1]), TYP,
-                ("cache", f"{name}_forward", f"{other}_forward")),
+            Bad(
+                f"{name}_backward-dout-shape",
+                lambda f=fwd, b=bwd: b(np.ones((4, 5)), f(X2)[1]),
+                VAL,
+                ("dout", "(4, 5)", "(4, 6)"),
+            ),
+            Bad(
+                f"{name}_backward-{other}-cache",
+                lambda b=bwd, o=ACTIVATIONS[other][0]: b(X2, o(X2)[1]),
+                TYP,
+                ("cache", f"{name}_forward", f"{other}_forward"),
+            ),
         ]
     rows += [
-        Bad("leaky_relu_forward-alpha-str", lambda: convlib.leaky_relu_forward(X2, alpha="a"), TYP, ("alpha",)),
-        Bad("leaky_relu_forward-alpha-nan", lambda: convlib.leaky_relu_forward(X2, alpha=np.nan), VAL, ("alpha",)),
+        Bad(
+            "leaky_relu_forward-alpha-str",
+            lambda: convlib.leaky_relu_forward(X2, alpha="a"),
+            TYP,
+            ("alpha",),
+        ),
+        Bad(
+            "leaky_relu_forward-alpha-nan",
+            lambda: convlib.leaky_relu_forward(X2, alpha=np.nan),
+            VAL,
+            ("alpha",),
+        ),
         # dense and flatten
         Bad("dense_forward-x-1d", lambda: convlib.dense_forward(X2[0], W2), VAL, ("x", "(6,)")),
         Bad("dense_forward-w-1d", lambda: convlib.dense_forward(X2, W2[:, 0]), VAL, ("w", "(6,)")),
-        Bad("dense_forward-mismatch", lambda: convlib.dense_forward(X2, W2[:5]), VAL, ("x", "w", "(4, 6)", "(5, 3)")),
-        Bad("dense_forward-b-shape", lambda: convlib.dense_forward(X2, W2, np.zeros(4)), VAL, ("b", "(4,)")),
+        Bad(
+            "dense_forward-mismatch",
+            lambda: convlib.dense_forward(X2, W2[:5]),
+            VAL,
+            ("x", "w", "(4, 6)", "(5, 3)"),
+        ),
+        Bad(
+            "dense_forward-b-shape",
+            lambda: convlib.dense_forward(X2, W2, np.zeros(4)),
+            VAL,
+            ("b", "(4,)"),
+        ),
         Bad("dense_forward-x-str", lambda: convlib.dense_forward("x", W2), TYP, ("x",)),
-        Bad("dense_forward-w-complex", lambda: convlib.dense_forward(X2, W2 * 1j), TYP, ("w", "complex")),
-        Bad("dense_backward-dout-shape", lambda: convlib.dense_backward(np.ones((4, 4)), convlib.dense_forward(X2, W2)[1]),
-            VAL, ("dout", "(4, 4)", "(4, 3)")),
-        Bad("dense_backward-flatten-cache", lambda: convlib.dense_backward(np.ones((4, 3)), convlib.flatten_forward(X)[1]),
-            TYP, ("cache", "DenseCache", "FlattenCache")),
+        Bad(
+            "dense_forward-w-complex",
+            lambda: convlib.dense_forward(X2, W2 * 1j),
+            TYP,
+            ("w", "complex"),
+        ),
+        Bad(
+            "dense_backward-dout-shape",
+            lambda: convlib.dense_backward(np.ones((4, 4)), convlib.dense_forward(X2, W2)[1]),
+            VAL,
+            ("dout", "(4, 4)", "(4, 3)"),
+        ),
+        Bad(
+            "dense_backward-flatten-cache",
+            lambda: convlib.dense_backward(np.ones((4, 3)), convlib.flatten_forward(X)[1]),
+            TYP,
+            ("cache", "DenseCache", "FlattenCache"),
+        ),
         Bad("flatten_forward-x-0d", lambda: convlib.flatten_forward(np.float64(1.0)), VAL, ("x",)),
         Bad("flatten_forward-x-str", lambda: convlib.flatten_forward("x"), TYP, ("x",)),
-        Bad("flatten_backward-dout-shape", lambda: convlib.flatten_backward(np.ones((2, 74)), convlib.flatten_forward(X)[1]),
-            VAL, ("dout", "(2, 74)", "(2, 75)")),
-        Bad("flatten_backward-dense-cache", lambda: convlib.flatten_backward(np.ones((4, 3)), convlib.dense_forward(X2, W2)[1]),
-            TYP, ("cache", "FlattenCache")),
+        Bad(
+            "flatten_backward-dout-shape",
+            lambda: convlib.flatten_backward(np.ones((2, 74)), convlib.flatten_forward(X)[1]),
+            VAL,
+            ("dout", "(2, 74)", "(2, 75)"),
+        ),
+        Bad(
+            "flatten_backward-dense-cache",
+            lambda: convlib.flatten_backward(np.ones((4, 3)), convlib.dense_forward(X2, W2)[1]),
+            TYP,
+            ("cache", "FlattenCache"),
+        ),
         # losses
-        Bad("softmax_cross_entropy-label-too-big", lambda: convlib.softmax_cross_entropy(LOGITS, [0, 1, 2, 3]), VAL,
-            ("labels", "3")),
-        Bad("softmax_cross_entropy-label-negative", lambda: convlib.softmax_cross_entropy(LOGITS, [0, 1, 2, -1]), VAL,
-            ("labels", "-1")),
-        Bad("softmax_cross_entropy-label-float", lambda: convlib.softmax_cross_entropy(LOGITS, [0.0, 1.5, 2.0, 1.0]), TYP,
-            ("labels",)),
-        Bad("softmax_cross_entropy-label-bool", lambda: convlib.softmax_cross_entropy(LOGITS, [True, False, True, True]),
-            TYP, ("labels", "bool")),
-        Bad("softmax_cross_entropy-label-count", lambda: convlib.softmax_cross_entropy(LOGITS, [0, 1]), VAL,
-            ("labels", "logits", "(2,)", "(4, 3)")),
-        Bad("softmax_cross_entropy-logits-1d", lambda: convlib.softmax_cross_entropy(LOGITS[0], [0]), VAL,
-            ("logits", "(3,)")),
-        Bad("softmax_cross_entropy-empty", lambda: convlib.softmax_cross_entropy(np.ones((0, 3)), np.zeros(0, int)), VAL,
-            ("logits", "(0, 3)")),
-        Bad("softmax_cross_entropy-logits-str", lambda: convlib.softmax_cross_entropy("z", LABELS), TYP, ("logits",)),
-        Bad("softmax_cross_entropy-logits-nan", lambda: convlib.softmax_cross_entropy(np.full((4, 3), np.nan), LABELS),
-            VAL, ("logits", "finite")),
-        Bad("softmax_cross_entropy-labels-2d", lambda: convlib.softmax_cross_entropy(LOGITS, np.eye(4, 3, dtype=int)), VAL,
-            ("labels", "(4, 3)")),
+        Bad(
+            "softmax_cross_entropy-label-too-big",
+            lambda: convlib.softmax_cross_entropy(LOGITS, [0, 1, 2, 3]),
+            VAL,
+            ("labels", "3"),
+        ),
+        Bad(
+            "softmax_cross_entropy-label-negative",
+            lambda: convlib.softmax_cross_entropy(LOGITS, [0, 1, 2, -1]),
+            VAL,
+            ("labels", "-1"),
+        ),
+        Bad(
+            "softmax_cross_entropy-label-float",
+            lambda: convlib.softmax_cross_entropy(LOGITS, [0.0, 1.5, 2.0, 1.0]),
+            TYP,
+            ("labels",),
+        ),
+        Bad(
+            "softmax_cross_entropy-label-bool",
+            lambda: convlib.softmax_cross_entropy(LOGITS, [True, False, True, True]),
+            TYP,
+            ("labels", "bool"),
+        ),
+        Bad(
+            "softmax_cross_entropy-label-count",
+            lambda: convlib.softmax_cross_entropy(LOGITS, [0, 1]),
+            VAL,
+            ("labels", "logits", "(2,)", "(4, 3)"),
+        ),
+        Bad(
+            "softmax_cross_entropy-logits-1d",
+            lambda: convlib.softmax_cross_entropy(LOGITS[0], [0]),
+            VAL,
+            ("logits", "(3,)"),
+        ),
+        Bad(
+            "softmax_cross_entropy-empty",
+            lambda: convlib.softmax_cross_entropy(np.ones((0, 3)), np.zeros(0, int)),
+            VAL,
+            ("logits", "(0, 3)"),
+        ),
+        Bad(
+            "softmax_cross_entropy-logits-str",
+            lambda: convlib.softmax_cross_entropy("z", LABELS),
+            TYP,
+            ("logits",),
+        ),
+        Bad(
+            "softmax_cross_entropy-logits-nan",
+            lambda: convlib.softmax_cross_entropy(np.full((4, 3), np.nan), LABELS),
+            VAL,
+            ("logits", "finite"),
+        ),
+        Bad(
+            "softmax_cross_entropy-labels-2d",
+            lambda: convlib.softmax_cross_entropy(LOGITS, np.eye(4, 3, dtype=int)),
+            VAL,
+            ("labels", "(4, 3)"),
+        ),
         Bad("softmax-logits-0d", lambda: convlib.softmax(np.float64(1.0)), VAL, ("logits",)),
-        Bad("log_softmax-logits-complex", lambda: convlib.log_softmax(LOGITS * 1j), TYP, ("logits", "complex")),
-        Bad("mse_loss-mismatch", lambda: convlib.mse_loss(np.ones((4, 3)), np.ones((4, 2))), VAL,
-            ("pred", "target", "(4, 3)", "(4, 2)")),
-        Bad("mse_loss-empty", lambda: convlib.mse_loss(np.ones((0, 3)), np.ones((0, 3))), VAL, ("pred", "(0, 3)")),
+        Bad(
+            "log_softmax-logits-complex",
+            lambda: convlib.log_softmax(LOGITS * 1j),
+            TYP,
+            ("logits", "complex"),
+        ),
+        Bad(
+            "mse_loss-mismatch",
+            lambda: convlib.mse_loss(np.ones((4, 3)), np.ones((4, 2))),
+            VAL,
+            ("pred", "target", "(4, 3)", "(4, 2)"),
+        ),
+        Bad(
+            "mse_loss-empty",
+            lambda: convlib.mse_loss(np.ones((0, 3)), np.ones((0, 3))),
+            VAL,
+            ("pred", "(0, 3)"),
+        ),
         Bad("mse_loss-target-str", lambda: convlib.mse_loss(np.ones(3), "abc"), TYP, ("target",)),
     ]
     return rows
@@ -275,7 +483,12 @@ def bn_rows() -> list[Bad]:
             Bad(f"{name}-x-1d", lambda f=f: bn(f, X2[0]), VAL, ("x", "(6,)")),
             Bad(f"{name}-gamma-shape", lambda f=f: bn(f, gamma=np.ones(5)), VAL, ("gamma", "(5,)")),
             Bad(f"{name}-beta-shape", lambda f=f: bn(f, beta=np.ones(5)), VAL, ("beta", "(5,)")),
-            Bad(f"{name}-running-mean-shape", lambda f=f: bn(f, running_mean=np.zeros(5)), VAL, ("running_mean", "(5,)")),
+            Bad(
+                f"{name}-running-mean-shape",
+                lambda f=f: bn(f, running_mean=np.zeros(5)),
+                VAL,
+                ("running_mean", "(5,)"),
+            ),
             Bad(f"{name}-momentum-big", lambda f=f: bn(f, momentum=1.5), VAL, ("momentum", "1.5")),
             Bad(f"{name}-eps-str", lambda f=f: bn(f, eps="a"), TYP, ("eps",)),
             Bad(f"{name}-eps-negative", lambda f=f: bn(f, eps=-1e-5), VAL, ("eps", "-1e-05")),
@@ -283,11 +496,28 @@ def bn_rows() -> list[Bad]:
             Bad(f"{name}-x-complex", lambda f=f: bn(f, X2 * 1j), TYP, ("x", "complex")),
         ]
     for name, f in BN_BACKWARDS.items():
-        cache = (lambda: fast.batchnorm_forward_fast(X2, np.ones(6), np.zeros(6), np.zeros(6), np.ones(6))[1]) \
-            if name.endswith("fast") else (lambda: bn()[1])
+        cache = (
+            (
+                lambda: fast.batchnorm_forward_fast(
+                    X2, np.ones(6), np.zeros(6), np.zeros(6), np.ones(6)
+                )[1]
+            )
+            if name.endswith("fast")
+            else (lambda: bn()[1])
+        )
         rows += [
-            Bad(f"{name}-dout-shape", lambda f=f, c=cache: f(np.ones((4, 5)), c()), VAL, ("dout", "(4, 5)", "(4, 6)")),
-            Bad(f"{name}-dense-cache", lambda f=f: f(np.ones((4, 3)), convlib.dense_forward(X2, W2)[1]), TYP, ("cache",)),
+            Bad(
+                f"{name}-dout-shape",
+                lambda f=f, c=cache: f(np.ones((4, 5)), c()),
+                VAL,
+                ("dout", "(4, 5)", "(4, 6)"),
+            ),
+            Bad(
+                f"{name}-dense-cache",
+                lambda f=f: f(np.ones((4, 3)), convlib.dense_forward(X2, W2)[1]),
+                TYP,
+                ("cache",),
+            ),
         ]
 
     def nan_batch_keeps_statistics() -> None:
@@ -297,24 +527,55 @@ def bn_rows() -> list[Bad]:
         try:
             convlib.batchnorm_forward(x, np.ones(6), np.zeros(6), rm, rv)
         finally:
-            assert np.isfinite(rm).all() and np.isfinite(rv).all(), "running statistics updated from a NaN batch"
+            assert np.isfinite(rm).all() and np.isfinite(rv).all(), (
+                "running statistics updated from a NaN batch"
+            )
 
     rows += [
         Bad("batchnorm_forward-nan-batch", nan_batch_keeps_statistics, VAL, ("x", "finite")),
         Bad("batchnorm_forward-one-example", lambda: bn(x=X2[:1]), VAL, ("x", "(1, 6)")),
         # dropout
         Bad("dropout_forward-p-1", lambda: convlib.dropout_forward(X2, 1.0, RNG), VAL, ("p", "1")),
-        Bad("dropout_forward-p-negative", lambda: convlib.dropout_forward(X2, -0.1, RNG), VAL, ("p", "-0.1")),
+        Bad(
+            "dropout_forward-p-negative",
+            lambda: convlib.dropout_forward(X2, -0.1, RNG),
+            VAL,
+            ("p", "-0.1"),
+        ),
         Bad("dropout_forward-p-str", lambda: convlib.dropout_forward(X2, "half", RNG), TYP, ("p",)),
         Bad("dropout_forward-p-none", lambda: convlib.dropout_forward(X2, None, RNG), TYP, ("p",)),
-        Bad("dropout_forward-rng-str", lambda: convlib.dropout_forward(X2, 0.5, "seed"), TYP, ("rng",)),
-        Bad("dropout_forward-training-str", lambda: convlib.dropout_forward(X2, 0.5, RNG, training="no"), TYP,
-            ("training",)),
-        Bad("dropout_forward-x-complex", lambda: convlib.dropout_forward(X2 * 1j, 0.5, RNG), TYP, ("x", "complex")),
-        Bad("dropout_backward-dout-shape", lambda: convlib.dropout_backward(np.ones((4, 5)), convlib.dropout_forward(X2, 0.5, RNG)[1]),
-            VAL, ("dout", "(4, 5)", "(4, 6)")),
-        Bad("dropout_backward-relu-cache", lambda: convlib.dropout_backward(X2, convlib.relu_forward(X2)[1]), TYP,
-            ("cache", "DropoutCache")),
+        Bad(
+            "dropout_forward-rng-str",
+            lambda: convlib.dropout_forward(X2, 0.5, "seed"),
+            TYP,
+            ("rng",),
+        ),
+        Bad(
+            "dropout_forward-training-str",
+            lambda: convlib.dropout_forward(X2, 0.5, RNG, training="no"),
+            TYP,
+            ("training",),
+        ),
+        Bad(
+            "dropout_forward-x-complex",
+            lambda: convlib.dropout_forward(X2 * 1j, 0.5, RNG),
+            TYP,
+            ("x", "complex"),
+        ),
+        Bad(
+            "dropout_backward-dout-shape",
+            lambda: convlib.dropout_backward(
+                np.ones((4, 5)), convlib.dropout_forward(X2, 0.5, RNG)[1]
+            ),
+            VAL,
+            ("dout", "(4, 5)", "(4, 6)"),
+        ),
+        Bad(
+            "dropout_backward-relu-cache",
+            lambda: convlib.dropout_backward(X2, convlib.relu_forward(X2)[1]),
+            TYP,
+            ("cache", "DropoutCache"),
+        ),
     ]
     return rows
 
@@ -324,36 +585,138 @@ def update_rows() -> list[Bad]:
     p, g, v = np.ones(3), np.full(3, 0.1), np.zeros(3)
     nan_grad = np.array([0.1, np.nan, 0.1])
     return [
-        Bad("sgd_update-grad-shape", lambda: convlib.sgd_update(p, np.ones(4), 0.1), VAL, ("grad", "param", "(4,)", "(3,)")),
+        Bad(
+            "sgd_update-grad-shape",
+            lambda: convlib.sgd_update(p, np.ones(4), 0.1),
+            VAL,
+            ("grad", "param", "(4,)", "(3,)"),
+        ),
         Bad("sgd_update-lr-negative", lambda: convlib.sgd_update(p, g, -0.1), VAL, ("lr", "-0.1")),
         Bad("sgd_update-lr-str", lambda: convlib.sgd_update(p, g, "0.1"), TYP, ("lr",)),
         Bad("sgd_update-lr-nan", lambda: convlib.sgd_update(p, g, np.nan), VAL, ("lr",)),
-        Bad("sgd_update-lr-huge-int", lambda: convlib.sgd_update(p, g, 10**400), VAL, ("lr", "finite")),
-        Bad("sgd_update-weight-decay-huge-int", lambda: convlib.sgd_update(p, g, 0.1, weight_decay=-(10**400)), VAL,
-            ("weight_decay", "finite")),
+        Bad(
+            "sgd_update-lr-huge-int",
+            lambda: convlib.sgd_update(p, g, 10**400),
+            VAL,
+            ("lr", "finite"),
+        ),
+        Bad(
+            "sgd_update-weight-decay-huge-int",
+            lambda: convlib.sgd_update(p, g, 0.1, weight_decay=-(10**400)),
+            VAL,
+            ("weight_decay", "finite"),
+        ),
         Bad("sgd_update-lr-complex", lambda: convlib.sgd_update(p, g, 0.1j), TYP, ("lr",)),
-        Bad("sgd_update-weight-decay-negative", lambda: convlib.sgd_update(p, g, 0.1, weight_decay=-1), VAL, ("weight_decay",)),
-        Bad("sgd_update-param-complex", lambda: convlib.sgd_update(p * 1j, g, 0.1), TYP, ("param", "complex")),
-        Bad("sgd_update-grad-nan", lambda: convlib.sgd_update(p, nan_grad, 0.1), NONFINITE, ("grad", "finite")),
-        Bad("momentum_update-velocity-shape", lambda: convlib.momentum_update(p, g, np.zeros(2), 0.1, 0.9), VAL,
-            ("velocity", "(2,)", "(3,)")),
-        Bad("momentum_update-momentum-1", lambda: convlib.momentum_update(p, g, v, 0.1, 1.0), VAL, ("momentum",)),
-        Bad("momentum_update-momentum-str", lambda: convlib.momentum_update(p, g, v, 0.1, "0.9"), TYP, ("momentum",)),
-        Bad("nesterov_update-momentum-negative", lambda: convlib.nesterov_update(p, g, v, 0.1, -0.1), VAL, ("momentum",)),
-        Bad("nesterov_update-grad-ragged", lambda: convlib.nesterov_update(p, [[1.0], [1.0, 2.0]], v, 0.1, 0.9), TYP,
-            ("grad",)),
-        Bad("adam_update-t-0", lambda: convlib.adam_update(p, g, v, v, 0, 0.1, 0.9, 0.999, 1e-8), VAL, ("t", "0")),
-        Bad("adam_update-t-float", lambda: convlib.adam_update(p, g, v, v, 1.5, 0.1, 0.9, 0.999, 1e-8), TYP, ("t",)),
-        Bad("adam_update-t-bool", lambda: convlib.adam_update(p, g, v, v, True, 0.1, 0.9, 0.999, 1e-8), TYP, ("t",)),
-        Bad("adam_update-beta1-1", lambda: convlib.adam_update(p, g, v, v, 1, 0.1, 1.0, 0.999, 1e-8), VAL, ("beta1",)),
-        Bad("adam_update-beta2-negative", lambda: convlib.adam_update(p, g, v, v, 1, 0.1, 0.9, -0.5, 1e-8), VAL, ("beta2",)),
-        Bad("adam_update-eps-0", lambda: convlib.adam_update(p, g, v, v, 1, 0.1, 0.9, 0.999, 0.0), VAL, ("eps",)),
-        Bad("adam_update-eps-str", lambda: convlib.adam_update(p, g, v, v, 1, 0.1, 0.9, 0.999, "a"), TYP, ("eps",)),
-        Bad("adam_update-m-shape", lambda: convlib.adam_update(p, g, np.zeros(2), v, 1, 0.1, 0.9, 0.999, 1e-8), VAL,
-            ("m", "(2,)", "(3,)")),
-        Bad("adam_update-v-none", lambda: convlib.adam_update(p, g, v, None, 1, 0.1, 0.9, 0.999, 1e-8), (VAL, TYP), ("v",)),
-        Bad("adam_update-grad-inf", lambda: convlib.adam_update(p, np.array([np.inf, 0, 0]), v, v, 1, 0.1, 0.9, 0.999, 1e-8),
-            NONFINITE, ("grad", "finite")),
+        Bad(
+            "sgd_update-weight-decay-negative",
+            lambda: convlib.sgd_update(p, g, 0.1, weight_decay=-1),
+            VAL,
+            ("weight_decay",),
+        ),
+        Bad(
+            "sgd_update-param-complex",
+            lambda: convlib.sgd_update(p * 1j, g, 0.1),
+            TYP,
+            ("param", "complex"),
+        ),
+        Bad(
+            "sgd_update-grad-nan",
+            lambda: convlib.sgd_update(p, nan_grad, 0.1),
+            NONFINITE,
+            ("grad", "finite"),
+        ),
+        Bad(
+            "momentum_update-velocity-shape",
+            lambda: convlib.momentum_update(p, g, np.zeros(2), 0.1, 0.9),
+            VAL,
+            ("velocity", "(2,)", "(3,)"),
+        ),
+        Bad(
+            "momentum_update-momentum-1",
+            lambda: convlib.momentum_update(p, g, v, 0.1, 1.0),
+            VAL,
+            ("momentum",),
+        ),
+        Bad(
+            "momentum_update-momentum-str",
+            lambda: convlib.momentum_update(p, g, v, 0.1, "0.9"),
+            TYP,
+            ("momentum",),
+        ),
+        Bad(
+            "nesterov_update-momentum-negative",
+            lambda: convlib.nesterov_update(p, g, v, 0.1, -0.1),
+            VAL,
+            ("momentum",),
+        ),
+        Bad(
+            "nesterov_update-grad-ragged",
+            lambda: convlib.nesterov_update(p, [[1.0], [1.0, 2.0]], v, 0.1, 0.9),
+            TYP,
+            ("grad",),
+        ),
+        Bad(
+            "adam_update-t-0",
+            lambda: convlib.adam_update(p, g, v, v, 0, 0.1, 0.9, 0.999, 1e-8),
+            VAL,
+            ("t", "0"),
+        ),
+        Bad(
+            "adam_update-t-float",
+            lambda: convlib.adam_update(p, g, v, v, 1.5, 0.1, 0.9, 0.999, 1e-8),
+            TYP,
+            ("t",),
+        ),
+        Bad(
+            "adam_update-t-bool",
+            lambda: convlib.adam_update(p, g, v, v, True, 0.1, 0.9, 0.999, 1e-8),
+            TYP,
+            ("t",),
+        ),
+        Bad(
+            "adam_update-beta1-1",
+            lambda: convlib.adam_update(p, g, v, v, 1, 0.1, 1.0, 0.999, 1e-8),
+            VAL,
+            ("beta1",),
+        ),
+        Bad(
+            "adam_update-beta2-negative",
+            lambda: convlib.adam_update(p, g, v, v, 1, 0.1, 0.9, -0.5, 1e-8),
+            VAL,
+            ("beta2",),
+        ),
+        Bad(
+            "adam_update-eps-0",
+            lambda: convlib.adam_update(p, g, v, v, 1, 0.1, 0.9, 0.999, 0.0),
+            VAL,
+            ("eps",),
+        ),
+        Bad(
+            "adam_update-eps-str",
+            lambda: convlib.adam_update(p, g, v, v, 1, 0.1, 0.9, 0.999, "a"),
+            TYP,
+            ("eps",),
+        ),
+        Bad(
+            "adam_update-m-shape",
+            lambda: convlib.adam_update(p, g, np.zeros(2), v, 1, 0.1, 0.9, 0.999, 1e-8),
+            VAL,
+            ("m", "(2,)", "(3,)"),
+        ),
+        Bad(
+            "adam_update-v-none",
+            lambda: convlib.adam_update(p, g, v, None, 1, 0.1, 0.9, 0.999, 1e-8),
+            (VAL, TYP),
+            ("v",),
+        ),
+        Bad(
+            "adam_update-grad-inf",
+            lambda: convlib.adam_update(
+                p, np.array([np.inf, 0, 0]), v, v, 1, 0.1, 0.9, 0.999, 1e-8
+            ),
+            NONFINITE,
+            ("grad", "finite"),
+        ),
     ]
 
 
@@ -366,74 +729,241 @@ def gradcheck_rows() -> list[Bad]:
         return convlib.relu_forward(x)
 
     return [
-        Bad("numerical_gradient-f-not-callable", lambda: convlib.numerical_gradient(3, np.ones(3)), TYP, ("f", "callable")),
-        Bad("numerical_gradient-x-list", lambda: convlib.numerical_gradient(square, [1.0, 2.0]), TYP, ("x",)),
-        Bad("numerical_gradient-x-int", lambda: convlib.numerical_gradient(square, np.arange(3)), TYP, ("x", "int")),
-        Bad("numerical_gradient-x-str", lambda: convlib.numerical_gradient(square, "x"), TYP, ("x",)),
-        Bad("numerical_gradient-eps-str", lambda: convlib.numerical_gradient(square, np.ones(3), eps="a"), TYP, ("eps",)),
-        Bad("numerical_gradient-eps-0", lambda: convlib.numerical_gradient(square, np.ones(3), eps=0.0), VAL, ("eps",)),
-        Bad("numerical_gradient-eps-negative", lambda: convlib.numerical_gradient(square, np.ones(3), eps=-1e-5), VAL, ("eps",)),
-        Bad("numerical_gradient-dout-shape", lambda: convlib.numerical_gradient(square, np.ones(3), dout=np.ones(4)), VAL,
-            ("dout", "(4,)", "(3,)")),
-        Bad("rel_error-shapes", lambda: convlib.rel_error(np.ones(3), np.ones(4)), VAL, ("a", "b", "(3,)", "(4,)")),
-        Bad("rel_error-floor-negative", lambda: convlib.rel_error(np.ones(3), np.ones(3), floor=-1), VAL, ("floor",)),
+        Bad(
+            "numerical_gradient-f-not-callable",
+            lambda: convlib.numerical_gradient(3, np.ones(3)),
+            TYP,
+            ("f", "callable"),
+        ),
+        Bad(
+            "numerical_gradient-x-list",
+            lambda: convlib.numerical_gradient(square, [1.0, 2.0]),
+            TYP,
+            ("x",),
+        ),
+        Bad(
+            "numerical_gradient-x-int",
+            lambda: convlib.numerical_gradient(square, np.arange(3)),
+            TYP,
+            ("x", "int"),
+        ),
+        Bad(
+            "numerical_gradient-x-str", lambda: convlib.numerical_gradient(square, "x"), TYP, ("x",)
+        ),
+        Bad(
+            "numerical_gradient-eps-str",
+            lambda: convlib.numerical_gradient(square, np.ones(3), eps="a"),
+            TYP,
+            ("eps",),
+        ),
+        Bad(
+            "numerical_gradient-eps-0",
+            lambda: convlib.numerical_gradient(square, np.ones(3), eps=0.0),
+            VAL,
+            ("eps",),
+        ),
+        Bad(
+            "numerical_gradient-eps-negative",
+            lambda: convlib.numerical_gradient(square, np.ones(3), eps=-1e-5),
+            VAL,
+            ("eps",),
+        ),
+        Bad(
+            "numerical_gradient-dout-shape",
+            lambda: convlib.numerical_gradient(square, np.ones(3), dout=np.ones(4)),
+            VAL,
+            ("dout", "(4,)", "(3,)"),
+        ),
+        Bad(
+            "rel_error-shapes",
+            lambda: convlib.rel_error(np.ones(3), np.ones(4)),
+            VAL,
+            ("a", "b", "(3,)", "(4,)"),
+        ),
+        Bad(
+            "rel_error-floor-negative",
+            lambda: convlib.rel_error(np.ones(3), np.ones(3), floor=-1),
+            VAL,
+            ("floor",),
+        ),
         Bad("rel_error-a-str", lambda: convlib.rel_error("a", np.ones(3)), TYP, ("a",)),
-        Bad("check_gradients-forward-not-callable", lambda: convlib.check_gradients(3, convlib.relu_backward, [X2]), TYP,
-            ("forward", "callable")),
-        Bad("check_gradients-wrt-unknown", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, {"x": X2},
-                                                                           wrt=["w"]), VAL, ("wrt", "w")),
-        Bad("check_gradients-tol-0", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2], tol=-1.0), VAL,
-            ("tol", "-1")),
-        Bad("check_gradients-eps-str", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2], eps="a"),
-            TYP, ("eps",)),
-        Bad("check_gradients-inputs-int", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, 5), TYP,
-            ("inputs",)),
-        Bad("check_gradients-dout-shape", lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2],
-                                                                          dout=np.ones(3)), VAL, ("dout", "(3,)", "(4, 6)")),
+        Bad(
+            "check_gradients-forward-not-callable",
+            lambda: convlib.check_gradients(3, convlib.relu_backward, [X2]),
+            TYP,
+            ("forward", "callable"),
+        ),
+        Bad(
+            "check_gradients-wrt-unknown",
+            lambda: convlib.check_gradients(
+                relu_forward, convlib.relu_backward, {"x": X2}, wrt=["w"]
+            ),
+            VAL,
+            ("wrt", "w"),
+        ),
+        Bad(
+            "check_gradients-tol-0",
+            lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2], tol=-1.0),
+            VAL,
+            ("tol", "-1"),
+        ),
+        Bad(
+            "check_gradients-eps-str",
+            lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2], eps="a"),
+            TYP,
+            ("eps",),
+        ),
+        Bad(
+            "check_gradients-inputs-int",
+            lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, 5),
+            TYP,
+            ("inputs",),
+        ),
+        Bad(
+            "check_gradients-dout-shape",
+            lambda: convlib.check_gradients(
+                relu_forward, convlib.relu_backward, [X2], dout=np.ones(3)
+            ),
+            VAL,
+            ("dout", "(3,)", "(4, 6)"),
+        ),
     ]
 
 
-# --------------------------------------------------------------------------- arithmetic, windows, runtime
+# --------------------------------------------------------------------- arithmetic, windows, runtime
 def geometry_rows() -> list[Bad]:
     return [
-        Bad("conv_output_size-kernel-too-big", lambda: convlib.conv_output_size(3, 5), VAL, ("kernel", "5", "3")),
-        Bad("conv_output_size-stride-0", lambda: convlib.conv_output_size(28, 3, stride=0), VAL, ("stride",)),
-        Bad("conv_output_size-size-bool", lambda: convlib.conv_output_size(True, 1), TYP, ("size",)),
+        Bad(
+            "conv_output_size-kernel-too-big",
+            lambda: convlib.conv_output_size(3, 5),
+            VAL,
+            ("kernel", "5", "3"),
+        ),
+        Bad(
+            "conv_output_size-stride-0",
+            lambda: convlib.conv_output_size(28, 3, stride=0),
+            VAL,
+            ("stride",),
+        ),
+        Bad(
+            "conv_output_size-size-bool", lambda: convlib.conv_output_size(True, 1), TYP, ("size",)
+        ),
         Bad("conv_output_size-size-str", lambda: convlib.conv_output_size("28", 3), TYP, ("size",)),
-        Bad("conv_output_size-pad-negative", lambda: convlib.conv_output_size(28, 3, pad=-1), VAL, ("pad",)),
-        Bad("conv_output_size-dilation-0", lambda: convlib.conv_output_size(28, 3, dilation=0), VAL, ("dilation",)),
+        Bad(
+            "conv_output_size-pad-negative",
+            lambda: convlib.conv_output_size(28, 3, pad=-1),
+            VAL,
+            ("pad",),
+        ),
+        Bad(
+            "conv_output_size-dilation-0",
+            lambda: convlib.conv_output_size(28, 3, dilation=0),
+            VAL,
+            ("dilation",),
+        ),
         Bad("same_padding-kernel-0", lambda: convlib.same_padding(28, 0), VAL, ("kernel",)),
         Bad("same_padding-size-float", lambda: convlib.same_padding(28.0, 3), TYP, ("size",)),
-        Bad("resolve_padding-word", lambda: convlib.resolve_padding("bogus", (5, 5), (3, 3)), VAL, ("padding", "bogus")),
-        Bad("resolve_padding-one-pair", lambda: convlib.resolve_padding(((1, 2),), (5, 5), (3, 3)), VAL, ("padding",)),
-        Bad("resolve_padding-none", lambda: convlib.resolve_padding(None, (5, 5), (3, 3)), TYP, ("padding",)),
-        Bad("pad_spatial-x-3d", lambda: windows.pad_spatial(X[0], ((1, 1), (1, 1))), VAL, ("x", "(5, 5, 3)")),
-        Bad("pad_spatial-pads-negative", lambda: windows.pad_spatial(X, ((-1, 1), (1, 1))), VAL, ("pads", "-1")),
+        Bad(
+            "resolve_padding-word",
+            lambda: convlib.resolve_padding("bogus", (5, 5), (3, 3)),
+            VAL,
+            ("padding", "bogus"),
+        ),
+        Bad(
+            "resolve_padding-one-pair",
+            lambda: convlib.resolve_padding(((1, 2),), (5, 5), (3, 3)),
+            VAL,
+            ("padding",),
+        ),
+        Bad(
+            "resolve_padding-none",
+            lambda: convlib.resolve_padding(None, (5, 5), (3, 3)),
+            TYP,
+            ("padding",),
+        ),
+        Bad(
+            "pad_spatial-x-3d",
+            lambda: windows.pad_spatial(X[0], ((1, 1), (1, 1))),
+            VAL,
+            ("x", "(5, 5, 3)"),
+        ),
+        Bad(
+            "pad_spatial-pads-negative",
+            lambda: windows.pad_spatial(X, ((-1, 1), (1, 1))),
+            VAL,
+            ("pads", "-1"),
+        ),
         Bad("pad_spatial-pads-str", lambda: windows.pad_spatial(X, "same"), TYP, ("pads",)),
-        Bad("crop_spatial-hw-mismatch", lambda: windows.crop_spatial(X, ((1, 1), (1, 1)), (4, 4)), VAL,
-            ("hw", "(4, 4)", "(2, 5, 5, 3)")),
-        Bad("window_output_hw-kernel-too-big", lambda: windows.window_output_hw((5, 5), 6), VAL, ("kernel_size", "padded_hw", "(5, 5)")),
-        Bad("window_output_hw-padded-str", lambda: windows.window_output_hw("55", 3), TYP, ("padded_hw",)),
+        Bad(
+            "crop_spatial-hw-mismatch",
+            lambda: windows.crop_spatial(X, ((1, 1), (1, 1)), (4, 4)),
+            VAL,
+            ("hw", "(4, 4)", "(2, 5, 5, 3)"),
+        ),
+        Bad(
+            "window_output_hw-kernel-too-big",
+            lambda: windows.window_output_hw((5, 5), 6),
+            VAL,
+            ("kernel_size", "padded_hw", "(5, 5)"),
+        ),
+        Bad(
+            "window_output_hw-padded-str",
+            lambda: windows.window_output_hw("55", 3),
+            TYP,
+            ("padded_hw",),
+        ),
         Bad("window_view-stride-0", lambda: windows.window_view(X, 3, stride=0), VAL, ("stride",)),
         Bad("window_view-x-2d", lambda: windows.window_view(X2, 3), VAL, ("x_padded", "(4, 6)")),
         Bad("tap_phases-kernel-0", lambda: windows.tap_phases(0), VAL, ("kernel_size",)),
-        Bad("tap_phases-stride-bool", lambda: windows.tap_phases(3, stride=False), TYP, ("stride",)),
+        Bad(
+            "tap_phases-stride-bool", lambda: windows.tap_phases(3, stride=False), TYP, ("stride",)
+        ),
         Bad("tap_slices-tap-negative", lambda: windows.tap_slices(-1, 0, (3, 3)), VAL, ("p", "-1")),
-        Bad("receptive_field-i-negative", lambda: windows.receptive_field(-1, 0, 3), VAL, ("i", "-1")),
-        Bad("receptive_field-kernel-str", lambda: windows.receptive_field(0, 0, "3"), TYP, ("kernel_size",)),
+        Bad(
+            "receptive_field-i-negative",
+            lambda: windows.receptive_field(-1, 0, 3),
+            VAL,
+            ("i", "-1"),
+        ),
+        Bad(
+            "receptive_field-kernel-str",
+            lambda: windows.receptive_field(0, 0, "3"),
+            TYP,
+            ("kernel_size",),
+        ),
         # runtime settings
         Bad("set_blas_threads-0", lambda: convlib.set_blas_threads(0), VAL, ("n", "0")),
         Bad("set_blas_threads-str", lambda: convlib.set_blas_threads("2"), TYP, ("n",)),
         Bad("set_blas_threads-bool", lambda: convlib.set_blas_threads(True), TYP, ("n",)),
-        Bad("blas_threads-negative", lambda: convlib.blas_threads(-1).__enter__(), VAL, ("n", "-1")),
-        Bad("set_workspace_limit-negative", lambda: convlib.set_workspace_limit(-1), VAL, ("nbytes", "-1")),
-        Bad("set_workspace_limit-float", lambda: convlib.set_workspace_limit(1.5e6), TYP, ("nbytes",)),
+        Bad(
+            "blas_threads-negative", lambda: convlib.blas_threads(-1).__enter__(), VAL, ("n", "-1")
+        ),
+        Bad(
+            "set_workspace_limit-negative",
+            lambda: convlib.set_workspace_limit(-1),
+            VAL,
+            ("nbytes", "-1"),
+        ),
+        Bad(
+            "set_workspace_limit-float",
+            lambda: convlib.set_workspace_limit(1.5e6),
+            TYP,
+            ("nbytes",),
+        ),
         Bad("tune_allocator-str", lambda: convlib.tune_allocator("big"), TYP, ("threshold",)),
         Bad("tune_allocator-negative", lambda: convlib.tune_allocator(-1), VAL, ("threshold",)),
     ]
 
 
-ROWS = conv_rows() + pool_rows() + elementwise_rows() + bn_rows() + update_rows() + gradcheck_rows() + geometry_rows()
+ROWS = (
+    conv_rows()
+    + pool_rows()
+    + elementwise_rows()
+    + bn_rows()
+    + update_rows()
+    + gradcheck_rows()
+    + geometry_rows()
+)
 
 
 @pytest.mark.parametrize("case", table.params(ROWS))
@@ -449,45 +979,106 @@ def same_rows() -> list[Same]:
         return f(*args)
 
     return [
-        Same("conv2d_forward-stride-int64", lambda: convlib.conv2d_forward(X, W, B, stride=np.int64(2))[0],
-             lambda: convlib.conv2d_forward(X, W, B, stride=2)[0]),
-        Same("conv2d_forward-padding-int32", lambda: convlib.conv2d_forward(X, W, B, padding=np.int32(1))[0],
-             lambda: convlib.conv2d_forward(X, W, B, padding=1)[0]),
-        Same("conv2d_forward-dilation-pair", lambda: convlib.conv2d_forward(X, W, B, dilation=(np.int8(2), np.int8(1)))[0],
-             lambda: convlib.conv2d_forward(X, W, B, dilation=(2, 1))[0]),
-        Same("conv2d_forward-stride-0d-array", lambda: convlib.conv2d_forward(X, W, B, stride=np.array(2))[0],
-             lambda: convlib.conv2d_forward(X, W, B, stride=2)[0]),
-        Same("conv_output_size-0d-arrays", lambda: convlib.conv_output_size(np.array(28), np.array(5)),
-             lambda: convlib.conv_output_size(28, 5)),
-        Same("maxpool2d_forward-pool-0d-array", lambda: convlib.maxpool2d_forward(X, np.array(2, np.int8))[0],
-             lambda: convlib.maxpool2d_forward(X, 2)[0]),
-        Same("maxpool2d_forward-pool-int32", lambda: convlib.maxpool2d_forward(X, np.int32(2))[0],
-             lambda: convlib.maxpool2d_forward(X, 2)[0]),
-        Same("avgpool2d_forward-stride-uint8", lambda: convlib.avgpool2d_forward(X, 2, stride=np.uint8(1))[0],
-             lambda: convlib.avgpool2d_forward(X, 2, stride=1)[0]),
-        Same("im2col-kernel-int64", lambda: convlib.im2col(X, np.int64(3)), lambda: convlib.im2col(X, 3)),
-        Same("leaky_relu-alpha-float32", lambda: convlib.leaky_relu_forward(X2, alpha=np.float32(0.25))[0],
-             lambda: convlib.leaky_relu_forward(X2, alpha=0.25)[0]),
-        Same("dropout-p-float32", lambda: convlib.dropout_forward(X2, np.float32(0.5), np.random.default_rng(1))[0],
-             lambda: convlib.dropout_forward(X2, 0.5, np.random.default_rng(1))[0]),
-        Same("batchnorm-momentum-eps", lambda: bn(momentum=np.float32(0.5), eps=np.float64(1e-3), training=np.bool_(True))[0],
-             lambda: bn(momentum=0.5, eps=1e-3, training=True)[0]),
-        Same("sgd_update-lr-float32", lambda: convlib.sgd_update(p, g, np.float32(0.5)),
-             lambda: convlib.sgd_update(p, g, 0.5)),
-        Same("momentum_update-float64", lambda: convlib.momentum_update(p, g, v, np.float64(0.1), np.float64(0.9)),
-             lambda: convlib.momentum_update(p, g, v, 0.1, 0.9)),
-        Same("adam_update-t-int64", lambda: convlib.adam_update(p, g, v, v, np.int64(3), 0.1, np.float32(0.5), 0.999, 1e-8),
-             lambda: convlib.adam_update(p, g, v, v, 3, 0.1, 0.5, 0.999, 1e-8)),
-        Same("numerical_gradient-eps-float64", lambda: convlib.numerical_gradient(np.sin, np.ones(3), eps=np.float64(1e-4)),
-             lambda: convlib.numerical_gradient(np.sin, np.ones(3), eps=1e-4)),
-        Same("rel_error-floor-float32", lambda: convlib.rel_error(p, g, floor=np.float32(0.5)),
-             lambda: convlib.rel_error(p, g, floor=0.5)),
-        Same("conv_output_size-int64", lambda: convlib.conv_output_size(np.int64(28), np.int64(5), np.int64(2)),
-             lambda: convlib.conv_output_size(28, 5, 2)),
-        Same("same_padding-int16", lambda: convlib.same_padding(np.int16(28), np.int16(4)),
-             lambda: convlib.same_padding(28, 4)),
-        Same("window_output_hw-int64", lambda: windows.window_output_hw((np.int64(7), np.int64(7)), np.int64(3)),
-             lambda: windows.window_output_hw((7, 7), 3)),
+        Same(
+            "conv2d_forward-stride-int64",
+            lambda: convlib.conv2d_forward(X, W, B, stride=np.int64(2))[0],
+            lambda: convlib.conv2d_forward(X, W, B, stride=2)[0],
+        ),
+        Same(
+            "conv2d_forward-padding-int32",
+            lambda: convlib.conv2d_forward(X, W, B, padding=np.int32(1))[0],
+            lambda: convlib.conv2d_forward(X, W, B, padding=1)[0],
+        ),
+        Same(
+            "conv2d_forward-dilation-pair",
+            lambda: convlib.conv2d_forward(X, W, B, dilation=(np.int8(2), np.int8(1)))[0],
+            lambda: convlib.conv2d_forward(X, W, B, dilation=(2, 1))[0],
+        ),
+        Same(
+            "conv2d_forward-stride-0d-array",
+            lambda: convlib.conv2d_forward(X, W, B, stride=np.array(2))[0],
+            lambda: convlib.conv2d_forward(X, W, B, stride=2)[0],
+        ),
+        Same(
+            "conv_output_size-0d-arrays",
+            lambda: convlib.conv_output_size(np.array(28), np.array(5)),
+            lambda: convlib.conv_output_size(28, 5),
+        ),
+        Same(
+            "maxpool2d_forward-pool-0d-array",
+            lambda: convlib.maxpool2d_forward(X, np.array(2, np.int8))[0],
+            lambda: convlib.maxpool2d_forward(X, 2)[0],
+        ),
+        Same(
+            "maxpool2d_forward-pool-int32",
+            lambda: convlib.maxpool2d_forward(X, np.int32(2))[0],
+            lambda: convlib.maxpool2d_forward(X, 2)[0],
+        ),
+        Same(
+            "avgpool2d_forward-stride-uint8",
+            lambda: convlib.avgpool2d_forward(X, 2, stride=np.uint8(1))[0],
+            lambda: convlib.avgpool2d_forward(X, 2, stride=1)[0],
+        ),
+        Same(
+            "im2col-kernel-int64",
+            lambda: convlib.im2col(X, np.int64(3)),
+            lambda: convlib.im2col(X, 3),
+        ),
+        Same(
+            "leaky_relu-alpha-float32",
+            lambda: convlib.leaky_relu_forward(X2, alpha=np.float32(0.25))[0],
+            lambda: convlib.leaky_relu_forward(X2, alpha=0.25)[0],
+        ),
+        Same(
+            "dropout-p-float32",
+            lambda: convlib.dropout_forward(X2, np.float32(0.5), np.random.default_rng(1))[0],
+            lambda: convlib.dropout_forward(X2, 0.5, np.random.default_rng(1))[0],
+        ),
+        Same(
+            "batchnorm-momentum-eps",
+            lambda: bn(momentum=np.float32(0.5), eps=np.float64(1e-3), training=np.bool_(True))[0],
+            lambda: bn(momentum=0.5, eps=1e-3, training=True)[0],
+        ),
+        Same(
+            "sgd_update-lr-float32",
+            lambda: convlib.sgd_update(p, g, np.float32(0.5)),
+            lambda: convlib.sgd_update(p, g, 0.5),
+        ),
+        Same(
+            "momentum_update-float64",
+            lambda: convlib.momentum_update(p, g, v, np.float64(0.1), np.float64(0.9)),
+            lambda: convlib.momentum_update(p, g, v, 0.1, 0.9),
+        ),
+        Same(
+            "adam_update-t-int64",
+            lambda: convlib.adam_update(p, g, v, v, np.int64(3), 0.1, np.float32(0.5), 0.999, 1e-8),
+            lambda: convlib.adam_update(p, g, v, v, 3, 0.1, 0.5, 0.999, 1e-8),
+        ),
+        Same(
+            "numerical_gradient-eps-float64",
+            lambda: convlib.numerical_gradient(np.sin, np.ones(3), eps=np.float64(1e-4)),
+            lambda: convlib.numerical_gradient(np.sin, np.ones(3), eps=1e-4),
+        ),
+        Same(
+            "rel_error-floor-float32",
+            lambda: convlib.rel_error(p, g, floor=np.float32(0.5)),
+            lambda: convlib.rel_error(p, g, floor=0.5),
+        ),
+        Same(
+            "conv_output_size-int64",
+            lambda: convlib.conv_output_size(np.int64(28), np.int64(5), np.int64(2)),
+            lambda: convlib.conv_output_size(28, 5, 2),
+        ),
+        Same(
+            "same_padding-int16",
+            lambda: convlib.same_padding(np.int16(28), np.int16(4)),
+            lambda: convlib.same_padding(28, 4),
+        ),
+        Same(
+            "window_output_hw-int64",
+            lambda: windows.window_output_hw((np.int64(7), np.int64(7)), np.int64(3)),
+            lambda: windows.window_output_hw((7, 7), 3),
+        ),
     ]
 
 
@@ -496,7 +1087,7 @@ def test_numpy_scalars_accepted(case: Same) -> None:
     table.check_same(case)
 
 
-# --------------------------------------------------------------------------- Hypothesis: shapes in every message
+# -------------------------------------------------------------- Hypothesis: shapes in every message
 @settings(max_examples=25)
 @given(
     c_x=st.integers(1, 4),
@@ -534,7 +1125,9 @@ def test_wrong_dout_shape_names_both_shapes(shape: tuple[int, ...], name: str) -
 
 @settings(max_examples=40)
 @given(
-    value=st.one_of(st.integers(-3, 0), st.floats(allow_nan=True), st.booleans(), st.text(max_size=3), st.none()),
+    value=st.one_of(
+        st.integers(-3, 0), st.floats(allow_nan=True), st.booleans(), st.text(max_size=3), st.none()
+    ),
     argument=st.sampled_from(["stride", "dilation"]),
 )
 def test_bad_integer_hyper_parameters(value: Any, argument: str) -> None:

@@ -39,7 +39,9 @@ from convlib.datasets import (
     read_idx,
 )
 
-_spec = importlib.util.spec_from_file_location("bad_input_table", Path(__file__).with_name("bad_input_table.py"))
+_spec = importlib.util.spec_from_file_location(
+    "bad_input_table", Path(__file__).with_name("bad_input_table.py")
+)
 table = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("bad_input_table", table)
 _spec.loader.exec_module(table)
@@ -81,7 +83,9 @@ def fit_untouched(model: Any = None, **kw: Any) -> Any:
         return fit(model, **kw)
     finally:
         for b, p in zip(before, model.parameters()):
-            np.testing.assert_array_equal(p.value, b, err_msg=f"{p.name} trained before the input was refused")
+            np.testing.assert_array_equal(
+                p.value, b, err_msg=f"{p.name} trained before the input was refused"
+            )
 
 
 def file_with(name: str, data: bytes) -> Path:
@@ -103,7 +107,9 @@ def truncated_model() -> Path:
 
 def huge_weights_model() -> Path:
     """A float64 model whose weights do not fit in float32."""
-    big = convlib.Sequential([layers.Flatten(dtype=np.float64), layers.Dense(16, 4, rng=0, dtype=np.float64)])
+    big = convlib.Sequential(
+        [layers.Flatten(dtype=np.float64), layers.Dense(16, 4, rng=0, dtype=np.float64)]
+    )
     big[1].params["w"][...] = 1e300
     return saved_model("huge.npz", big)
 
@@ -151,7 +157,9 @@ def empty_dir() -> str:
 
 # --------------------------------------------------------------------------- layer classes
 def layer_rows() -> list[Bad]:
-    conv = lambda **kw: layers.Conv2D(**{"in_channels": 3, "out_channels": 4, "kernel_size": 3, **kw})
+    def conv(**kw: Any) -> layers.Conv2D:
+        return layers.Conv2D(**{"in_channels": 3, "out_channels": 4, "kernel_size": 3, **kw})
+
     return [
         Bad("Conv2D-in-channels-0", lambda: conv(in_channels=0), VAL, ("in_channels", "0")),
         Bad("Conv2D-in-channels-float", lambda: conv(in_channels=3.0), TYP, ("in_channels",)),
@@ -165,34 +173,89 @@ def layer_rows() -> list[Bad]:
         Bad("Conv2D-dtype-int", lambda: conv(dtype=np.int32), TYP, ("dtype", "int32")),
         Bad("Conv2D-dtype-complex", lambda: conv(dtype=np.complex64), TYP, ("dtype", "complex64")),
         Bad("Conv2D-rng-str", lambda: conv(rng="seed"), TYP, ("rng",)),
-        Bad("Conv2D-forward-channels", lambda: conv().forward(np.ones((2, 5, 5, 2))), VAL, ("x", "(2, 5, 5, 2)")),
-        Bad("Conv2D-forward-3d", lambda: conv().forward(np.ones((5, 5, 3))), VAL, ("x", "(5, 5, 3)")),
-        Bad("Conv2D-backward-dout-shape", lambda: _after_forward(conv(), np.ones((2, 5, 5, 3))).backward(np.ones((2, 3, 3, 5))),
-            VAL, ("dout", "(2, 3, 3, 5)", "(2, 3, 3, 4)")),
-        Bad("Conv2D-backward-first", lambda: conv().backward(np.ones((2, 3, 3, 4))), (RuntimeError, VAL), ("forward",)),
+        Bad(
+            "Conv2D-forward-channels",
+            lambda: conv().forward(np.ones((2, 5, 5, 2))),
+            VAL,
+            ("x", "(2, 5, 5, 2)"),
+        ),
+        Bad(
+            "Conv2D-forward-3d", lambda: conv().forward(np.ones((5, 5, 3))), VAL, ("x", "(5, 5, 3)")
+        ),
+        Bad(
+            "Conv2D-backward-dout-shape",
+            lambda: _after_forward(conv(), np.ones((2, 5, 5, 3))).backward(np.ones((2, 3, 3, 5))),
+            VAL,
+            ("dout", "(2, 3, 3, 5)", "(2, 3, 3, 4)"),
+        ),
+        Bad(
+            "Conv2D-backward-first",
+            lambda: conv().backward(np.ones((2, 3, 3, 4))),
+            (RuntimeError, VAL),
+            ("forward",),
+        ),
         Bad("Dense-in-features-0", lambda: layers.Dense(0, 3), VAL, ("in_features", "0")),
         Bad("Dense-out-features-str", lambda: layers.Dense(4, "3"), TYP, ("out_features",)),
-        Bad("Dense-forward-features", lambda: layers.Dense(6, 3, rng=0).forward(np.ones((4, 5))), VAL,
-            ("x", "(4, 5)", "6")),
-        Bad("Dense-backward-dout-shape", lambda: _after_forward(layers.Dense(6, 3, rng=0), np.ones((4, 6))).backward(np.ones((4, 4))),
-            VAL, ("dout", "(4, 4)", "(4, 3)")),
+        Bad(
+            "Dense-forward-features",
+            lambda: layers.Dense(6, 3, rng=0).forward(np.ones((4, 5))),
+            VAL,
+            ("x", "(4, 5)", "6"),
+        ),
+        Bad(
+            "Dense-backward-dout-shape",
+            lambda: _after_forward(layers.Dense(6, 3, rng=0), np.ones((4, 6))).backward(
+                np.ones((4, 4))
+            ),
+            VAL,
+            ("dout", "(4, 4)", "(4, 3)"),
+        ),
         Bad("BatchNorm-features-0", lambda: layers.BatchNorm(0), VAL, ("num_features",)),
-        Bad("BatchNorm-momentum-big", lambda: layers.BatchNorm(3, momentum=2.0), VAL, ("momentum", "2")),
+        Bad(
+            "BatchNorm-momentum-big",
+            lambda: layers.BatchNorm(3, momentum=2.0),
+            VAL,
+            ("momentum", "2"),
+        ),
         Bad("BatchNorm-eps-str", lambda: layers.BatchNorm(3, eps="a"), TYP, ("eps",)),
-        Bad("BatchNorm-forward-features", lambda: layers.BatchNorm(3).forward(np.ones((4, 5))), VAL, ("x", "(4, 5)")),
+        Bad(
+            "BatchNorm-forward-features",
+            lambda: layers.BatchNorm(3).forward(np.ones((4, 5))),
+            VAL,
+            ("x", "(4, 5)"),
+        ),
         Bad("BatchNorm-forward-nan", lambda: _bn_nan_keeps_statistics(), VAL, ("x", "finite")),
         Bad("Dropout-p-1", lambda: layers.Dropout(1.0), VAL, ("p",)),
         Bad("Dropout-p-str", lambda: layers.Dropout("a"), TYP, ("p",)),
         Bad("MaxPool2D-pool-0", lambda: layers.MaxPool2D(0), VAL, ("pool_size",)),
-        Bad("MaxPool2D-padding-window", lambda: layers.MaxPool2D(2, padding=2), VAL, ("padding", "pool_size")),
+        Bad(
+            "MaxPool2D-padding-window",
+            lambda: layers.MaxPool2D(2, padding=2),
+            VAL,
+            ("padding", "pool_size"),
+        ),
         Bad("AvgPool2D-stride-0", lambda: layers.AvgPool2D(2, stride=0), VAL, ("stride",)),
-        Bad("AvgPool2D-forward-3d", lambda: layers.AvgPool2D(2).forward(np.ones((4, 4, 1))), VAL, ("x", "(4, 4, 1)")),
+        Bad(
+            "AvgPool2D-forward-3d",
+            lambda: layers.AvgPool2D(2).forward(np.ones((4, 4, 1))),
+            VAL,
+            ("x", "(4, 4, 1)"),
+        ),
         Bad("LeakyReLU-alpha-str", lambda: layers.LeakyReLU(alpha="a"), TYP, ("alpha",)),
         Bad("ReLU-dtype-int", lambda: layers.ReLU(dtype="int8"), TYP, ("dtype", "int8")),
         Bad("Flatten-forward-str", lambda: layers.Flatten().forward("x"), TYP, ("x",)),
-        Bad("Tanh-forward-complex", lambda: layers.Tanh().forward(np.ones(3) * 1j), TYP, ("x", "complex")),
-        Bad("Sigmoid-backward-dout-shape", lambda: _after_forward(layers.Sigmoid(), np.ones((2, 3))).backward(np.ones(3)),
-            VAL, ("dout", "(3,)", "(2, 3)")),
+        Bad(
+            "Tanh-forward-complex",
+            lambda: layers.Tanh().forward(np.ones(3) * 1j),
+            TYP,
+            ("x", "complex"),
+        ),
+        Bad(
+            "Sigmoid-backward-dout-shape",
+            lambda: _after_forward(layers.Sigmoid(), np.ones((2, 3))).backward(np.ones(3)),
+            VAL,
+            ("dout", "(3,)", "(2, 3)"),
+        ),
     ]
 
 
@@ -208,43 +271,116 @@ def _bn_nan_keeps_statistics() -> None:
     try:
         layer.forward(x)
     finally:
-        assert all(np.isfinite(b).all() for b in layer.buffers.values()), "running statistics updated from a NaN batch"
+        assert all(np.isfinite(b).all() for b in layer.buffers.values()), (
+            "running statistics updated from a NaN batch"
+        )
 
 
 # --------------------------------------------------------------------------- Sequential
 def model_rows() -> list[Bad]:
     return [
         Bad("Sequential-ints", lambda: convlib.Sequential([1, 2]), TYP, ("layers[0]", "int")),
-        Bad("Sequential-one-layer", lambda: convlib.Sequential(layers.ReLU()), TYP, ("list of layers",)),
+        Bad(
+            "Sequential-one-layer",
+            lambda: convlib.Sequential(layers.ReLU()),
+            TYP,
+            ("list of layers",),
+        ),
         Bad("Sequential-empty", lambda: convlib.Sequential([]), VAL, ("at least one layer",)),
         Bad("Sequential-none", lambda: convlib.Sequential(None), TYP, ("layers", "NoneType")),
-        Bad("Sequential-forward-shape", lambda: net().forward(np.ones((2, 5, 5, 1))), VAL, ("Dense", "(N, 16)", "(2, 25)")),
+        Bad(
+            "Sequential-forward-shape",
+            lambda: net().forward(np.ones((2, 5, 5, 1))),
+            VAL,
+            ("Dense", "(N, 16)", "(2, 25)"),
+        ),
         Bad("Sequential-forward-str", lambda: net().forward("x"), TYP, ("x",)),
         Bad("Sequential-summary-str", lambda: net().summary("abc"), TYP, ("input_shape", "abc")),
-        Bad("Sequential-summary-zero", lambda: net().summary((4, 4, 0)), VAL, ("input_shape", "(4, 4, 0)")),
-        Bad("Sequential-summary-wrong", lambda: net().summary((5, 5, 1)), VAL, ("layer 1", "Dense", "(25,)")),
-        Bad("Sequential-output-shape-none", lambda: net().output_shape(None), TYP, ("input_shape",)),
+        Bad(
+            "Sequential-summary-zero",
+            lambda: net().summary((4, 4, 0)),
+            VAL,
+            ("input_shape", "(4, 4, 0)"),
+        ),
+        Bad(
+            "Sequential-summary-wrong",
+            lambda: net().summary((5, 5, 1)),
+            VAL,
+            ("layer 1", "Dense", "(25,)"),
+        ),
+        Bad(
+            "Sequential-output-shape-none", lambda: net().output_shape(None), TYP, ("input_shape",)
+        ),
         Bad("Sequential-train-str", lambda: net().train("yes"), TYP, ("mode",)),
-        Bad("Sequential-backward-first", lambda: net().backward(np.ones((2, 4))), (RuntimeError, VAL), ("forward",)),
+        Bad(
+            "Sequential-backward-first",
+            lambda: net().backward(np.ones((2, 4))),
+            (RuntimeError, VAL),
+            ("forward",),
+        ),
         Bad("set_memory_limit-str", lambda: convlib.set_memory_limit("8GiB"), TYP, ("nbytes",)),
         Bad("set_memory_limit-zero", lambda: convlib.set_memory_limit(0), VAL, ("nbytes",)),
         Bad("build_lenet-seed-str", lambda: convlib.build_lenet(seed="a"), TYP, ("seed",)),
-        Bad("build_capstone-dtype-int", lambda: convlib.build_capstone(dtype=np.int64), TYP, ("dtype",)),
+        Bad(
+            "build_capstone-dtype-int",
+            lambda: convlib.build_capstone(dtype=np.int64),
+            TYP,
+            ("dtype",),
+        ),
         # loading: what the file is, and which file
-        Bad("load-missing", lambda: net().load(TMP / "nowhere.npz"), FileNotFoundError, ("nowhere.npz",)),
+        Bad(
+            "load-missing",
+            lambda: net().load(TMP / "nowhere.npz"),
+            FileNotFoundError,
+            ("nowhere.npz",),
+        ),
         Bad("load-path-int", lambda: net().load(3), TYP, ("path",)),
-        Bad("load-empty-file", lambda: net().load(file_with("empty.npz", b"")), VAL, ("empty.npz", "empty")),
-        Bad("load-text-file", lambda: net().load(file_with("text.npz", b"hello, world\n" * 20)), VAL, ("text.npz", "not a .npz archive")),
+        Bad(
+            "load-empty-file",
+            lambda: net().load(file_with("empty.npz", b"")),
+            VAL,
+            ("empty.npz", "empty"),
+        ),
+        Bad(
+            "load-text-file",
+            lambda: net().load(file_with("text.npz", b"hello, world\n" * 20)),
+            VAL,
+            ("text.npz", "not a .npz archive"),
+        ),
         Bad("load-truncated", lambda: net().load(truncated_model()), VAL, ("truncated.npz",)),
-        Bad("load-single-array", lambda: net().load(_single_array()), VAL, ("single.npy", "single array")),
-        Bad("load-other-model", lambda: convlib.Sequential([layers.Flatten(), layers.Dense(16, 5, rng=0)]).load(saved_model()),
-            VAL, ("1.w", "(16, 4)", "(16, 5)")),
-        Bad("load-other-architecture", lambda: convlib.Sequential([layers.Dense(16, 4, rng=0)]).load(saved_model()), VAL,
-            ("architecture", "Flatten")),
-        Bad("load-float64-overflow", lambda: net().load(huge_weights_model()), VAL, ("huge.npz", "1.w", "float32")),
+        Bad(
+            "load-single-array",
+            lambda: net().load(_single_array()),
+            VAL,
+            ("single.npy", "single array"),
+        ),
+        Bad(
+            "load-other-model",
+            lambda: convlib.Sequential([layers.Flatten(), layers.Dense(16, 5, rng=0)]).load(
+                saved_model()
+            ),
+            VAL,
+            ("1.w", "(16, 4)", "(16, 5)"),
+        ),
+        Bad(
+            "load-other-architecture",
+            lambda: convlib.Sequential([layers.Dense(16, 4, rng=0)]).load(saved_model()),
+            VAL,
+            ("architecture", "Flatten"),
+        ),
+        Bad(
+            "load-float64-overflow",
+            lambda: net().load(huge_weights_model()),
+            VAL,
+            ("huge.npz", "1.w", "float32"),
+        ),
         Bad("save-path-int", lambda: net().save(3.5), TYP, ("path",)),
-        Bad("save-missing-folder", lambda: net().save(TMP / "no" / "such" / "m.npz"), (FileNotFoundError, VAL),
-            ("m.npz",)),
+        Bad(
+            "save-missing-folder",
+            lambda: net().save(TMP / "no" / "such" / "m.npz"),
+            (FileNotFoundError, VAL),
+            ("m.npz",),
+        ),
     ]
 
 
@@ -254,39 +390,95 @@ def _single_array() -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- optimizers and schedules
+# ------------------------------------------------------------------------- optimizers and schedules
 def optim_rows() -> list[Bad]:
-    params = lambda: net().parameters()
+    def params() -> list:
+        return net().parameters()
+
     return [
         Bad("SGD-params-empty", lambda: convlib.SGD([], lr=0.1), VAL, ("params",)),
         Bad("SGD-params-int", lambda: convlib.SGD(5, lr=0.1), TYP, ("params",)),
-        Bad("SGD-params-arrays", lambda: convlib.SGD([np.zeros(3)], lr=0.1), TYP, ("params[0]", "pair")),
+        Bad(
+            "SGD-params-arrays",
+            lambda: convlib.SGD([np.zeros(3)], lr=0.1),
+            TYP,
+            ("params[0]", "pair"),
+        ),
         Bad("SGD-lr-negative", lambda: convlib.SGD(params(), lr=-1), VAL, ("lr", "-1")),
         Bad("SGD-lr-str", lambda: convlib.SGD(params(), lr="0.1"), TYP, ("lr",)),
         Bad("SGD-lr-nan", lambda: convlib.SGD(params(), lr=np.nan), VAL, ("lr",)),
         Bad("SGD-lr-huge-int", lambda: convlib.SGD(params(), lr=-(10**400)), VAL, ("lr", "finite")),
-        Bad("SGD-momentum-1", lambda: convlib.SGD(params(), lr=0.1, momentum=1.0), VAL, ("momentum",)),
-        Bad("SGD-nesterov-str", lambda: convlib.SGD(params(), lr=0.1, momentum=0.9, nesterov="yes"), TYP, ("nesterov",)),
-        Bad("SGD-weight-decay-negative", lambda: convlib.SGD(params(), lr=0.1, weight_decay=-0.1), VAL, ("weight_decay",)),
-        Bad("SGD-schedule-str", lambda: convlib.SGD(params(), lr=0.1, schedule="cosine"), TYP, ("schedule",)),
+        Bad(
+            "SGD-momentum-1",
+            lambda: convlib.SGD(params(), lr=0.1, momentum=1.0),
+            VAL,
+            ("momentum",),
+        ),
+        Bad(
+            "SGD-nesterov-str",
+            lambda: convlib.SGD(params(), lr=0.1, momentum=0.9, nesterov="yes"),
+            TYP,
+            ("nesterov",),
+        ),
+        Bad(
+            "SGD-weight-decay-negative",
+            lambda: convlib.SGD(params(), lr=0.1, weight_decay=-0.1),
+            VAL,
+            ("weight_decay",),
+        ),
+        Bad(
+            "SGD-schedule-str",
+            lambda: convlib.SGD(params(), lr=0.1, schedule="cosine"),
+            TYP,
+            ("schedule",),
+        ),
         Bad("Adam-betas-one", lambda: convlib.Adam(params(), betas=(0.9,)), VAL, ("betas",)),
         Bad("Adam-betas-1", lambda: convlib.Adam(params(), betas=(1.0, 0.999)), VAL, ("betas",)),
         Bad("Adam-betas-str", lambda: convlib.Adam(params(), betas="0.9"), (TYP, VAL), ("betas",)),
         Bad("Adam-eps-0", lambda: convlib.Adam(params(), eps=0.0), VAL, ("eps",)),
         Bad("Adam-eps-str", lambda: convlib.Adam(params(), eps="a"), TYP, ("eps",)),
-        Bad("SGD-step-nan-grad", lambda: _step_with_nan_grad(convlib.SGD, lr=0.1, momentum=0.9), (VAL, ArithmeticError),
-            ("finite",)),
-        Bad("Adam-step-inf-grad", lambda: _step_with_nan_grad(convlib.Adam, lr=0.1, value=np.inf), (VAL, ArithmeticError),
-            ("finite",)),
+        Bad(
+            "SGD-step-nan-grad",
+            lambda: _step_with_nan_grad(convlib.SGD, lr=0.1, momentum=0.9),
+            (VAL, ArithmeticError),
+            ("finite",),
+        ),
+        Bad(
+            "Adam-step-inf-grad",
+            lambda: _step_with_nan_grad(convlib.Adam, lr=0.1, value=np.inf),
+            (VAL, ArithmeticError),
+            ("finite",),
+        ),
         Bad("StepLR-step-size-0", lambda: convlib.StepLR(0.1, step_size=0), VAL, ("step_size",)),
         Bad("StepLR-base-lr-negative", lambda: convlib.StepLR(-0.1, 2), VAL, ("base_lr",)),
         Bad("StepLR-gamma-str", lambda: convlib.StepLR(0.1, 2, gamma="a"), TYP, ("gamma",)),
-        Bad("ExponentialLR-gamma-0", lambda: convlib.ExponentialLR(0.1, gamma=0.0), VAL, ("gamma",)),
-        Bad("ExponentialLR-period-0", lambda: convlib.ExponentialLR(0.1, 0.9, period=0), VAL, ("period",)),
-        Bad("CosineLR-total-0", lambda: convlib.CosineLR(0.1, total_steps=0), VAL, ("total_steps",)),
-        Bad("CosineLR-min-lr-above", lambda: convlib.CosineLR(0.1, 10, min_lr=0.2), VAL, ("min_lr",)),
-        Bad("CosineLR-warmup-negative", lambda: convlib.CosineLR(0.1, 10, warmup=-1), VAL, ("warmup",)),
-        Bad("CosineLR-warmup-too-long", lambda: convlib.CosineLR(0.1, 10, warmup=11), VAL, ("warmup",)),
+        Bad(
+            "ExponentialLR-gamma-0", lambda: convlib.ExponentialLR(0.1, gamma=0.0), VAL, ("gamma",)
+        ),
+        Bad(
+            "ExponentialLR-period-0",
+            lambda: convlib.ExponentialLR(0.1, 0.9, period=0),
+            VAL,
+            ("period",),
+        ),
+        Bad(
+            "CosineLR-total-0", lambda: convlib.CosineLR(0.1, total_steps=0), VAL, ("total_steps",)
+        ),
+        Bad(
+            "CosineLR-min-lr-above", lambda: convlib.CosineLR(0.1, 10, min_lr=0.2), VAL, ("min_lr",)
+        ),
+        Bad(
+            "CosineLR-warmup-negative",
+            lambda: convlib.CosineLR(0.1, 10, warmup=-1),
+            VAL,
+            ("warmup",),
+        ),
+        Bad(
+            "CosineLR-warmup-too-long",
+            lambda: convlib.CosineLR(0.1, 10, warmup=11),
+            VAL,
+            ("warmup",),
+        ),
         Bad("CosineLR-call-negative", lambda: convlib.CosineLR(0.1, 10)(-1), VAL, ("t", "-1")),
         Bad("StepLR-call-str", lambda: convlib.StepLR(0.1, 2)("3"), TYP, ("t",)),
     ]
@@ -306,7 +498,7 @@ def _step_with_nan_grad(cls: Any, value: float = np.nan, **kw: Any) -> None:
             np.testing.assert_array_equal(p.value, b, err_msg=f"{p.name} changed by a refused step")
 
 
-# --------------------------------------------------------------------------- fit, evaluate, predict, recipes
+# ------------------------------------------------------------------ fit, evaluate, predict, recipes
 def loop_rows() -> list[Bad]:
     x_nan = XI.copy()
     x_nan[3, 1, 1, 0] = np.nan
@@ -319,9 +511,19 @@ def loop_rows() -> list[Bad]:
         Bad("fit-length-mismatch", lambda: fit(y=YI[:5]), VAL, ("x_train", "y_train", "8", "5")),
         Bad("fit-labels-float", lambda: fit(y=YI.astype(float) + 0.5), TYP, ("y_train",)),
         Bad("fit-labels-2d", lambda: fit(y=np.eye(8, 4, dtype=int)), VAL, ("y_train", "(8, 4)")),
-        Bad("fit-labels-out-of-range", lambda: fit_untouched(y=np.r_[YI[:7], 9]), VAL, ("y_train", "9")),
+        Bad(
+            "fit-labels-out-of-range",
+            lambda: fit_untouched(y=np.r_[YI[:7], 9]),
+            VAL,
+            ("y_train", "9"),
+        ),
         Bad("fit-x-val-alone", lambda: fit(x_val=XI), VAL, ("y_val",)),
-        Bad("fit-x-val-shape", lambda: fit(x_val=XI[:, :3], y_val=YI), VAL, ("x_val", "(8, 3, 4, 1)", "x_train")),
+        Bad(
+            "fit-x-val-shape",
+            lambda: fit(x_val=XI[:, :3], y_val=YI),
+            VAL,
+            ("x_val", "(8, 3, 4, 1)", "x_train"),
+        ),
         Bad("fit-x-nan", lambda: fit(x=x_nan), VAL, ("x_train", "finite")),
         Bad("fit-x-str", lambda: fit(x="images"), TYP, ("x_train",)),
         Bad("fit-x-empty", lambda: fit(x=XI[:0], y=YI[:0]), VAL, ("x_train",)),
@@ -331,23 +533,86 @@ def loop_rows() -> list[Bad]:
         Bad("fit-callback-int", lambda: fit(callback=3), TYP, ("callback",)),
         Bad("fit-progress-str", lambda: fit(progress="no"), TYP, ("progress",)),
         Bad("fit-seed-str", lambda: fit(seed="a"), TYP, ("seed",)),
-        Bad("fit-bn-last-batch-of-one", lambda: fit_untouched(
-            model=convlib.Sequential([layers.Flatten(), layers.Dense(16, 4, rng=0), layers.BatchNorm(4)]),
-            x=XI[:5], y=YI[:5], epochs=2), VAL, ("batch_size", "1")),
-        Bad("evaluate-batch-size-0", lambda: convlib.evaluate(net(), XI, YI, batch_size=0), VAL, ("batch_size",)),
-        Bad("evaluate-length-mismatch", lambda: convlib.evaluate(net(), XI, YI[:3]), VAL, ("x", "y", "8", "3")),
-        Bad("evaluate-labels-out-of-range", lambda: convlib.evaluate(net(), XI, YI + 4), VAL, ("labels", "7")),
-        Bad("predict-probabilities-str", lambda: convlib.predict(net(), XI, probabilities="yes"), TYP, ("probabilities",)),
-        Bad("predict-batch-size-negative", lambda: convlib.predict(net(), XI, batch_size=-1), VAL, ("batch_size",)),
+        Bad(
+            "fit-bn-last-batch-of-one",
+            lambda: fit_untouched(
+                model=convlib.Sequential(
+                    [layers.Flatten(), layers.Dense(16, 4, rng=0), layers.BatchNorm(4)]
+                ),
+                x=XI[:5],
+                y=YI[:5],
+                epochs=2,
+            ),
+            VAL,
+            ("batch_size", "1"),
+        ),
+        Bad(
+            "evaluate-batch-size-0",
+            lambda: convlib.evaluate(net(), XI, YI, batch_size=0),
+            VAL,
+            ("batch_size",),
+        ),
+        Bad(
+            "evaluate-length-mismatch",
+            lambda: convlib.evaluate(net(), XI, YI[:3]),
+            VAL,
+            ("x", "y", "8", "3"),
+        ),
+        Bad(
+            "evaluate-labels-out-of-range",
+            lambda: convlib.evaluate(net(), XI, YI + 4),
+            VAL,
+            ("labels", "7"),
+        ),
+        Bad(
+            "predict-probabilities-str",
+            lambda: convlib.predict(net(), XI, probabilities="yes"),
+            TYP,
+            ("probabilities",),
+        ),
+        Bad(
+            "predict-batch-size-negative",
+            lambda: convlib.predict(net(), XI, batch_size=-1),
+            VAL,
+            ("batch_size",),
+        ),
         Bad("predict-x-str", lambda: convlib.predict(net(), "x"), TYP, ("x",)),
-        Bad("make_optimizer-lr-0", lambda: convlib.make_optimizer(net(), lr=0.0, total_steps=10), VAL, ("lr",)),
-        Bad("make_optimizer-steps-0", lambda: convlib.make_optimizer(net(), lr=0.1, total_steps=0), VAL, ("total_steps",)),
-        Bad("make_optimizer-model-int", lambda: convlib.make_optimizer(5, lr=0.1, total_steps=10), TYP, ("model", "parameters()")),
-        Bad("make_optimizer-fraction-big", lambda: convlib.make_optimizer(net(), 0.1, 10, min_lr_fraction=2.0), VAL,
-            ("min_lr",)),
-        Bad("TrainConfig-epochs-0", lambda: convlib.TrainConfig(0, 8, 0.1, 0.01, False), VAL, ("epochs", "0")),
-        Bad("train_model-config-dict", lambda: convlib.train_model(net(), XI, YI, None, None, {"epochs": 1}, progress=False),
-            TYP, ("config", "TrainConfig")),
+        Bad(
+            "make_optimizer-lr-0",
+            lambda: convlib.make_optimizer(net(), lr=0.0, total_steps=10),
+            VAL,
+            ("lr",),
+        ),
+        Bad(
+            "make_optimizer-steps-0",
+            lambda: convlib.make_optimizer(net(), lr=0.1, total_steps=0),
+            VAL,
+            ("total_steps",),
+        ),
+        Bad(
+            "make_optimizer-model-int",
+            lambda: convlib.make_optimizer(5, lr=0.1, total_steps=10),
+            TYP,
+            ("model", "parameters()"),
+        ),
+        Bad(
+            "make_optimizer-fraction-big",
+            lambda: convlib.make_optimizer(net(), 0.1, 10, min_lr_fraction=2.0),
+            VAL,
+            ("min_lr",),
+        ),
+        Bad(
+            "TrainConfig-epochs-0",
+            lambda: convlib.TrainConfig(0, 8, 0.1, 0.01, False),
+            VAL,
+            ("epochs", "0"),
+        ),
+        Bad(
+            "train_model-config-dict",
+            lambda: convlib.train_model(net(), XI, YI, None, None, {"epochs": 1}, progress=False),
+            TYP,
+            ("config", "TrainConfig"),
+        ),
     ]
 
 
@@ -357,65 +622,201 @@ def data_rows() -> list[Bad]:
     return [
         Bad("one_hot-label-too-big", lambda: convlib.one_hot([0, 10], 10), VAL, ("labels", "10")),
         Bad("one_hot-label-negative", lambda: convlib.one_hot([0, -1], 10), VAL, ("labels", "-1")),
-        Bad("one_hot-labels-float", lambda: convlib.one_hot([0.0, 1.0], 10), TYP, ("labels", "float64")),
+        Bad(
+            "one_hot-labels-float",
+            lambda: convlib.one_hot([0.0, 1.0], 10),
+            TYP,
+            ("labels", "float64"),
+        ),
         Bad("one_hot-labels-2d", lambda: convlib.one_hot([[0, 1]], 10), VAL, ("labels", "(1, 2)")),
         Bad("one_hot-labels-str", lambda: convlib.one_hot("01", 10), TYP, ("labels",)),
         Bad("one_hot-classes-0", lambda: convlib.one_hot([0], 0), VAL, ("num_classes", "0")),
         Bad("one_hot-classes-bool", lambda: convlib.one_hot([0], True), TYP, ("num_classes",)),
         Bad("prepare_images-std-0", lambda: convlib.prepare_images(images, std=0.0), VAL, ("std",)),
-        Bad("prepare_images-std-str", lambda: convlib.prepare_images(images, std="a"), TYP, ("std",)),
-        Bad("prepare_images-mean-nan", lambda: convlib.prepare_images(images, mean=np.nan), VAL, ("mean",)),
+        Bad(
+            "prepare_images-std-str", lambda: convlib.prepare_images(images, std="a"), TYP, ("std",)
+        ),
+        Bad(
+            "prepare_images-mean-nan",
+            lambda: convlib.prepare_images(images, mean=np.nan),
+            VAL,
+            ("mean",),
+        ),
         Bad("prepare_images-str", lambda: convlib.prepare_images("images"), TYP, ("images",)),
-        Bad("prepare_images-2d", lambda: convlib.prepare_images(images[0]), VAL, ("images", "(28, 28)")),
-        Bad("prepare_images-colour", lambda: convlib.prepare_images(np.zeros((2, 28, 28, 3), np.uint8)), VAL,
-            ("images", "(2, 28, 28, 3)")),
-        Bad("prepare_images-complex", lambda: convlib.prepare_images(images * 1j), TYP, ("images", "complex")),
+        Bad(
+            "prepare_images-2d",
+            lambda: convlib.prepare_images(images[0]),
+            VAL,
+            ("images", "(28, 28)"),
+        ),
+        Bad(
+            "prepare_images-colour",
+            lambda: convlib.prepare_images(np.zeros((2, 28, 28, 3), np.uint8)),
+            VAL,
+            ("images", "(2, 28, 28, 3)"),
+        ),
+        Bad(
+            "prepare_images-complex",
+            lambda: convlib.prepare_images(images * 1j),
+            TYP,
+            ("images", "complex"),
+        ),
         # Floats already in [0, 1] are accepted and scaled as the uint8 levels are (test_preprocessing.py);
         # images prepared once already are not, and the message names the fix.
-        Bad("prepare_images-twice", lambda: _prepare_warns(convlib.prepare_images(images)), VAL,
-            ("images", "[0, 1]", "already normalised", "prepare_images")),
-        Bad("to_float_nhwc-5d", lambda: convlib.to_float_nhwc(np.zeros((1, 2, 2, 2, 1))), VAL, ("images",)),
-        Bad("to_float_nhwc-dtype-int", lambda: convlib.to_float_nhwc(images, dtype=np.int16), TYP, ("dtype",)),
-        Bad("random_shift-max-shift-negative", lambda: convlib.random_shift(XI, RNG, max_shift=-1), VAL, ("max_shift",)),
-        Bad("random_shift-max-shift-float", lambda: convlib.random_shift(XI, RNG, max_shift=1.5), TYP, ("max_shift",)),
-        Bad("random_shift-rng-str", lambda: convlib.random_shift(XI, "rng"), TYP, ("rng", "Generator")),
+        Bad(
+            "prepare_images-twice",
+            lambda: _prepare_warns(convlib.prepare_images(images)),
+            VAL,
+            ("images", "[0, 1]", "already normalised", "prepare_images"),
+        ),
+        Bad(
+            "to_float_nhwc-5d",
+            lambda: convlib.to_float_nhwc(np.zeros((1, 2, 2, 2, 1))),
+            VAL,
+            ("images",),
+        ),
+        Bad(
+            "to_float_nhwc-dtype-int",
+            lambda: convlib.to_float_nhwc(images, dtype=np.int16),
+            TYP,
+            ("dtype",),
+        ),
+        Bad(
+            "random_shift-max-shift-negative",
+            lambda: convlib.random_shift(XI, RNG, max_shift=-1),
+            VAL,
+            ("max_shift",),
+        ),
+        Bad(
+            "random_shift-max-shift-float",
+            lambda: convlib.random_shift(XI, RNG, max_shift=1.5),
+            TYP,
+            ("max_shift",),
+        ),
+        Bad(
+            "random_shift-rng-str",
+            lambda: convlib.random_shift(XI, "rng"),
+            TYP,
+            ("rng", "Generator"),
+        ),
         Bad("random_shift-x-3d", lambda: convlib.random_shift(XI[0], RNG), VAL, ("x", "(4, 4, 1)")),
         Bad("synthetic_digits-n-negative", lambda: convlib.synthetic_digits(-1), VAL, ("n", "-1")),
         Bad("synthetic_digits-n-str", lambda: convlib.synthetic_digits("10"), TYP, ("n",)),
         Bad("synthetic_digits-n-float", lambda: convlib.synthetic_digits(2.5), TYP, ("n",)),
-        Bad("synthetic_digits-seed-str", lambda: convlib.synthetic_digits(4, seed="a"), TYP, ("seed",)),
+        Bad(
+            "synthetic_digits-seed-str",
+            lambda: convlib.synthetic_digits(4, seed="a"),
+            TYP,
+            ("seed",),
+        ),
         # IDX files
-        Bad("read_idx-missing", lambda: read_idx(TMP / "none.idx"), FileNotFoundError, ("none.idx",)),
-        Bad("read_idx-empty", lambda: read_idx(file_with("empty.idx", b"")), IDXFormatError, ("empty.idx", "0 bytes")),
-        Bad("read_idx-bad-magic", lambda: read_idx(file_with("magic.idx", idx_bytes(2049, (2,), b"\1\2")), magic=2051),
-            IDXFormatError, ("magic.idx", "2049", "2051")),
-        Bad("read_idx-truncated", lambda: read_idx(file_with("short.idx", idx_bytes(2049, (5,), b"\1\2"))), IDXFormatError,
-            ("short.idx",)),
-        Bad("read_idx-trailing", lambda: read_idx(file_with("long.idx", idx_bytes(2049, (2,), b"\1\2\3"))), IDXFormatError,
-            ("long.idx",)),
-        Bad("read_idx-corrupt-gz", lambda: read_idx(file_with("bad.gz", gzip.compress(idx_bytes(2049, (2,), b"\1\2"))[:-6])),
-            IDXFormatError, ("bad.gz",)),
-        Bad("read_idx-not-gzip", lambda: read_idx(file_with("plain.gz", idx_bytes(2049, (2,), b"\1\2"))), IDXFormatError,
-            ("plain.gz",)),
+        Bad(
+            "read_idx-missing", lambda: read_idx(TMP / "none.idx"), FileNotFoundError, ("none.idx",)
+        ),
+        Bad(
+            "read_idx-empty",
+            lambda: read_idx(file_with("empty.idx", b"")),
+            IDXFormatError,
+            ("empty.idx", "0 bytes"),
+        ),
+        Bad(
+            "read_idx-bad-magic",
+            lambda: read_idx(file_with("magic.idx", idx_bytes(2049, (2,), b"\1\2")), magic=2051),
+            IDXFormatError,
+            ("magic.idx", "2049", "2051"),
+        ),
+        Bad(
+            "read_idx-truncated",
+            lambda: read_idx(file_with("short.idx", idx_bytes(2049, (5,), b"\1\2"))),
+            IDXFormatError,
+            ("short.idx",),
+        ),
+        Bad(
+            "read_idx-trailing",
+            lambda: read_idx(file_with("long.idx", idx_bytes(2049, (2,), b"\1\2\3"))),
+            IDXFormatError,
+            ("long.idx",),
+        ),
+        Bad(
+            "read_idx-corrupt-gz",
+            lambda: read_idx(
+                file_with("bad.gz", gzip.compress(idx_bytes(2049, (2,), b"\1\2"))[:-6])
+            ),
+            IDXFormatError,
+            ("bad.gz",),
+        ),
+        Bad(
+            "read_idx-not-gzip",
+            lambda: read_idx(file_with("plain.gz", idx_bytes(2049, (2,), b"\1\2"))),
+            IDXFormatError,
+            ("plain.gz",),
+        ),
         Bad("read_idx-path-int", lambda: read_idx(3), TYP, ("path",)),
-        Bad("read_idx-magic-str", lambda: read_idx(file_with("ok.idx", idx_bytes(2049, (2,), b"\1\2")), magic="2049"), TYP,
-            ("magic",)),
+        Bad(
+            "read_idx-magic-str",
+            lambda: read_idx(file_with("ok.idx", idx_bytes(2049, (2,), b"\1\2")), magic="2049"),
+            TYP,
+            ("magic",),
+        ),
         # data-set folders (nothing is downloaded)
-        Bad("load_mnist-download-str", lambda: with_env(None, load_mnist, empty_dir(), download="no", mirrors=OFFLINE, retries=0, timeout=1), TYP, ("download",)),
-        Bad("load_mnist-timeout-negative", lambda: load_mnist(empty_dir(), download=False, timeout=-1), VAL, ("timeout",)),
-        Bad("load_mnist-timeout-str", lambda: load_mnist(empty_dir(), download=False, timeout="10"), TYP, ("timeout",)),
-        Bad("load_mnist-retries-negative", lambda: load_mnist(empty_dir(), download=False, retries=-1), VAL, ("retries",)),
+        Bad(
+            "load_mnist-download-str",
+            lambda: with_env(
+                None, load_mnist, empty_dir(), download="no", mirrors=OFFLINE, retries=0, timeout=1
+            ),
+            TYP,
+            ("download",),
+        ),
+        Bad(
+            "load_mnist-timeout-negative",
+            lambda: load_mnist(empty_dir(), download=False, timeout=-1),
+            VAL,
+            ("timeout",),
+        ),
+        Bad(
+            "load_mnist-timeout-str",
+            lambda: load_mnist(empty_dir(), download=False, timeout="10"),
+            TYP,
+            ("timeout",),
+        ),
+        Bad(
+            "load_mnist-retries-negative",
+            lambda: load_mnist(empty_dir(), download=False, retries=-1),
+            VAL,
+            ("retries",),
+        ),
         Bad("load_mnist-root-int", lambda: load_mnist(3, download=False), TYP, ("root",)),
-        Bad("load_mnist-root-file", lambda: with_env(None, load_mnist, file_with("afile", b"x"), download=False),
-            (VAL, FileNotFoundError, NotADirectoryError), ("afile", "root", "not a folder")),
-        Bad("load_mnist-root-alone", lambda: with_env(real_data_dir(), load_mnist, empty_dir(), download=False),
-            convlib.DatasetNotFoundError, ("root",)),
-        Bad("load_mnist-env-file", lambda: with_env(str(file_with("envfile", b"x")), load_mnist, download=False),
-            (VAL, FileNotFoundError), ("envfile", "CONVLIB_DATA", "not a folder")),
+        Bad(
+            "load_mnist-root-file",
+            lambda: with_env(None, load_mnist, file_with("afile", b"x"), download=False),
+            (VAL, FileNotFoundError, NotADirectoryError),
+            ("afile", "root", "not a folder"),
+        ),
+        Bad(
+            "load_mnist-root-alone",
+            lambda: with_env(real_data_dir(), load_mnist, empty_dir(), download=False),
+            convlib.DatasetNotFoundError,
+            ("root",),
+        ),
+        Bad(
+            "load_mnist-env-file",
+            lambda: with_env(str(file_with("envfile", b"x")), load_mnist, download=False),
+            (VAL, FileNotFoundError),
+            ("envfile", "CONVLIB_DATA", "not a folder"),
+        ),
         Bad("candidate_dirs-dataset", lambda: candidate_dirs("cifar"), VAL, ("dataset", "cifar")),
-        Bad("fetch_files-dataset-none", lambda: fetch_files(None, download=False), (TYP, VAL), ("dataset",)),
-        Bad("fetch_files-mirrors-int", lambda: fetch_files("mnist", empty_dir(), download=False, mirrors=5), TYP,
-            ("mirrors",)),
+        Bad(
+            "fetch_files-dataset-none",
+            lambda: fetch_files(None, download=False),
+            (TYP, VAL),
+            ("dataset",),
+        ),
+        Bad(
+            "fetch_files-mirrors-int",
+            lambda: fetch_files("mnist", empty_dir(), download=False, mirrors=5),
+            TYP,
+            ("mirrors",),
+        ),
     ]
 
 
@@ -431,7 +832,7 @@ def _prepare_warns(images: np.ndarray) -> None:
             raise ValueError(str(w)) from None
 
 
-# --------------------------------------------------------------------------- base classes, fast helpers, book support
+# --------------------------------------------------------- base classes, fast helpers, book support
 def misc_rows() -> list[Bad]:
     from convlib.exercises import check_conv_forward
     from convlib.plotting import (
@@ -445,29 +846,118 @@ def misc_rows() -> list[Bad]:
 
     return [
         Bad("Layer-dtype-int", lambda: layers.Layer(dtype=np.int32), TYP, ("dtype", "int32")),
-        Bad("Optimizer-lr-negative", lambda: convlib.Optimizer(net().parameters(), lr=-1), VAL, ("lr", "-1")),
-        Bad("Optimizer-schedule-int", lambda: convlib.Optimizer(net().parameters(), lr=0.1, schedule=3), TYP, ("schedule",)),
-        Bad("load_fashion_mnist-timeout-0", lambda: convlib.load_fashion_mnist(empty_dir(), download=False, timeout=0), VAL,
-            ("timeout",)),
-        Bad("scratch-shape-negative", lambda: convlib.fast.scratch("t", (-1, 2), np.float32), VAL, ("shape", "(-1, 2)")),
-        Bad("phase_window_views-geometry-none", lambda: convlib.fast.phase_window_views(np.ones((1, 5, 5, 1)), None), TYP,
-            ("geometry", "WindowGeometry")),
-        Bad("check_conv_forward-fn-str", lambda: check_conv_forward("conv", verbose=False), TYP, ("fn", "callable")),
-        Bad("check_conv_forward-seed-str", lambda: check_conv_forward(convlib.conv2d_forward, seed="a", verbose=False), TYP,
-            ("seed",)),
-        Bad("moving_average-window-0", lambda: optim_diagrams.moving_average(np.ones(10), 0), VAL, ("window", "0")),
-        Bad("moving_average-values-str", lambda: optim_diagrams.moving_average("abc", 2), TYP, ("values",)),
-        Bad("adam_bias_factors-beta1-1", lambda: optim_diagrams.adam_bias_factors(beta1=1.0), VAL, ("beta1",)),
-        Bad("adam_bias_factors-steps-0", lambda: optim_diagrams.adam_bias_factors(steps=0), VAL, ("steps",)),
-        Bad("dilate_grid-stride-0", lambda: fast_path.dilate_grid(np.ones((3, 3)), 0), VAL, ("stride",)),
-        Bad("coverage_counts-kernel-0", lambda: fast_path.coverage_counts(5, 5, 0), VAL, ("kernel",)),
+        Bad(
+            "Optimizer-lr-negative",
+            lambda: convlib.Optimizer(net().parameters(), lr=-1),
+            VAL,
+            ("lr", "-1"),
+        ),
+        Bad(
+            "Optimizer-schedule-int",
+            lambda: convlib.Optimizer(net().parameters(), lr=0.1, schedule=3),
+            TYP,
+            ("schedule",),
+        ),
+        Bad(
+            "load_fashion_mnist-timeout-0",
+            lambda: convlib.load_fashion_mnist(empty_dir(), download=False, timeout=0),
+            VAL,
+            ("timeout",),
+        ),
+        Bad(
+            "scratch-shape-negative",
+            lambda: convlib.fast.scratch("t", (-1, 2), np.float32),
+            VAL,
+            ("shape", "(-1, 2)"),
+        ),
+        Bad(
+            "phase_window_views-geometry-none",
+            lambda: convlib.fast.phase_window_views(np.ones((1, 5, 5, 1)), None),
+            TYP,
+            ("geometry", "WindowGeometry"),
+        ),
+        Bad(
+            "check_conv_forward-fn-str",
+            lambda: check_conv_forward("conv", verbose=False),
+            TYP,
+            ("fn", "callable"),
+        ),
+        Bad(
+            "check_conv_forward-seed-str",
+            lambda: check_conv_forward(convlib.conv2d_forward, seed="a", verbose=False),
+            TYP,
+            ("seed",),
+        ),
+        Bad(
+            "moving_average-window-0",
+            lambda: optim_diagrams.moving_average(np.ones(10), 0),
+            VAL,
+            ("window", "0"),
+        ),
+        Bad(
+            "moving_average-values-str",
+            lambda: optim_diagrams.moving_average("abc", 2),
+            TYP,
+            ("values",),
+        ),
+        Bad(
+            "adam_bias_factors-beta1-1",
+            lambda: optim_diagrams.adam_bias_factors(beta1=1.0),
+            VAL,
+            ("beta1",),
+        ),
+        Bad(
+            "adam_bias_factors-steps-0",
+            lambda: optim_diagrams.adam_bias_factors(steps=0),
+            VAL,
+            ("steps",),
+        ),
+        Bad(
+            "dilate_grid-stride-0",
+            lambda: fast_path.dilate_grid(np.ones((3, 3)), 0),
+            VAL,
+            ("stride",),
+        ),
+        Bad(
+            "coverage_counts-kernel-0", lambda: fast_path.coverage_counts(5, 5, 0), VAL, ("kernel",)
+        ),
         Bad("im2col_rows-x-str", lambda: fast_path.im2col_rows("x", 2), TYP, ("x",)),
-        Bad("activation_values-name", lambda: layers_diagrams.activation_values("swish", np.ones(3)), VAL, ("name", "swish")),
-        Bad("softmax_jacobian-2d", lambda: layers_diagrams.softmax_jacobian(np.ones((2, 2))), VAL, ("p", "(2, 2)")),
-        Bad("touch_pairs-kernel-0", lambda: backward_diagrams.touch_pairs(5, 0), VAL, ("kernel_size",)),
-        Bad("touch_pairs-kernel-too-big", lambda: backward_diagrams.touch_pairs(3, 5), VAL, ("kernel_size", "length")),
-        Bad("plotting.receptive_field-kernel-0", lambda: conv_diagrams.receptive_field((0, 0), 0), VAL, ("kernel_hw",)),
-        Bad("as_grid-3d", lambda: primitives.as_grid("values", np.ones((2, 2, 2))), VAL, ("values", "(2, 2, 2)")),
+        Bad(
+            "activation_values-name",
+            lambda: layers_diagrams.activation_values("swish", np.ones(3)),
+            VAL,
+            ("name", "swish"),
+        ),
+        Bad(
+            "softmax_jacobian-2d",
+            lambda: layers_diagrams.softmax_jacobian(np.ones((2, 2))),
+            VAL,
+            ("p", "(2, 2)"),
+        ),
+        Bad(
+            "touch_pairs-kernel-0",
+            lambda: backward_diagrams.touch_pairs(5, 0),
+            VAL,
+            ("kernel_size",),
+        ),
+        Bad(
+            "touch_pairs-kernel-too-big",
+            lambda: backward_diagrams.touch_pairs(3, 5),
+            VAL,
+            ("kernel_size", "length"),
+        ),
+        Bad(
+            "plotting.receptive_field-kernel-0",
+            lambda: conv_diagrams.receptive_field((0, 0), 0),
+            VAL,
+            ("kernel_hw",),
+        ),
+        Bad(
+            "as_grid-3d",
+            lambda: primitives.as_grid("values", np.ones((2, 2, 2))),
+            VAL,
+            ("values", "(2, 2, 2)"),
+        ),
     ]
 
 
@@ -499,16 +989,49 @@ CLI_ROWS = [
     ("data-dir-and-synthetic", ["--data-dir", "/tmp", "--synthetic"], "--synthetic", None),
     ("save-missing-folder", ["--save", "/nonexistent/folder/m.npz"], "--save", None),
     ("unknown-option", ["--bogus", "1"], "--bogus", None),
-    ("save-not-writable", ["--save", "/proc/m.npz", "--synthetic", "--limit", "8", "--epochs", "1", "--no-progress",
-                           "--no-tuning"], "--save", None),
-    ("save-folder-is-file", ["--save", "{file}/m.npz", "--synthetic", "--limit", "8", "--epochs", "1",
-                             "--no-progress", "--no-tuning"], "--save", None),
+    (
+        "save-not-writable",
+        [
+            "--save",
+            "/proc/m.npz",
+            "--synthetic",
+            "--limit",
+            "8",
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--no-tuning",
+        ],
+        "--save",
+        None,
+    ),
+    (
+        "save-folder-is-file",
+        [
+            "--save",
+            "{file}/m.npz",
+            "--synthetic",
+            "--limit",
+            "8",
+            "--epochs",
+            "1",
+            "--no-progress",
+            "--no-tuning",
+        ],
+        "--save",
+        None,
+    ),
 ]
 
 
 def _cli_params() -> list[Any]:
-    marks = lambda why: [pytest.mark.xfail(strict=True, reason=why)] if why else []
-    return [pytest.param(argv, option, id=name, marks=marks(why)) for name, argv, option, why in CLI_ROWS]
+    def marks(why: str) -> list:
+        return [pytest.mark.xfail(strict=True, reason=why)] if why else []
+
+    return [
+        pytest.param(argv, option, id=name, marks=marks(why))
+        for name, argv, option, why in CLI_ROWS
+    ]
 
 
 @pytest.mark.parametrize(("argv", "option"), _cli_params())
@@ -525,8 +1048,19 @@ def test_cli_explicit_data_dir_is_searched_alone(capsys: pytest.CaptureFixture[s
     """--data-dir without MNIST: exit 1 naming that folder, never MNIST from another folder."""
     folder = empty_dir()
     with data_env(real_data_dir()):
-        status = cli.main(["--data-dir", folder, "--no-download", "--limit", "8", "--epochs", "1", "--no-progress",
-                           "--no-tuning"])
+        status = cli.main(
+            [
+                "--data-dir",
+                folder,
+                "--no-download",
+                "--limit",
+                "8",
+                "--epochs",
+                "1",
+                "--no-progress",
+                "--no-tuning",
+            ]
+        )
     out = capsys.readouterr()
     assert status == 1 and folder in out.err and "Traceback" not in out.err, out.err
 
@@ -546,47 +1080,128 @@ def _lr_after(cls: Any, **kw: Any) -> list[Any]:
 
 
 SAME_ROWS = [
-    Same("Conv2D-int64", lambda: layers.Conv2D(np.int64(3), np.int64(4), np.int64(3), rng=0).params["w"],
-         lambda: layers.Conv2D(3, 4, 3, rng=0).params["w"]),
-    Same("Dense-int32", lambda: layers.Dense(np.int32(6), np.int32(3), rng=0).params["w"],
-         lambda: layers.Dense(6, 3, rng=0).params["w"]),
-    Same("BatchNorm-float32", lambda: layers.BatchNorm(np.int64(3), momentum=np.float32(0.5)).forward(np.arange(12.0).reshape(4, 3)),
-         lambda: layers.BatchNorm(3, momentum=0.5).forward(np.arange(12.0).reshape(4, 3))),
-    Same("Dropout-float32", lambda: layers.Dropout(np.float32(0.5), rng=0).forward(np.ones((4, 3))),
-         lambda: layers.Dropout(0.5, rng=0).forward(np.ones((4, 3)))),
-    Same("MaxPool2D-int64", lambda: layers.MaxPool2D(np.int64(2)).forward(XI), lambda: layers.MaxPool2D(2).forward(XI)),
-    Same("LeakyReLU-float64", lambda: layers.LeakyReLU(np.float64(0.2)).forward(XI), lambda: layers.LeakyReLU(0.2).forward(XI)),
-    Same("summary-int64", lambda: net().summary((np.int64(4), np.int64(4), np.int64(1))).rows,
-         lambda: net().summary((4, 4, 1)).rows),
-    Same("SGD-float32", lambda: _lr_after(convlib.SGD, lr=np.float32(0.5), momentum=np.float32(0.5)),
-         lambda: _lr_after(convlib.SGD, lr=0.5, momentum=0.5)),
-    Same("Adam-betas-float32", lambda: _lr_after(convlib.Adam, lr=np.float64(0.01), betas=(np.float32(0.5), np.float32(0.75))),
-         lambda: _lr_after(convlib.Adam, lr=0.01, betas=(0.5, 0.75))),
-    Same("StepLR-int64", lambda: [convlib.StepLR(np.float32(0.5), np.int64(2))(t) for t in range(5)],
-         lambda: [convlib.StepLR(0.5, 2)(t) for t in range(5)]),
-    Same("CosineLR-int64", lambda: [convlib.CosineLR(0.1, np.int64(10), warmup=np.int64(2))(t) for t in range(10)],
-         lambda: [convlib.CosineLR(0.1, 10, warmup=2)(t) for t in range(10)]),
-    Same("fit-int64", lambda: _fit_history(epochs=np.int64(2), batch_size=np.int64(4), seed=np.int64(1)),
-         lambda: _fit_history(epochs=2, batch_size=4, seed=1)),
-    Same("evaluate-int64", lambda: convlib.evaluate(net(), XI, YI, batch_size=np.int64(3)),
-         lambda: convlib.evaluate(net(), XI, YI, batch_size=3)),
-    Same("predict-int32", lambda: convlib.predict(net(), XI, batch_size=np.int32(3), probabilities=np.bool_(True)),
-         lambda: convlib.predict(net(), XI, batch_size=3, probabilities=True)),
-    Same("make_optimizer-float32", lambda: _lr_after(lambda ps, **kw: convlib.make_optimizer(net(), **kw), lr=np.float32(0.5),
-                                                     total_steps=np.int64(10)),
-         lambda: _lr_after(lambda ps, **kw: convlib.make_optimizer(net(), **kw), lr=0.5, total_steps=10)),
-    Same("synthetic_digits-0d-array", lambda: convlib.synthetic_digits(np.array(4)), lambda: convlib.synthetic_digits(4)),
-    Same("Dense-0d-arrays", lambda: layers.Dense(np.array(6), np.array(3), rng=0).params["w"],
-         lambda: layers.Dense(6, 3, rng=0).params["w"]),
-    Same("one_hot-int64", lambda: convlib.one_hot([1, 2], np.int64(3)), lambda: convlib.one_hot([1, 2], 3)),
-    Same("prepare_images-float32", lambda: convlib.prepare_images(np.ones((2, 4, 4), np.uint8), np.float32(0.5), np.float32(0.25)),
-         lambda: convlib.prepare_images(np.ones((2, 4, 4), np.uint8), 0.5, 0.25)),
-    Same("random_shift-int64", lambda: convlib.random_shift(XI, np.random.default_rng(0), np.int64(1)),
-         lambda: convlib.random_shift(XI, np.random.default_rng(0), 1)),
-    Same("synthetic_digits-int64", lambda: convlib.synthetic_digits(np.int64(6), seed=np.int64(2)),
-         lambda: convlib.synthetic_digits(6, seed=2)),
-    Same("load_mnist-timeout-float32", lambda: _not_found_text(timeout=np.float32(5.0), retries=np.int64(0)),
-         lambda: _not_found_text(timeout=5.0, retries=0)),
+    Same(
+        "Conv2D-int64",
+        lambda: layers.Conv2D(np.int64(3), np.int64(4), np.int64(3), rng=0).params["w"],
+        lambda: layers.Conv2D(3, 4, 3, rng=0).params["w"],
+    ),
+    Same(
+        "Dense-int32",
+        lambda: layers.Dense(np.int32(6), np.int32(3), rng=0).params["w"],
+        lambda: layers.Dense(6, 3, rng=0).params["w"],
+    ),
+    Same(
+        "BatchNorm-float32",
+        lambda: layers.BatchNorm(np.int64(3), momentum=np.float32(0.5)).forward(
+            np.arange(12.0).reshape(4, 3)
+        ),
+        lambda: layers.BatchNorm(3, momentum=0.5).forward(np.arange(12.0).reshape(4, 3)),
+    ),
+    Same(
+        "Dropout-float32",
+        lambda: layers.Dropout(np.float32(0.5), rng=0).forward(np.ones((4, 3))),
+        lambda: layers.Dropout(0.5, rng=0).forward(np.ones((4, 3))),
+    ),
+    Same(
+        "MaxPool2D-int64",
+        lambda: layers.MaxPool2D(np.int64(2)).forward(XI),
+        lambda: layers.MaxPool2D(2).forward(XI),
+    ),
+    Same(
+        "LeakyReLU-float64",
+        lambda: layers.LeakyReLU(np.float64(0.2)).forward(XI),
+        lambda: layers.LeakyReLU(0.2).forward(XI),
+    ),
+    Same(
+        "summary-int64",
+        lambda: net().summary((np.int64(4), np.int64(4), np.int64(1))).rows,
+        lambda: net().summary((4, 4, 1)).rows,
+    ),
+    Same(
+        "SGD-float32",
+        lambda: _lr_after(convlib.SGD, lr=np.float32(0.5), momentum=np.float32(0.5)),
+        lambda: _lr_after(convlib.SGD, lr=0.5, momentum=0.5),
+    ),
+    Same(
+        "Adam-betas-float32",
+        lambda: _lr_after(
+            convlib.Adam, lr=np.float64(0.01), betas=(np.float32(0.5), np.float32(0.75))
+        ),
+        lambda: _lr_after(convlib.Adam, lr=0.01, betas=(0.5, 0.75)),
+    ),
+    Same(
+        "StepLR-int64",
+        lambda: [convlib.StepLR(np.float32(0.5), np.int64(2))(t) for t in range(5)],
+        lambda: [convlib.StepLR(0.5, 2)(t) for t in range(5)],
+    ),
+    Same(
+        "CosineLR-int64",
+        lambda: [convlib.CosineLR(0.1, np.int64(10), warmup=np.int64(2))(t) for t in range(10)],
+        lambda: [convlib.CosineLR(0.1, 10, warmup=2)(t) for t in range(10)],
+    ),
+    Same(
+        "fit-int64",
+        lambda: _fit_history(epochs=np.int64(2), batch_size=np.int64(4), seed=np.int64(1)),
+        lambda: _fit_history(epochs=2, batch_size=4, seed=1),
+    ),
+    Same(
+        "evaluate-int64",
+        lambda: convlib.evaluate(net(), XI, YI, batch_size=np.int64(3)),
+        lambda: convlib.evaluate(net(), XI, YI, batch_size=3),
+    ),
+    Same(
+        "predict-int32",
+        lambda: convlib.predict(net(), XI, batch_size=np.int32(3), probabilities=np.bool_(True)),
+        lambda: convlib.predict(net(), XI, batch_size=3, probabilities=True),
+    ),
+    Same(
+        "make_optimizer-float32",
+        lambda: _lr_after(
+            lambda ps, **kw: convlib.make_optimizer(net(), **kw),
+            lr=np.float32(0.5),
+            total_steps=np.int64(10),
+        ),
+        lambda: _lr_after(
+            lambda ps, **kw: convlib.make_optimizer(net(), **kw), lr=0.5, total_steps=10
+        ),
+    ),
+    Same(
+        "synthetic_digits-0d-array",
+        lambda: convlib.synthetic_digits(np.array(4)),
+        lambda: convlib.synthetic_digits(4),
+    ),
+    Same(
+        "Dense-0d-arrays",
+        lambda: layers.Dense(np.array(6), np.array(3), rng=0).params["w"],
+        lambda: layers.Dense(6, 3, rng=0).params["w"],
+    ),
+    Same(
+        "one_hot-int64",
+        lambda: convlib.one_hot([1, 2], np.int64(3)),
+        lambda: convlib.one_hot([1, 2], 3),
+    ),
+    Same(
+        "prepare_images-float32",
+        lambda: convlib.prepare_images(
+            np.ones((2, 4, 4), np.uint8), np.float32(0.5), np.float32(0.25)
+        ),
+        lambda: convlib.prepare_images(np.ones((2, 4, 4), np.uint8), 0.5, 0.25),
+    ),
+    Same(
+        "random_shift-int64",
+        lambda: convlib.random_shift(XI, np.random.default_rng(0), np.int64(1)),
+        lambda: convlib.random_shift(XI, np.random.default_rng(0), 1),
+    ),
+    Same(
+        "synthetic_digits-int64",
+        lambda: convlib.synthetic_digits(np.int64(6), seed=np.int64(2)),
+        lambda: convlib.synthetic_digits(6, seed=2),
+    ),
+    Same(
+        "load_mnist-timeout-float32",
+        lambda: _not_found_text(timeout=np.float32(5.0), retries=np.int64(0)),
+        lambda: _not_found_text(timeout=5.0, retries=0),
+    ),
 ]
 
 
@@ -595,7 +1210,11 @@ def _not_found_text(**kw: Any) -> str:
     folder = empty_dir()
     with data_env(None), pytest.raises(convlib.DatasetNotFoundError) as info:
         load_mnist(folder, download=False, **kw)
-    return str(info.value).replace(folder, "<root>").replace(os.environ.get("XDG_CACHE_HOME", "-"), "<cache>")
+    return (
+        str(info.value)
+        .replace(folder, "<root>")
+        .replace(os.environ.get("XDG_CACHE_HOME", "-"), "<cache>")
+    )
 
 
 @pytest.mark.parametrize("case", table.params(SAME_ROWS))
@@ -603,10 +1222,12 @@ def test_numpy_scalars_accepted(case: Same) -> None:
     table.check_same(case)
 
 
-# --------------------------------------------------------------------------- the tables cover the API
+# ------------------------------------------------------------------------- the tables cover the API
 #: Public callables of ``convlib`` without a row, and why.
 NO_ROW = {
-    "GradientCheckWarning": "a warning class: raised by numerical_gradient and check_gradients (float32 input)",
+    "GradientCheckWarning": (
+        "a warning class: raised by numerical_gradient and check_gradients (float32 input)"
+    ),
     "MemoryLimitError": "an exception class: raised by conv and pooling calls too large for memory",
     "memory_limit": "takes no argument",
     "InputWarning": "a warning class: raised by fit (rows fit-*)",
@@ -632,12 +1253,16 @@ NO_ROW = {
 
 def test_every_public_callable_has_a_row() -> None:
     """Each public function and class of convlib has a bad-input row (its name starts the row id)."""
-    spec = importlib.util.spec_from_file_location("bad_inputs_core", Path(__file__).with_name("test_bad_inputs.py"))
+    spec = importlib.util.spec_from_file_location(
+        "bad_inputs_core", Path(__file__).with_name("test_bad_inputs.py")
+    )
     core = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(core)
     named = {row.id.split("-")[0] for row in [*core.ROWS, *core.same_rows(), *ROWS, *SAME_ROWS]}
     missing = sorted(
-        name for name in convlib.__all__ if callable(getattr(convlib, name)) and name not in named and name not in NO_ROW
+        name
+        for name in convlib.__all__
+        if callable(getattr(convlib, name)) and name not in named and name not in NO_ROW
     )
     assert not missing, f"public callables without a bad-input row: {missing}"
     assert not set(NO_ROW) & named, "a name in NO_ROW has rows: remove it from NO_ROW"

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from convlib import check_gradients
 from convlib.batchnorm import (
@@ -215,7 +214,7 @@ def small_cases(draw):
     if draw(st.booleans()):
         shape = (draw(st.integers(1, 6)), draw(st.integers(1, 4)))
     else:
-        shape = tuple(draw(st.integers(1, 3)) for _ in range(3)) + (draw(st.integers(1, 3)),)
+        shape = (*(draw(st.integers(1, 3)) for _ in range(3)), draw(st.integers(1, 3)))
     m = int(np.prod(shape[:-1]))
     # Training with m = 2 makes xhat = +-1 whatever x is, so dx is only the
     # tiny eps term and a relative error means nothing there; that case has
@@ -381,7 +380,9 @@ def test_float32_stays_float32(forward, training):
 
 @pytest.mark.parametrize("forward", FORWARD_PARAMS)
 def test_integer_input_becomes_float64(forward):
-    out, _ = forward(np.arange(6).reshape(3, 2), np.ones(2, int), np.zeros(2, int), np.zeros(2), np.ones(2))
+    out, _ = forward(
+        np.arange(6).reshape(3, 2), np.ones(2, int), np.zeros(2, int), np.zeros(2), np.ones(2)
+    )
     assert out.dtype == np.float64
 
 
@@ -436,7 +437,9 @@ def test_bad_arguments(forward, changes, error, match):
 
 @pytest.mark.parametrize("forward", FORWARD_PARAMS)
 def test_numpy_scalars_are_accepted(forward):
-    out, _ = forward(**_args(momentum=np.float32(0.9), eps=np.float64(1e-3), training=np.bool_(True)))
+    out, _ = forward(
+        **_args(momentum=np.float32(0.9), eps=np.float64(1e-3), training=np.bool_(True))
+    )
     out_py, _ = forward(**_args(momentum=0.9, eps=1e-3, training=True))
     np.testing.assert_allclose(out, out_py, rtol=1e-12)
 
@@ -456,14 +459,18 @@ def test_bad_dout_and_cache(backward):
     assert isinstance(cache, BatchNormCache)
     with pytest.raises(ValueError, match=r"dout has shape \(3, 4\) .* \(4, 3\)"):
         backward(np.zeros((3, 4)), cache)
-    with pytest.raises(TypeError, match="cache must be the BatchNormCache returned by batchnorm_forward"):
+    with pytest.raises(
+        TypeError, match="cache must be the BatchNormCache returned by batchnorm_forward"
+    ):
         backward(np.zeros((4, 3)), {"xhat": None})
 
 
 # -- a non-finite batch never reaches the running statistics (issue 10) -----
 
 
-@pytest.mark.parametrize("forward", [*FORWARD_PARAMS, pytest.param(batchnorm_forward_fast, id="fast")])
+@pytest.mark.parametrize(
+    "forward", [*FORWARD_PARAMS, pytest.param(batchnorm_forward_fast, id="fast")]
+)
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_a_nan_batch_is_refused_and_leaves_the_running_statistics(forward, shape, dtype):

@@ -43,8 +43,14 @@ def test_the_package_docstring_states_the_rule_once():
 
 
 @pytest.mark.parametrize(
-    "forward", [dense_forward, conv2d_forward, conv2d_forward_fast, conv2d_forward_im2col,
-                conv2d_forward_naive],
+    "forward",
+    [
+        dense_forward,
+        conv2d_forward,
+        conv2d_forward_fast,
+        conv2d_forward_im2col,
+        conv2d_forward_naive,
+    ],
 )
 def test_forwards_that_keep_their_inputs_say_so(forward):
     doc = " ".join(forward.__doc__.split())
@@ -77,9 +83,7 @@ def test_dense_cache_of_a_cast_input_is_a_copy():
     assert not np.shares_memory(cache.x, x)
 
 
-@pytest.mark.parametrize(
-    "forward", [conv2d_forward, conv2d_forward_im2col, conv2d_forward_naive]
-)
+@pytest.mark.parametrize("forward", [conv2d_forward, conv2d_forward_im2col, conv2d_forward_naive])
 def test_conv_cache_keeps_w_and_unpadded_x(forward):
     rng = np.random.default_rng(2)
     x, w = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 3, 4))
@@ -91,8 +95,11 @@ def test_conv_cache_keeps_w_and_unpadded_x(forward):
 
 @pytest.mark.parametrize(
     ("forward", "backward"),
-    [(conv2d_forward_naive, conv2d_backward_naive), (conv2d_forward_im2col, conv2d_backward_im2col),
-     (conv2d_forward, conv2d_backward)],
+    [
+        (conv2d_forward_naive, conv2d_backward_naive),
+        (conv2d_forward_im2col, conv2d_backward_im2col),
+        (conv2d_forward, conv2d_backward),
+    ],
 )
 def test_conv_modifying_w_before_backward_changes_dx(forward, backward):
     rng = np.random.default_rng(3)
@@ -106,8 +113,12 @@ def test_conv_modifying_w_before_backward_changes_dx(forward, backward):
 
 @pytest.mark.parametrize(
     ("forward", "backward"),
-    [(maxpool2d_forward, maxpool2d_backward), (maxpool2d_forward_windows, maxpool2d_backward_windows),
-     (maxpool2d_forward_naive, maxpool2d_backward_naive), (avgpool2d_forward, avgpool2d_backward)],
+    [
+        (maxpool2d_forward, maxpool2d_backward),
+        (maxpool2d_forward_windows, maxpool2d_backward_windows),
+        (maxpool2d_forward_naive, maxpool2d_backward_naive),
+        (avgpool2d_forward, avgpool2d_backward),
+    ],
 )
 def test_pooling_caches_keep_no_input(forward, backward):
     rng = np.random.default_rng(4)

@@ -411,7 +411,8 @@ PAGES = {
         "<p>hi</p>", '<script src="https://cdn.example.invalid/lib.js"></script>'
     ),
     "book/late_fetch.html": page(
-        "<p>hi</p><script>setTimeout(() => fetch('http://api.example.invalid/x').catch(() => {}), 50);</script>"
+        "<p>hi</p><script>setTimeout(() => "
+        "fetch('http://api.example.invalid/x').catch(() => {}), 50);</script>"
     ),
     "book/broken_img.html": page('<p>hi</p><img alt="gone" src="../_images/missing.png">'),
     "book/raw_tex.html": page('<p>Energy $$E = mc^2$$ and <span class="math">\\(x\\)</span>.</p>'),

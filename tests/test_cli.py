@@ -19,12 +19,22 @@ from convlib.model import build_lenet
 LAST_LINE = re.compile(r"^test accuracy (\d+\.\d\d)% \| training time (\d+\.\d) s$")
 QUICK = ["--model", "lenet", "--synthetic", "--limit", "128", "--epochs", "1", "--no-progress"]
 
+
 def test_cli_help(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    options = ("--epochs", "--batch-size", "--seed", "--data-dir", "--lr", "--model", "--save", "--limit")
+    options = (
+        "--epochs",
+        "--batch-size",
+        "--seed",
+        "--data-dir",
+        "--lr",
+        "--model",
+        "--save",
+        "--limit",
+    )
     for option in options:
         assert option in out
     assert "capstone" in out and "lenet" in out
@@ -36,7 +46,10 @@ def test_cli_help(capsys):
 
 def test_cli_runs_as_module():
     proc = subprocess.run(
-        [sys.executable, "-m", "convlib.train", "--help"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "convlib.train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "usage: python -m convlib.train" in proc.stdout
@@ -44,8 +57,24 @@ def test_cli_runs_as_module():
 
 def test_cli_tiny_synthetic_run_and_save(tmp_path, capsys):
     path = tmp_path / "lenet.npz"
-    code = main(["--model", "lenet", "--synthetic", "--limit", "256", "--epochs", "2",
-                 "--batch-size", "32", "--lr", "0.01", "--no-progress", "--save", str(path)])
+    code = main(
+        [
+            "--model",
+            "lenet",
+            "--synthetic",
+            "--limit",
+            "256",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "32",
+            "--lr",
+            "0.01",
+            "--no-progress",
+            "--save",
+            str(path),
+        ]
+    )
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     match = LAST_LINE.match(lines[-1])
@@ -54,7 +83,9 @@ def test_cli_tiny_synthetic_run_and_save(tmp_path, capsys):
     assert any(line.startswith("epoch 2:") for line in lines)
     model = build_lenet(seed=5).load(path)
     x, y = synthetic_digits(256, seed=2)
-    assert evaluate(model, prepare_images(x), y)[1] == pytest.approx(float(match.group(1)) / 100, abs=1e-4)
+    assert evaluate(model, prepare_images(x), y)[1] == pytest.approx(
+        float(match.group(1)) / 100, abs=1e-4
+    )
 
 
 @pytest.mark.skipif(
@@ -62,7 +93,9 @@ def test_cli_tiny_synthetic_run_and_save(tmp_path, capsys):
     reason="MNIST not available (set CONVLIB_DATA)",
 )
 def test_cli_tiny_mnist_run(capsys):
-    code = main(["--model", "lenet", "--limit", "500", "--epochs", "1", "--no-progress", "--no-download"])
+    code = main(
+        ["--model", "lenet", "--limit", "500", "--epochs", "1", "--no-progress", "--no-download"]
+    )
     assert code == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert LAST_LINE.match(last), last
@@ -136,7 +169,9 @@ def test_cli_keeps_the_weights_when_saving_fails_after_training(tmp_path, capsys
     assert code == 1
     out, err = capsys.readouterr()
     assert LAST_LINE.match(out.strip().splitlines()[-1])
-    assert f"could not save the weights to {str(target)!r}" in err and "No space left on device" in err
+    assert (
+        f"could not save the weights to {str(target)!r}" in err and "No space left on device" in err
+    )
     saved = list((tmp_path / "tmp").glob("convlib-lenet-*.npz"))
     assert len(saved) == 1 and f"saved to {saved[0]} instead" in err
     trained = build_lenet(seed=5).load(saved[0])
@@ -156,7 +191,9 @@ def test_cli_missing_data_is_a_clear_error(tmp_path, capsys, monkeypatch):
 
 
 def _blas_threads() -> list[int]:
-    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    return [
+        lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"
+    ]
 
 
 def test_cli_tunes_the_process_while_it_trains_and_restores_blas_threads(capsys, monkeypatch):

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 import convlib
@@ -72,8 +72,13 @@ def span(k: int, d: int) -> int:
     return d * (k - 1) + 1
 
 
-def spec_pads(padding: Any, hw: tuple[int, int], khw: tuple[int, int],
-              stride: tuple[int, int], dilation: tuple[int, int]) -> tuple:
+def spec_pads(
+    padding: Any,
+    hw: tuple[int, int],
+    khw: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+) -> tuple:
     """``((top, bottom), (left, right))`` from the documented meaning of ``padding``.
 
     "same" is found by searching for the least total padding that gives
@@ -89,7 +94,9 @@ def spec_pads(padding: Any, hw: tuple[int, int], khw: tuple[int, int],
                 pads.append((e - 1, e - 1))
             else:
                 want = -(-n // s)
-                total = next(t for t in range(n + e + s) if n + t >= e and (n + t - e) // s + 1 == want)
+                total = next(
+                    t for t in range(n + e + s) if n + t >= e and (n + t - e) // s + 1 == want
+                )
                 pads.append((total // 2, total - total // 2))
         return tuple(pads)
     if isinstance(padding, int):
@@ -99,8 +106,13 @@ def spec_pads(padding: Any, hw: tuple[int, int], khw: tuple[int, int],
     return (tuple(padding[0]), tuple(padding[1]))
 
 
-def windows(x: np.ndarray, khw: tuple[int, int], stride: tuple[int, int],
-            pads: tuple, dilation: tuple[int, int]) -> np.ndarray:
+def windows(
+    x: np.ndarray,
+    khw: tuple[int, int],
+    stride: tuple[int, int],
+    pads: tuple,
+    dilation: tuple[int, int],
+) -> np.ndarray:
     """All receptive fields: shape ``(N, OH, OW, C, KH, KW)``."""
     (t, b), (l, r) = pads
     xp = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
@@ -109,8 +121,14 @@ def windows(x: np.ndarray, khw: tuple[int, int], stride: tuple[int, int],
     return win[:, ::sh, ::sw, :, ::dh, ::dw]
 
 
-def reference_forward(x: np.ndarray, w: np.ndarray, b: Any, stride: tuple[int, int],
-                      pads: tuple, dilation: tuple[int, int]) -> np.ndarray:
+def reference_forward(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: Any,
+    stride: tuple[int, int],
+    pads: tuple,
+    dilation: tuple[int, int],
+) -> np.ndarray:
     win = windows(x, w.shape[:2], stride, pads, dilation)
     out = np.einsum("nijcpq,pqcf->nijf", win, w)
     if b is not None:
@@ -118,8 +136,14 @@ def reference_forward(x: np.ndarray, w: np.ndarray, b: Any, stride: tuple[int, i
     return out
 
 
-def reference_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: tuple[int, int],
-                       pads: tuple, dilation: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def reference_backward(
+    dout: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, int],
+    pads: tuple,
+    dilation: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """dx by scattering every (output pixel, tap) contribution with ``np.add.at``."""
     kh, kw = w.shape[:2]
     (sh, sw), (dh, dw) = stride, dilation
@@ -137,14 +161,23 @@ def reference_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: t
     return dx, dw_, db
 
 
-def read_mask(h: int, w: int, khw: tuple[int, int], stride: tuple[int, int], pads: tuple,
-              dilation: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
+def read_mask(
+    h: int,
+    w: int,
+    khw: tuple[int, int],
+    stride: tuple[int, int],
+    pads: tuple,
+    dilation: tuple[int, int],
+    out_hw: tuple[int, int],
+) -> np.ndarray:
     """``(H, W)`` booleans: which input pixels some window tap reads."""
     (t, _), (l, _) = pads
     rows = {i * stride[0] + p * dilation[0] - t for i in range(out_hw[0]) for p in range(khw[0])}
     cols = {j * stride[1] + q * dilation[1] - l for j in range(out_hw[1]) for q in range(khw[1])}
     mask = np.zeros((h, w), dtype=bool)
-    mask[np.ix_([r for r in sorted(rows) if 0 <= r < h], [c for c in sorted(cols) if 0 <= c < w])] = True
+    mask[
+        np.ix_([r for r in sorted(rows) if 0 <= r < h], [c for c in sorted(cols) if 0 <= c < w])
+    ] = True
     return mask
 
 
@@ -188,7 +221,9 @@ class Config:
 
     @property
     def pads(self) -> tuple:
-        return spec_pads(self.padding, (self.h, self.w), (self.kh, self.kw), self.stride, self.dilation)
+        return spec_pads(
+            self.padding, (self.h, self.w), (self.kh, self.kw), self.stride, self.dilation
+        )
 
     @property
     def out_hw(self) -> tuple[int, int]:
@@ -215,9 +250,18 @@ PAD_FORMS = ("valid", "same", "full", "int", "pair", "nested")
 
 
 @st.composite
-def configs(draw: Any, max_n: int = 2, max_hw: int = 9, max_c: int = 3, max_f: int = 3,
-            max_k: int = 5, max_stride: int = 4, max_dilation: int = 3, max_pad: int = 3,
-            channels: tuple[int, ...] | None = None) -> Config:
+def configs(
+    draw: Any,
+    max_n: int = 2,
+    max_hw: int = 9,
+    max_c: int = 3,
+    max_f: int = 3,
+    max_k: int = 5,
+    max_stride: int = 4,
+    max_dilation: int = 3,
+    max_pad: int = 3,
+    channels: tuple[int, ...] | None = None,
+) -> Config:
     """A valid random configuration; ``channels`` overrides ``max_c`` with a list of choices."""
     n = draw(st.integers(1, max_n))
     h, w = draw(st.integers(1, max_hw)), draw(st.integers(1, max_hw))
@@ -249,8 +293,18 @@ def configs(draw: Any, max_n: int = 2, max_hw: int = 9, max_c: int = 3, max_f: i
     kh = kernel(h, *lo_hi[0], dilation[0])
     kw = kernel(w, *lo_hi[1], dilation[1])
     return Config(
-        n=n, h=h, w=w, c=c, f=f, kh=kh, kw=kw, stride=stride, dilation=dilation, padding=padding,
-        bias=draw(st.sampled_from(["flat", "4d", None])), seed=draw(st.integers(0, 2**32 - 1)),
+        n=n,
+        h=h,
+        w=w,
+        c=c,
+        f=f,
+        kh=kh,
+        kw=kw,
+        stride=stride,
+        dilation=dilation,
+        padding=padding,
+        bias=draw(st.sampled_from(["flat", "4d", None])),
+        seed=draw(st.integers(0, 2**32 - 1)),
         scalars=draw(st.booleans()),
     )
 
@@ -344,8 +398,9 @@ MANY_CHANNELS = (1, 2, 4, 8, 9, 12, 16, 32)
 @pytest.mark.parametrize(("forward", "backward"), VECTORISED)
 @settings(max_examples=60, deadline=None)
 @given(cfg=configs(max_hw=5, max_k=3, channels=MANY_CHANNELS))
-def test_vectorised_tiers_match_reference_many_channels(forward: Forward, backward: Backward,
-                                                        cfg: Config) -> None:
+def test_vectorised_tiers_match_reference_many_channels(
+    forward: Forward, backward: Backward, cfg: Config
+) -> None:
     x, w, b, dout = cfg.arrays()
     out, cache = forward(x, w, b, **cfg.kwargs)
     assert_close(out, reference_forward(x, w, b, cfg.stride, cfg.pads, cfg.dilation), 1e-12, "out")
@@ -420,8 +475,9 @@ def test_im2col_gradients_numerically(cfg: Config) -> None:
 @pytest.mark.parametrize(("forward", "backward"), VECTORISED)
 @pytest.mark.parametrize("c", [1, 12])
 @pytest.mark.parametrize("padding", ["same", ((0, 1), (2, 0))])
-def test_vectorised_gradients_numerically_wide_input(forward: Forward, backward: Backward,
-                                                     c: int, padding: Any) -> None:
+def test_vectorised_gradients_numerically_wide_input(
+    forward: Forward, backward: Backward, c: int, padding: Any
+) -> None:
     cfg = Config(2, 4, 5, c, 2, 2, 3, (2, 1), (1, 2), padding, "flat", 20 + c)
     _gradcheck(forward, backward, cfg)
 
@@ -443,12 +499,27 @@ def test_naive_gradients_numerically(cfg: Config) -> None:
 @pytest.mark.parametrize("forward", FORWARDS)
 @settings(max_examples=100, deadline=None)
 @given(
-    h=st.integers(1, 9), w=st.integers(1, 9), kh=st.integers(1, 5), kw=st.integers(1, 5),
-    sh=st.integers(1, 4), sw=st.integers(1, 4), dh=st.integers(1, 3), dw=st.integers(1, 3),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    kh=st.integers(1, 5),
+    kw=st.integers(1, 5),
+    sh=st.integers(1, 4),
+    sw=st.integers(1, 4),
+    dh=st.integers(1, 3),
+    dw=st.integers(1, 3),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_same_padding_output_size_and_alignment(
-    forward: Forward, h: int, w: int, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, seed: int
+    forward: Forward,
+    h: int,
+    w: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    dh: int,
+    dw: int,
+    seed: int,
 ) -> None:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((1, h, w, 2))
@@ -497,7 +568,9 @@ def test_one_by_one_kernel_same_padding_gives_full_dx(forward: Forward, backward
     assert dx.shape == x.shape  # not empty, as a dx[:, p:-p] crop would make it
     # a 1x1 convolution is a matrix product over channels
     np.testing.assert_allclose(dx, dout @ w[0, 0].T, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(dw[0, 0], np.einsum("nhwc,nhwf->cf", x, dout), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        dw[0, 0], np.einsum("nhwc,nhwf->cf", x, dout), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_allclose(db, dout.sum(axis=(0, 1, 2)), rtol=1e-12, atol=1e-12)
 
 
@@ -577,7 +650,9 @@ def test_non_tiling_stride_drops_last_rows(forward: Forward, backward: Backward)
 @settings(max_examples=60, deadline=None)
 @example(cfg=EDGE_CASES[5])
 @given(cfg=configs(max_hw=9))
-def test_unread_pixels_get_exactly_zero_gradient(forward: Forward, backward: Backward, cfg: Config) -> None:
+def test_unread_pixels_get_exactly_zero_gradient(
+    forward: Forward, backward: Backward, cfg: Config
+) -> None:
     x, w, b, dout = cfg.arrays()
     out, cache = forward(x, w, b, **cfg.kwargs)
     dx, _, _ = backward(dout, cache)
@@ -605,8 +680,9 @@ def test_unread_pixels_get_exactly_zero_gradient(forward: Forward, backward: Bac
         ((2, 3), (4, 5), (1, 1), 1),
     ],
 )
-def test_large_kernels(forward: Forward, backward: Backward, hw: tuple, khw: tuple,
-                       padding: Any, dilation: Any) -> None:
+def test_large_kernels(
+    forward: Forward, backward: Backward, hw: tuple, khw: tuple, padding: Any, dilation: Any
+) -> None:
     rng = np.random.default_rng(14)
     x = rng.standard_normal((1, *hw, 2))
     w = rng.standard_normal((*khw, 2, 3))
@@ -614,7 +690,9 @@ def test_large_kernels(forward: Forward, backward: Backward, hw: tuple, khw: tup
     out, cache = forward(x, w, b, padding=padding, dilation=dilation)
     d = (dilation, dilation) if isinstance(dilation, int) else dilation
     pads = spec_pads(padding, hw, khw, (1, 1), d)
-    np.testing.assert_allclose(out, reference_forward(x, w, b, (1, 1), pads, d), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out, reference_forward(x, w, b, (1, 1), pads, d), rtol=1e-12, atol=1e-12
+    )
     dout = rng.standard_normal(out.shape)
     for got, want in zip(backward(dout, cache), reference_backward(dout, x, w, (1, 1), pads, d)):
         np.testing.assert_allclose(np.reshape(got, want.shape), want, rtol=1e-12, atol=1e-12)
@@ -628,8 +706,9 @@ def test_large_kernels(forward: Forward, backward: Backward, hw: tuple, khw: tup
 @pytest.mark.parametrize(("forward", "backward"), PATHS)
 @pytest.mark.parametrize("c", [1, 3, 12])
 @pytest.mark.parametrize("padding", ["valid", "same", ((1, 0), (0, 2))])
-def test_non_contiguous_and_read_only_arguments(forward: Forward, backward: Backward,
-                                                c: int, padding: Any) -> None:
+def test_non_contiguous_and_read_only_arguments(
+    forward: Forward, backward: Backward, c: int, padding: Any
+) -> None:
     rng = np.random.default_rng(21)
     x_nchw = rng.standard_normal((2, c, 6, 7))
     x = x_nchw.transpose(0, 2, 3, 1)[:, ::-1]  # NCHW -> NHWC view, rows reversed
@@ -639,11 +718,16 @@ def test_non_contiguous_and_read_only_arguments(forward: Forward, backward: Back
     assert not x.flags.c_contiguous and not w.flags.c_contiguous and not b.flags.c_contiguous
     kwargs = {"stride": (2, 1), "padding": padding, "dilation": (1, 2)}
     out, cache = forward(x, w, b, **kwargs)
-    out_c, cache_c = forward(np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b), **kwargs)
+    out_c, cache_c = forward(
+        np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b), **kwargs
+    )
     assert_close(out, out_c, 1e-13, "out")
-    dout = rng.standard_normal(out.shape[::-1]).T  # a transposed (Fortran-ordered) upstream gradient
-    for name, g, gc in zip(("dx", "dw", "db"), backward(dout, cache),
-                           backward(np.ascontiguousarray(dout), cache_c)):
+    dout = rng.standard_normal(
+        out.shape[::-1]
+    ).T  # a transposed (Fortran-ordered) upstream gradient
+    for name, g, gc in zip(
+        ("dx", "dw", "db"), backward(dout, cache), backward(np.ascontiguousarray(dout), cache_c)
+    ):
         assert_close(g, gc, 1e-13, name)
 
 
@@ -676,14 +760,18 @@ def test_cache_can_be_reused(forward: Forward, backward: Backward, c: int) -> No
 
 @pytest.mark.parametrize(("forward", "backward"), PATHS)
 @pytest.mark.parametrize("b_shape", [(3,), (1, 1, 1, 3)])
-def test_bias_gradient_has_the_bias_shape(forward: Forward, backward: Backward, b_shape: tuple) -> None:
+def test_bias_gradient_has_the_bias_shape(
+    forward: Forward, backward: Backward, b_shape: tuple
+) -> None:
     rng = np.random.default_rng(15)
     x = rng.standard_normal((2, 5, 5, 2))
     w = rng.standard_normal((3, 3, 2, 3))
     b = rng.standard_normal(b_shape)
     out, cache = forward(x, w, b, padding="same")
     out_nob, _ = forward(x, w, None, padding="same")
-    np.testing.assert_allclose(out - out_nob, np.broadcast_to(b.reshape(3), out.shape), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out - out_nob, np.broadcast_to(b.reshape(3), out.shape), rtol=1e-12, atol=1e-12
+    )
     dout = rng.standard_normal(out.shape)
     _, _, db = backward(dout, cache)
     assert db.shape == b_shape
@@ -728,8 +816,9 @@ def test_bias_given_as_list(forward: Forward, backward: Backward) -> None:
         (np.float16, np.float32, None),
     ],
 )
-def test_dtype_follows_numpy_promotion(forward: Forward, backward: Backward,
-                                       x_dtype: type, w_dtype: type, b_dtype: type | None) -> None:
+def test_dtype_follows_numpy_promotion(
+    forward: Forward, backward: Backward, x_dtype: type, w_dtype: type, b_dtype: type | None
+) -> None:
     rng = np.random.default_rng(17)
     x = rng.standard_normal((2, 5, 4, 2)).astype(x_dtype)
     w = rng.standard_normal((3, 2, 2, 3)).astype(w_dtype)
@@ -743,11 +832,18 @@ def test_dtype_follows_numpy_promotion(forward: Forward, backward: Backward,
     if b is not None:
         assert db.dtype == expected
     # the values agree with a float64 computation to the precision of the dtype
-    out64, cache64 = forward(x.astype(np.float64), w.astype(np.float64),
-                             None if b is None else b.astype(np.float64), padding=1, stride=(1, 2))
+    out64, cache64 = forward(
+        x.astype(np.float64),
+        w.astype(np.float64),
+        None if b is None else b.astype(np.float64),
+        padding=1,
+        stride=(1, 2),
+    )
     rtol = 10 * np.finfo(expected).eps * 2 * 3 * 2  # a few ulps per term of the sum
     assert_close(out, out64, rtol, "out")
-    for name, g, g64 in zip(("dx", "dw", "db"), (dx, dw, db), backward(dout.astype(np.float64), cache64)):
+    for name, g, g64 in zip(
+        ("dx", "dw", "db"), (dx, dw, db), backward(dout.astype(np.float64), cache64)
+    ):
         if g is not None:
             assert_close(g, g64, rtol, name)
 
@@ -774,21 +870,25 @@ def test_integer_inputs_compute_in_float64(forward: Forward, backward: Backward)
     b = np.array([1, -2], dtype=np.int16)
     out, cache = forward(x, w, b, padding="same")
     assert out.dtype == np.float64
-    expected = reference_forward(x.astype(float), w.astype(float), b.astype(float),
-                                 (1, 1), ((1, 1), (1, 1)), (1, 1))
+    expected = reference_forward(
+        x.astype(float), w.astype(float), b.astype(float), (1, 1), ((1, 1), (1, 1)), (1, 1)
+    )
     np.testing.assert_array_equal(out, expected)  # small integers: exact in float64
     dout = rng.integers(-2, 2, size=out.shape)
     dx, dw, db = backward(dout, cache)  # an integer dout computes in float64 too
     assert dx.dtype == dw.dtype == db.dtype == np.float64
-    rdx, rdw, rdb = reference_backward(dout.astype(float), x.astype(float), w.astype(float),
-                                       (1, 1), ((1, 1), (1, 1)), (1, 1))
+    rdx, rdw, rdb = reference_backward(
+        dout.astype(float), x.astype(float), w.astype(float), (1, 1), ((1, 1), (1, 1)), (1, 1)
+    )
     np.testing.assert_array_equal(dx, rdx)
     np.testing.assert_array_equal(dw, rdw)
     np.testing.assert_array_equal(db, rdb)
 
 
 @pytest.mark.parametrize(("forward", "backward"), PATHS)
-def test_integer_x_with_float32_w_follows_numpy_promotion(forward: Forward, backward: Backward) -> None:
+def test_integer_x_with_float32_w_follows_numpy_promotion(
+    forward: Forward, backward: Backward
+) -> None:
     x = np.ones((1, 3, 3, 1), dtype=np.int64)
     w = np.ones((2, 2, 1, 1), dtype=np.float32)
     out, _ = forward(x, w, None)
@@ -800,7 +900,9 @@ def test_integer_x_with_float32_w_follows_numpy_promotion(forward: Forward, back
 # --------------------------------------------------------------------------
 
 
-def _im2col_args(cfg: Config) -> tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int]]:
+def _im2col_args(
+    cfg: Config,
+) -> tuple[np.ndarray, tuple[int, int], tuple[int, int], tuple[int, int]]:
     x, _, _, _ = cfg.arrays()
     (t, b), (l, r) = cfg.pads
     xp = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
@@ -847,8 +949,9 @@ def test_col2im_is_the_adjoint_of_im2col(cfg: Config) -> None:
 @settings(max_examples=40, deadline=None)
 @_with_edge_cases
 @given(cfg=configs(max_hw=7))
-def test_conv_dx_is_the_adjoint_of_the_convolution(forward: Forward, backward: Backward,
-                                                    cfg: Config) -> None:
+def test_conv_dx_is_the_adjoint_of_the_convolution(
+    forward: Forward, backward: Backward, cfg: Config
+) -> None:
     # Without bias the convolution is linear in x: <conv(x), y> == <x, dx(y)>.
     x, w, _, _ = cfg.arrays()
     out, cache = forward(x, w, None, **cfg.kwargs)
@@ -882,7 +985,9 @@ def test_old_im2col_col2im_signatures_warn_and_keep_their_meaning() -> None:
     opts = {"stride": (2, 1), "padding": ((1, 0), (0, 2)), "dilation": (1, 2)}
     _, cache = conv2d_forward_naive(x, w, None, **opts)
     new_cols = im2col(cache.x_padded, (3, 2), (2, 1), (1, 2))
-    with pytest.warns(DeprecationWarning, match=r"im2col\(x_padded, kernel_size, stride, dilation\)"):
+    with pytest.warns(
+        DeprecationWarning, match=r"im2col\(x_padded, kernel_size, stride, dilation\)"
+    ):
         old_cols = im2col(cache.x_padded, cache)
     np.testing.assert_array_equal(old_cols, new_cols)
     dcols = rng.standard_normal(new_cols.shape)
@@ -909,12 +1014,20 @@ def test_old_im2col_col2im_signatures_warn_and_keep_their_meaning() -> None:
         (lambda: col2im(np.zeros((9, 27)), (1, 5, 5), 3), ValueError, r"x_padded_shape"),
         (lambda: col2im(np.zeros((9, 27)), (1, 5, 0, 3), 3), ValueError, r"x_padded_shape\[2\]"),
         (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3.0), 3), TypeError, r"x_padded_shape\[3\]"),
-        (lambda: col2im(np.zeros((9, 26)), (1, 5, 5, 3), 3), ValueError, r"dcols.*\(9, 26\).*\(9, 27\)"),
+        (
+            lambda: col2im(np.zeros((9, 26)), (1, 5, 5, 3), 3),
+            ValueError,
+            r"dcols.*\(9, 26\).*\(9, 27\)",
+        ),
         (lambda: col2im(np.zeros((8, 27)), (1, 5, 5, 3), 3), ValueError, r"dcols"),
         (lambda: col2im(np.zeros(243), (1, 5, 5, 3), 3), ValueError, r"dcols.*2-D"),
         (lambda: col2im(np.full((9, 27), "a"), (1, 5, 5, 3), 3), TypeError, r"dcols"),
         (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 6), ValueError, r"kernel"),
-        (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 6), ValueError, r"x_padded_shape \(1, 5, 5, 3\)"),
+        (
+            lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 6),
+            ValueError,
+            r"x_padded_shape \(1, 5, 5, 3\)",
+        ),
         (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 3, stride=0), ValueError, r"stride"),
         (lambda: col2im(np.zeros((9, 27)), (1, 5, 5, 3), 3, dilation=1.5), TypeError, r"dilation"),
         # the tuned im2col follows the same rules, with the same messages
@@ -923,17 +1036,27 @@ def test_old_im2col_col2im_signatures_warn_and_keep_their_meaning() -> None:
         (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), (3, 0)), ValueError, r"kernel_size\[1\]"),
         (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 3, stride=-1), ValueError, r"stride"),
         (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 3, dilation="2"), TypeError, r"dilation"),
-        (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 6), ValueError, r"kernel_size.*\(1, 5, 5, 3\)"),
+        (
+            lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 6),
+            ValueError,
+            r"kernel_size.*\(1, 5, 5, 3\)",
+        ),
         (lambda: im2col_fast(np.zeros((1, 5, 5, 3)), 3, ones="yes"), TypeError, r"ones"),
     ],
 )
-def test_im2col_col2im_reject_bad_input(call: Callable[[], Any], exc: type[Exception], pattern: str) -> None:
+def test_im2col_col2im_reject_bad_input(
+    call: Callable[[], Any], exc: type[Exception], pattern: str
+) -> None:
     with pytest.raises(exc, match=pattern):
         call()
 
 
-@pytest.mark.parametrize("x_shape", [(1, 4, 4, 3), (2, 10, 10, 5), (2, 10, 9, 3), (2, 10, 10, 3, 1)])
-def test_old_im2col_signature_refuses_an_input_that_does_not_match_the_cache(x_shape: tuple) -> None:
+@pytest.mark.parametrize(
+    "x_shape", [(1, 4, 4, 3), (2, 10, 10, 5), (2, 10, 9, 3), (2, 10, 10, 3, 1)]
+)
+def test_old_im2col_signature_refuses_an_input_that_does_not_match_the_cache(
+    x_shape: tuple,
+) -> None:
     x = np.random.default_rng(31).standard_normal((2, 8, 8, 3))
     _, cache = conv2d_forward(x, np.ones((3, 3, 3, 4)), None, padding=1)
     assert cache.x_padded.shape == (2, 10, 10, 3)
@@ -945,8 +1068,9 @@ def test_old_im2col_signature_refuses_an_input_that_does_not_match_the_cache(x_s
 def test_old_col2im_signature_refuses_dcols_that_do_not_match_the_cache() -> None:
     x = np.random.default_rng(32).standard_normal((2, 8, 8, 3))
     _, cache = conv2d_forward(x, np.ones((3, 3, 3, 4)), None, padding=1)
-    with pytest.warns(DeprecationWarning), pytest.raises(
-        ValueError, match=r"dcols has shape \(100, 27\).*\(128, 27\)"
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(ValueError, match=r"dcols has shape \(100, 27\).*\(128, 27\)"),
     ):
         col2im(np.zeros((100, 27)), cache)
 
@@ -1026,8 +1150,9 @@ GOOD_B = np.zeros(4)
         (None, GOOD_W, GOOD_B, {}, TypeError, r"\bx\b"),
     ],
 )
-def test_forward_rejects_bad_input(forward: Forward, x: Any, w: Any, b: Any, kwargs: dict,
-                                   exc: type[Exception], pattern: str) -> None:
+def test_forward_rejects_bad_input(
+    forward: Forward, x: Any, w: Any, b: Any, kwargs: dict, exc: type[Exception], pattern: str
+) -> None:
     with pytest.raises(exc, match=pattern):
         forward(x, w, b, **kwargs)
 
@@ -1060,8 +1185,9 @@ def test_kernel_that_fits_only_with_padding_is_accepted(forward: Forward) -> Non
         (None, TypeError, r"dout"),
     ],
 )
-def test_backward_rejects_bad_dout(forward: Forward, backward: Backward, dout: Any,
-                                   exc: type[Exception], pattern: str) -> None:
+def test_backward_rejects_bad_dout(
+    forward: Forward, backward: Backward, dout: Any, exc: type[Exception], pattern: str
+) -> None:
     _, cache = forward(GOOD_X, GOOD_W, GOOD_B)
     with pytest.raises(exc, match=pattern):
         backward(dout, cache)
@@ -1075,7 +1201,17 @@ def test_backward_rejects_a_cache_that_is_not_conv2dcache(backward: Backward, ca
 
 
 def test_public_api_is_exported() -> None:
-    for name in ("conv2d_forward", "conv2d_backward", "conv2d_forward_naive", "conv2d_backward_naive",
-                 "conv2d_forward_im2col", "conv2d_backward_im2col",
-                 "Conv2DCache", "im2col", "col2im", "check_gradients", "same_padding"):
+    for name in (
+        "conv2d_forward",
+        "conv2d_backward",
+        "conv2d_forward_naive",
+        "conv2d_backward_naive",
+        "conv2d_forward_im2col",
+        "conv2d_backward_im2col",
+        "Conv2DCache",
+        "im2col",
+        "col2im",
+        "check_gradients",
+        "same_padding",
+    ):
         assert hasattr(convlib, name)

@@ -10,7 +10,9 @@ BOOK_ONLY = ("matplotlib", "IPython", "ipywidgets")
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_import_convlib_loads_neither_matplotlib_nor_ipython():

@@ -13,6 +13,7 @@ folder holds the files (it does in CI) and is skipped otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.server
@@ -249,16 +250,16 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(0.6)
             data = data[10:]
-        try:
+        with contextlib.suppress(OSError):
             self.wfile.write(data)
-        except OSError:
-            pass
 
 
 @pytest.fixture
 def mirror(syn):
     server = _MirrorServer(dict(syn.gz))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server
@@ -305,7 +306,9 @@ def test_read_idx_multi_member_gzip(tmp_path, syn):
 def test_read_idx_bad_magic_names_the_file(tmp_path, syn):
     path = tmp_path / "train-labels-idx1-ubyte"
     path.write_bytes(syn.raw[TRAIN_LABELS])
-    with pytest.raises(IDXFormatError, match=r"train-labels-idx1-ubyte.*magic number 2049.*expected 2051"):
+    with pytest.raises(
+        IDXFormatError, match=r"train-labels-idx1-ubyte.*magic number 2049.*expected 2051"
+    ):
         read_idx(path, magic=2051)
 
 
@@ -378,7 +381,9 @@ def test_loader_rejects_swapped_files(tmp_path, syn):
 def test_loader_rejects_count_mismatch(tmp_path, syn):
     files = dict(syn.gz)
     files[TEST_LABELS + ".gz"] = gzip.compress(idx_bytes(syn.arrays[TEST_LABELS][:3]), mtime=0)
-    with pytest.raises(IDXFormatError, match=r"4 images but .*t10k-labels-idx1-ubyte\.gz holds 3 labels"):
+    with pytest.raises(
+        IDXFormatError, match=r"4 images but .*t10k-labels-idx1-ubyte\.gz holds 3 labels"
+    ):
         _load_from(tmp_path, files)
 
 
@@ -387,13 +392,17 @@ def test_loader_rejects_labels_out_of_range(tmp_path, syn):
     labels[2] = 10
     files = dict(syn.gz)
     files[TRAIN_LABELS + ".gz"] = gzip.compress(idx_bytes(labels), mtime=0)
-    with pytest.raises(IDXFormatError, match=r"train-labels-idx1-ubyte\.gz: label 10 is out of range"):
+    with pytest.raises(
+        IDXFormatError, match=r"train-labels-idx1-ubyte\.gz: label 10 is out of range"
+    ):
         _load_from(tmp_path, files)
 
 
 def test_loader_rejects_wrong_image_size(tmp_path, syn):
     files = dict(syn.gz)
-    files[TRAIN_IMAGES + ".gz"] = gzip.compress(idx_bytes(syn.arrays[TRAIN_IMAGES][:, :27, :]), mtime=0)
+    files[TRAIN_IMAGES + ".gz"] = gzip.compress(
+        idx_bytes(syn.arrays[TRAIN_IMAGES][:, :27, :]), mtime=0
+    )
     with pytest.raises(IDXFormatError, match=r"train-images-idx3-ubyte\.gz: images are 27x28"):
         _load_from(tmp_path, files)
 
@@ -450,7 +459,9 @@ def test_an_explicit_root_gets_the_download_even_when_env_has_the_files(
     root, env = tmp_path / "root", tmp_path / "env"
     syn.write(env / "mnist")
     monkeypatch.setenv("CONVLIB_DATA", str(env))
-    paths = fetch_files("mnist", root, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    paths = fetch_files(
+        "mnist", root, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True
+    )
     assert {p.parent for p in paths.values()} == {root / "mnist"}
     assert mirror.count("good") == 4
     assert not cache_dir.exists()
@@ -510,8 +521,9 @@ def test_uncompressed_file_without_checksum_gets_structural_checks(tmp_path, syn
     folder = syn.write(tmp_path / "mnist", compressed=False)
     assert_same_as(syn, load_mnist(tmp_path, checksums=gz_only, download=False))
     (folder / TRAIN_IMAGES).write_bytes(syn.raw[TRAIN_IMAGES][:-1])
-    with pytest.warns(DatasetWarning, match="size"), pytest.raises(
-        DatasetNotFoundError, match="the header implies"
+    with (
+        pytest.warns(DatasetWarning, match="size"),
+        pytest.raises(DatasetNotFoundError, match="the header implies"),
     ):
         load_mnist(tmp_path, checksums=gz_only, download=False)
 
@@ -539,7 +551,9 @@ def test_valid_read_only_copy_wins_over_an_empty_writable_cache(
     syn.write(shared / "mnist")
     read_only(shared)
     monkeypatch.setenv("CONVLIB_DATA", str(shared))
-    assert_same_as(syn, load_mnist(mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True))
+    assert_same_as(
+        syn, load_mnist(mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    )
     assert mirror.requests == []
     assert not cache_dir.exists()
 
@@ -556,7 +570,9 @@ def test_corrupt_file_in_writable_folder_is_replaced(tmp_path, syn, mirror, dama
     good = syn.gz[bad.name]
     bad.write_bytes(good[:-30] if damage == "truncated" else flip_byte(good))
     with pytest.warns(DatasetWarning, match=r"train-images-idx3-ubyte\.gz.*checksum mismatch"):
-        result = load_mnist(tmp_path, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+        result = load_mnist(
+            tmp_path, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True
+        )
     assert_same_as(syn, result)
     assert bad.read_bytes() == good
     assert mirror.requests == [f"/good/{bad.name}"]
@@ -584,7 +600,9 @@ def test_corrupt_read_only_copy_is_replaced_by_a_download_into_the_cache(
     before = snapshot(shared)
     monkeypatch.setenv("CONVLIB_DATA", str(shared))
     with pytest.warns(DatasetWarning):
-        assert_same_as(syn, load_mnist(mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True))
+        assert_same_as(
+            syn, load_mnist(mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+        )
     assert snapshot(shared) == before
     assert sorted(p.name for p in (cache_dir / "mnist").iterdir()) == [TEST_IMAGES + ".gz"]
 
@@ -642,7 +660,10 @@ def test_a_recompressed_copy_is_accepted_by_its_content_digest(tmp_path, syn, da
 def test_a_recompressed_copy_needs_a_content_digest(tmp_path, syn):
     write_recompressed(syn, tmp_path / "fashion-mnist")
     gz_only = {name: d for name, d in syn.checksums.items() if name.endswith(".gz")}
-    with pytest.warns(DatasetWarning, match="checksum mismatch"), pytest.raises(DatasetNotFoundError):
+    with (
+        pytest.warns(DatasetWarning, match="checksum mismatch"),
+        pytest.raises(DatasetNotFoundError),
+    ):
         load_fashion_mnist(tmp_path, checksums=gz_only, download=False)
 
 
@@ -650,12 +671,16 @@ def test_recompressed_content_differing_by_one_byte_is_refused(tmp_path, syn):
     raw = {TRAIN_LABELS: flip_byte(syn.raw[TRAIN_LABELS], where=len(syn.raw[TRAIN_LABELS]) - 1)}
     folder = write_recompressed(syn, tmp_path / "fashion-mnist", raw)
     name = TRAIN_LABELS + ".gz"
-    with pytest.warns(DatasetWarning, match="decompressed content") as caught, pytest.raises(
-        DatasetNotFoundError
-    ) as info:
+    with (
+        pytest.warns(DatasetWarning, match="decompressed content") as caught,
+        pytest.raises(DatasetNotFoundError) as info,
+    ):
         load_fashion_mnist(tmp_path, checksums=syn.checksums, download=False)
     message = str(info.value)
-    assert f"{name} is not usable: checksum mismatch: sha256 is {sha256((folder / name).read_bytes())}" in message
+    assert (
+        f"{name} is not usable: checksum mismatch: sha256 is {sha256((folder / name).read_bytes())}"
+        in message
+    )
     assert f"expected {syn.checksums[name]['sha256']}" in message
     assert (
         f"its decompressed content ({len(syn.raw[TRAIN_LABELS])} bytes) does not match either: "
@@ -668,9 +693,13 @@ def test_content_check_decompresses_no_more_than_the_header_declares(tmp_path, s
     # Valid content followed by a megabyte of zeros: refused by the bounded reader.
     raw = {TEST_IMAGES: syn.raw[TEST_IMAGES] + bytes(1 << 20)}
     write_recompressed(syn, tmp_path / "mnist", raw)
-    with pytest.warns(DatasetWarning, match="its content cannot be checked: .*decompresses to more than"):
-        with pytest.raises(DatasetNotFoundError):
-            load_mnist(tmp_path, checksums=syn.checksums, download=False)
+    with (
+        pytest.warns(
+            DatasetWarning, match="its content cannot be checked: .*decompresses to more than"
+        ),
+        pytest.raises(DatasetNotFoundError),
+    ):
+        load_mnist(tmp_path, checksums=syn.checksums, download=False)
 
 
 def test_content_digest_of_an_unchanged_file_is_computed_once(tmp_path, monkeypatch, syn):
@@ -692,7 +721,9 @@ def test_a_download_is_still_verified_by_the_gz_digest(tmp_path, syn, mirror):
     # A mirror serving re-compressed archives is refused, even though their content is right.
     mirror.files.update({name + ".gz": recompress(syn.raw[name]) for name in FILE_NAMES})
     with pytest.raises(DatasetNotFoundError, match="checksum mismatch"):
-        load_fashion_mnist(tmp_path, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+        load_fashion_mnist(
+            tmp_path, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True
+        )
     assert list((tmp_path / "fashion-mnist").iterdir()) == []
 
 
@@ -701,7 +732,10 @@ def test_the_default_tables_give_a_content_digest_for_every_file(table):
     digests = getattr(ds, table)
     for base in FILE_NAMES:
         assert set(digests[base + ".gz"]) >= {"sha256", "md5"}
-        assert len(digests[base]["sha256"]) == 64 and digests[base]["sha256"] != digests[base + ".gz"]["sha256"]
+        assert (
+            len(digests[base]["sha256"]) == 64
+            and digests[base]["sha256"] != digests[base + ".gz"]["sha256"]
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -710,13 +744,17 @@ def test_the_default_tables_give_a_content_digest_for_every_file(table):
 
 
 def test_download_into_root_then_reuse(tmp_path, syn, mirror):
-    result = load_mnist(tmp_path / "root", mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    result = load_mnist(
+        tmp_path / "root", mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True
+    )
     assert_same_as(syn, result)
     folder = tmp_path / "root" / "mnist"
     assert sorted(p.name for p in folder.iterdir()) == sorted(n + ".gz" for n in FILE_NAMES)
     assert all((folder / name).read_bytes() == data for name, data in syn.gz.items())
     assert mirror.count("good") == 4
-    assert_same_as(syn, load_mnist(tmp_path / "root", mirrors=[mirror.url("good")], checksums=syn.checksums))
+    assert_same_as(
+        syn, load_mnist(tmp_path / "root", mirrors=[mirror.url("good")], checksums=syn.checksums)
+    )
     assert mirror.count("good") == 4
 
 
@@ -783,9 +821,16 @@ def test_transient_failures_are_retried_on_the_same_mirror(tmp_path, syn, mirror
 
 
 def test_every_mirror_failing_gives_a_clear_error(tmp_path, syn, mirror):
-    mirrors = [mirror.url("missing"), mirror.url("corrupt"), mirror.url("drop"), mirror.url("unavailable")]
+    mirrors = [
+        mirror.url("missing"),
+        mirror.url("corrupt"),
+        mirror.url("drop"),
+        mirror.url("unavailable"),
+    ]
     with pytest.raises(DatasetNotFoundError) as info:
-        load_mnist(tmp_path / "root", mirrors=mirrors, checksums=syn.checksums, retries=1, quiet=True)
+        load_mnist(
+            tmp_path / "root", mirrors=mirrors, checksums=syn.checksums, retries=1, quiet=True
+        )
     err = info.value
     message = str(err)
     assert err.file_name == TRAIN_IMAGES + ".gz"
@@ -806,7 +851,12 @@ def test_every_mirror_failing_gives_a_clear_error(tmp_path, syn, mirror):
 def test_a_stalled_mirror_times_out(tmp_path, syn, mirror):
     with pytest.raises(DatasetNotFoundError, match="timed out"):
         load_mnist(
-            tmp_path, mirrors=[mirror.url("slow")], checksums=syn.checksums, timeout=0.2, retries=0, quiet=True
+            tmp_path,
+            mirrors=[mirror.url("slow")],
+            checksums=syn.checksums,
+            timeout=0.2,
+            retries=0,
+            quiet=True,
         )
     assert part_files(tmp_path) == []
 
@@ -834,7 +884,10 @@ def test_download_shows_progress_unless_quiet(tmp_path, syn, mirror, capsys):
 def test_not_found_error_lists_every_place_and_how_to_fix(tmp_path, monkeypatch, cache_dir):
     monkeypatch.setenv("CONVLIB_DATA", str(tmp_path / "env"))
     for root, places in [
-        (tmp_path / "root", [f"1. {tmp_path / 'root' / 'mnist'}  (root= argument, searched alone): not there"]),
+        (
+            tmp_path / "root",
+            [f"1. {tmp_path / 'root' / 'mnist'}  (root= argument, searched alone): not there"],
+        ),
         (
             None,
             [
@@ -913,8 +966,12 @@ def test_invalid_arguments(kwargs, error, message):
 def test_numpy_flags_and_numbers_are_accepted(tmp_path, syn):
     syn.write(tmp_path / "mnist")
     result = load_mnist(
-        tmp_path, checksums=syn.checksums, download=np.bool_(False), quiet=np.bool_(True),
-        timeout=np.float32(5), retries=np.int64(0),
+        tmp_path,
+        checksums=syn.checksums,
+        download=np.bool_(False),
+        quiet=np.bool_(True),
+        timeout=np.float32(5),
+        retries=np.int64(0),
     )
     assert_same_as(syn, result)
 
@@ -981,7 +1038,9 @@ def test_real_mnist_from_convlib_data(monkeypatch, cache_dir):
     sums_file = folder / "SHA256SUMS"
     listed = {}
     if sums_file.is_file():
-        listed = dict(line.split()[::-1] for line in sums_file.read_text().splitlines() if line.strip())
+        listed = dict(
+            line.split()[::-1] for line in sums_file.read_text().splitlines() if line.strip()
+        )
     for path in paths.values():
         digest = sha256(path.read_bytes())
         assert digest == ds.MNIST_CHECKSUMS[path.name]["sha256"]
@@ -1008,7 +1067,8 @@ def _real_fashion_dir() -> Path | None:
 
 
 @pytest.mark.skipif(
-    _real_fashion_dir() is None, reason="CONVLIB_DATA does not point at a folder with fashion-mnist/ files"
+    _real_fashion_dir() is None,
+    reason="CONVLIB_DATA does not point at a folder with fashion-mnist/ files",
 )
 def test_real_fashion_mnist_from_convlib_data(monkeypatch, cache_dir, recwarn):
     # The offline copy (Debian's re-compressed archives) loads, verified by content,
@@ -1068,8 +1128,15 @@ def test_settings_assigned_on_the_package_reach_the_loaders(monkeypatch):
 def test_modules_stay_small():
     folder = Path(ds.__file__).parent
     sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("*.py")}
-    assert set(sizes) >= {"idx.py", "checksums.py", "locate.py", "download.py", "mnist.py",
-                          "preprocessing.py", "synthetic.py"}
+    assert set(sizes) >= {
+        "idx.py",
+        "checksums.py",
+        "locate.py",
+        "download.py",
+        "mnist.py",
+        "preprocessing.py",
+        "synthetic.py",
+    }
     assert max(sizes.values()) < 700, sizes
 
 
@@ -1082,7 +1149,9 @@ def test_synthetic_digits():
     from convlib.datasets import synthetic_digits
 
     x, y = synthetic_digits(50, seed=3)
-    assert x.shape == (50, 28, 28) and x.dtype == np.uint8 and y.shape == (50,) and y.dtype == np.uint8
+    assert (
+        x.shape == (50, 28, 28) and x.dtype == np.uint8 and y.shape == (50,) and y.dtype == np.uint8
+    )
     x2, y2 = synthetic_digits(50, seed=3)
     np.testing.assert_array_equal(x, x2)
     np.testing.assert_array_equal(y, y2)

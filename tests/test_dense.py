@@ -116,7 +116,13 @@ def test_flatten_dtypes():
 @pytest.mark.parametrize(
     "x, w, b, error, match",
     [
-        (np.zeros((2, 3, 4)), np.zeros((12, 2)), None, ValueError, r"x must be 2-D .* flatten_forward"),
+        (
+            np.zeros((2, 3, 4)),
+            np.zeros((12, 2)),
+            None,
+            ValueError,
+            r"x must be 2-D .* flatten_forward",
+        ),
         (np.zeros((2, 3)), np.zeros((4, 2)), None, ValueError, r"x has 3 features .* w expects 4"),
         (np.zeros((2, 3)), np.zeros(3), None, ValueError, r"w must be 2-D"),
         (np.zeros((2, 3)), np.zeros((3, 2)), np.zeros(3), ValueError, r"b must have shape \(2,\)"),

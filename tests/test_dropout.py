@@ -87,7 +87,9 @@ def test_dtypes():
     assert dropout_backward(np.ones((4, 4), np.float32), cache).dtype == np.float32
     out, cache = dropout_forward(np.ones((4, 4), dtype=int), 0.5, np.random.default_rng(0))
     assert out.dtype == np.float64
-    out, cache = dropout_forward(np.ones((4, 4), dtype=int), 0.5, np.random.default_rng(0), training=False)
+    out, cache = dropout_forward(
+        np.ones((4, 4), dtype=int), 0.5, np.random.default_rng(0), training=False
+    )
     assert out.dtype == np.float64
     assert dropout_backward(np.ones((4, 4), dtype=int), cache).dtype == np.float64
 
@@ -113,8 +115,16 @@ def test_rng_must_be_a_generator(rng, training):
 
 
 @pytest.mark.parametrize(
-    "p, error", [(1.0, ValueError), (-0.1, ValueError), (1.5, ValueError), (float("nan"), ValueError),
-                 ("0.5", TypeError), (None, TypeError), (True, TypeError)]
+    "p, error",
+    [
+        (1.0, ValueError),
+        (-0.1, ValueError),
+        (1.5, ValueError),
+        (float("nan"), ValueError),
+        ("0.5", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+    ],
 )
 def test_bad_p(p, error):
     with pytest.raises(error, match=r"p.* must"):
@@ -129,7 +139,9 @@ def test_bad_training_flag():
 def test_bad_dout_and_cache():
     _, cache = dropout_forward(np.ones((2, 3)), 0.5, np.random.default_rng(0))
     assert isinstance(cache, DropoutCache)
-    with pytest.raises(ValueError, match=r"dout has shape \(3, 2\) but the forward output had shape \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"dout has shape \(3, 2\) but the forward output had shape \(2, 3\)"
+    ):
         dropout_backward(np.ones((3, 2)), cache)
     with pytest.raises(TypeError, match="cache must be the DropoutCache"):
         dropout_backward(np.ones((2, 3)), np.ones((2, 3)))

@@ -151,7 +151,9 @@ def maxpool_forward(x, pool, stride, pad, fill=-np.inf):
     out = np.empty((x.shape[0], oh, ow, x.shape[3]))
     for i in range(oh):
         for j in range(ow):
-            out[:, i, j, :] = xp[:, i * stride : i * stride + pool, j * stride : j * stride + pool, :].max(axis=(1, 2))
+            out[:, i, j, :] = xp[
+                :, i * stride : i * stride + pool, j * stride : j * stride + pool, :
+            ].max(axis=(1, 2))
     return out
 
 
@@ -191,7 +193,9 @@ def test_split_ties_is_accepted():
 
 def test_maxpool_zero_padding_is_caught():
     with pytest.raises(AssertionError, match="padded with zeros"):
-        ex.check_maxpool_forward(lambda x, k, s, p: maxpool_forward(x, k, s, p, fill=0.0), verbose=False)
+        ex.check_maxpool_forward(
+            lambda x, k, s, p: maxpool_forward(x, k, s, p, fill=0.0), verbose=False
+        )
 
 
 def test_maxpool_gradient_to_every_tie_is_caught():
@@ -258,7 +262,9 @@ def test_correct_batchnorm_passes():
 
 
 def test_batchnorm_dgamma_averaged_is_caught():
-    with pytest.raises(AssertionError, match="dgamma is averaged over the batch; it must be SUMMED"):
+    with pytest.raises(
+        AssertionError, match="dgamma is averaged over the batch; it must be SUMMED"
+    ):
         ex.check_batchnorm_backward(lambda *a: bn_backward(*a, bug="mean_dgamma"), verbose=False)
 
 

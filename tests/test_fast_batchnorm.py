@@ -8,8 +8,7 @@ NumPy expression it replaces.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from convlib.fast import example_rows, feature_sum, per_feature
 

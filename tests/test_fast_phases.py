@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from convlib.fast.phases import phase_scatter, phase_window_views, pixel_view
 from convlib.fast.workspace import _buffers
@@ -106,27 +105,54 @@ def test_pixel_view_writes_through_and_copies_only_strided_channels() -> None:
     assert not np.shares_memory(pixel_view(strided), strided)
 
 
-# --------------------------------------------------------------------------- argument checks (issue 10)
+# ----------------------------------------------------------------------- argument checks (issue 10)
 GEOMETRY = WindowGeometry(
-    x_shape=(1, 5, 5, 2), pads=((1, 0), (0, 1)), kernel_size=(2, 2), stride=(2, 2), dilation=(1, 1), out_hw=(3, 3)
+    x_shape=(1, 5, 5, 2),
+    pads=((1, 0), (0, 1)),
+    kernel_size=(2, 2),
+    stride=(2, 2),
+    dilation=(1, 1),
+    out_hw=(3, 3),
 )
 
 
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: phase_window_views(np.ones((1, 6, 6, 2)), "geometry"), TypeError,
-         r"geometry must be a WindowGeometry \(the cache.geometry of a convolution or pooling forward pass\), got str"),
-        (lambda: phase_window_views(np.ones((1, 5, 5, 2)), GEOMETRY), ValueError,
-         r"x_padded has shape \(1, 5, 5, 2\) but geometry describes a padded input of shape \(1, 6, 6, 2\)"),
-        (lambda: phase_window_views(np.ones((6, 6, 2)), GEOMETRY), ValueError, r"x_padded must be 4-D"),
+        (
+            lambda: phase_window_views(np.ones((1, 6, 6, 2)), "geometry"),
+            TypeError,
+            r"geometry must be a WindowGeometry \(the cache.geometry of a convolution or pooling "
+            r"forward pass\), got str",
+        ),
+        (
+            lambda: phase_window_views(np.ones((1, 5, 5, 2)), GEOMETRY),
+            ValueError,
+            r"x_padded has shape \(1, 5, 5, 2\) but geometry describes a padded input "
+            r"of shape \(1, 6, 6, 2\)",
+        ),
+        (
+            lambda: phase_window_views(np.ones((6, 6, 2)), GEOMETRY),
+            ValueError,
+            r"x_padded must be 4-D",
+        ),
         (lambda: phase_window_views("x", GEOMETRY), TypeError, r"x_padded must hold real numbers"),
         (lambda: phase_scatter(3, GEOMETRY, np.float64), TypeError, r"tap_grad must be callable"),
-        (lambda: phase_scatter(lambda p, q: None, None, np.float64), TypeError, r"geometry must be a WindowGeometry"),
-        (lambda: phase_scatter(lambda p, q: None, GEOMETRY, np.int32), TypeError,
-         r"dtype must be a floating-point NumPy dtype, got <class 'numpy.int32'>"),
-        (lambda: phase_scatter(lambda p, q: None, GEOMETRY, np.float64, channel_major=1), TypeError,
-         r"channel_major must be a bool"),
+        (
+            lambda: phase_scatter(lambda p, q: None, None, np.float64),
+            TypeError,
+            r"geometry must be a WindowGeometry",
+        ),
+        (
+            lambda: phase_scatter(lambda p, q: None, GEOMETRY, np.int32),
+            TypeError,
+            r"dtype must be a floating-point NumPy dtype, got <class 'numpy.int32'>",
+        ),
+        (
+            lambda: phase_scatter(lambda p, q: None, GEOMETRY, np.float64, channel_major=1),
+            TypeError,
+            r"channel_major must be a bool",
+        ),
     ],
 )
 def test_phase_functions_refuse_bad_arguments(call: Any, exc: type, match: str) -> None:
@@ -145,8 +171,13 @@ def test_the_tuned_tier_calls_the_unchecked_cores(monkeypatch: pytest.MonkeyPatc
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a checked public helper ran inside the tuned tier")
 
-    checked = [windows.pad_spatial, windows.crop_spatial, phases.phase_scatter, phases.phase_window_views,
-               workspace.scratch]
+    checked = [
+        windows.pad_spatial,
+        windows.crop_spatial,
+        phases.phase_scatter,
+        phases.phase_window_views,
+        workspace.scratch,
+    ]
     patched = 0
     for module in [m for name, m in sys.modules.items() if name.startswith("convlib")]:
         for fn in checked:  # wherever a module imported it, under its own name
@@ -158,11 +189,14 @@ def test_the_tuned_tier_calls_the_unchecked_cores(monkeypatch: pytest.MonkeyPatc
     x = rng.standard_normal((2, 9, 9, 3))
     for stride, channels in [(1, 3), (2, 3), (2, 1)]:
         xc = x[..., :channels]
-        out, cache = convlib.conv2d_forward(xc, rng.standard_normal((3, 3, channels, 4)), np.zeros(4),
-                                            stride=stride, padding="same")
+        out, cache = convlib.conv2d_forward(
+            xc, rng.standard_normal((3, 3, channels, 4)), np.zeros(4), stride=stride, padding="same"
+        )
         convlib.conv2d_backward(np.ones_like(out), cache)
-    for forward, backward in [(convlib.maxpool2d_forward, convlib.maxpool2d_backward),
-                              (convlib.avgpool2d_forward, convlib.avgpool2d_backward)]:
+    for forward, backward in [
+        (convlib.maxpool2d_forward, convlib.maxpool2d_backward),
+        (convlib.avgpool2d_forward, convlib.avgpool2d_backward),
+    ]:
         for stride in (1, 2):
             out, cache = forward(x, 3, stride=stride, padding="same")
             backward(np.ones_like(out), cache)

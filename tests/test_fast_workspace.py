@@ -36,10 +36,16 @@ from convlib.fast.workspace import _buffers
 
 CONV_CASES = [  # x shape, w shape, bias, options
     pytest.param((2, 9, 8, 1), (3, 3, 1, 4), True, {}, id="c1-stride1"),
-    pytest.param((2, 9, 8, 3), (3, 2, 3, 5), True, {"stride": 2, "padding": "same"}, id="c3-stride2"),
-    pytest.param((2, 7, 7, 4), (2, 2, 4, 3), False, {"stride": (1, 3), "dilation": 2}, id="c4-strides"),
+    pytest.param(
+        (2, 9, 8, 3), (3, 2, 3, 5), True, {"stride": 2, "padding": "same"}, id="c3-stride2"
+    ),
+    pytest.param(
+        (2, 7, 7, 4), (2, 2, 4, 3), False, {"stride": (1, 3), "dilation": 2}, id="c4-strides"
+    ),
     pytest.param((2, 9, 8, 8), (3, 3, 8, 4), True, {"padding": 1}, id="c8-stride1"),
-    pytest.param((2, 10, 9, 12), (5, 3, 12, 6), False, {"stride": 2, "padding": 2}, id="c12-stride2"),
+    pytest.param(
+        (2, 10, 9, 12), (5, 3, 12, 6), False, {"stride": 2, "padding": 2}, id="c12-stride2"
+    ),
     pytest.param((1, 8, 8, 16), (2, 2, 16, 4), True, {"stride": 2}, id="c16-tiling"),
 ]
 
@@ -66,8 +72,9 @@ def _assert_no_sharing(arrays: list[np.ndarray]) -> None:
 
 @pytest.mark.parametrize(("x_shape", "w_shape", "bias", "opts"), CONV_CASES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_conv_results_never_share_memory_with_the_workspace(x_shape: tuple, w_shape: tuple,
-                                                            bias: bool, opts: dict, dtype: type) -> None:
+def test_conv_results_never_share_memory_with_the_workspace(
+    x_shape: tuple, w_shape: tuple, bias: bool, opts: dict, dtype: type
+) -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal(x_shape).astype(dtype)
     w = rng.standard_normal(w_shape).astype(dtype)
@@ -91,15 +98,21 @@ def test_conv_results_never_share_memory_with_the_workspace(x_shape: tuple, w_sh
 
 @pytest.mark.parametrize(
     ("pool", "opts"),
-    [(2, {}), (3, {"stride": 2, "padding": 1}), ((2, 3), {"stride": 1, "padding": "same"}),
-     (2, {"stride": 3})],
+    [
+        (2, {}),
+        (3, {"stride": 2, "padding": 1}),
+        ((2, 3), {"stride": 1, "padding": "same"}),
+        (2, {"stride": 3}),
+    ],
 )
 def test_pooling_results_never_share_memory_with_the_workspace(pool: Any, opts: dict) -> None:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 9, 8, 5))
     arrays = []
-    for forward, backward in ((maxpool2d_forward_fast, maxpool2d_backward_fast),
-                              (avgpool2d_forward_fast, avgpool2d_backward_fast)):
+    for forward, backward in (
+        (maxpool2d_forward_fast, maxpool2d_backward_fast),
+        (avgpool2d_forward_fast, avgpool2d_backward_fast),
+    ):
         out, cache = forward(x, pool, **opts)
         dx = backward(rng.standard_normal(out.shape), cache)
         arrays += _arrays_of((out, cache, dx))
@@ -121,7 +134,11 @@ def test_scratch_reuses_memory_by_name() -> None:
 
 def test_clear_workspace_releases_everything_and_results_stay_right() -> None:
     rng = np.random.default_rng(2)
-    x, w, b = rng.standard_normal((2, 8, 8, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)
+    x, w, b = (
+        rng.standard_normal((2, 8, 8, 3)),
+        rng.standard_normal((3, 3, 3, 4)),
+        rng.standard_normal(4),
+    )
     out, cache = conv2d_forward_fast(x, w, b, stride=2, padding=1)
     dout = rng.standard_normal(out.shape)
     first = conv2d_backward_fast(dout, cache)
@@ -191,7 +208,7 @@ def test_every_thread_has_its_own_workspace_and_clear_reaches_them() -> None:
     assert workspace_nbytes() == 0  # the finished thread's workspace is gone with it
 
 
-# --------------------------------------------------------------------------- argument checks (issue 10)
+# ----------------------------------------------------------------------- argument checks (issue 10)
 @pytest.mark.parametrize(
     "args, exc, match",
     [

@@ -83,7 +83,9 @@ def test_a_3_gib_gzip_bomb_fails_fast_without_inflating_it(tmp_path, monkeypatch
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        with pytest.raises(IDXFormatError, match="decompresses to more than the 7856 bytes") as info:
+        with pytest.raises(
+            IDXFormatError, match="decompresses to more than the 7856 bytes"
+        ) as info:
             read_idx(path, magic=2051)
         seconds = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1]
@@ -100,7 +102,10 @@ def test_a_header_declaring_more_than_the_file_can_hold_is_refused_at_once(tmp_p
     head = idx_header((60000, 28, 28))  # 47 MB, in a gzip file of a few hundred bytes
     path = tmp_path / "images.gz"
     path.write_bytes(gzip.compress(head + bytes(1000)))
-    with pytest.raises(IDXFormatError, match=r"declares 47040016 bytes, more than a gzip file of \d+ bytes can hold"):
+    with pytest.raises(
+        IDXFormatError,
+        match=r"declares 47040016 bytes, more than a gzip file of \d+ bytes can hold",
+    ):
         read_idx(path)
 
 

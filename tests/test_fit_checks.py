@@ -58,7 +58,10 @@ def test_non_finite_inputs_are_named_with_their_first_index(name, bad):
     (x if name == "x_train" else xv)[13, 1] = bad
     model = mlp()
     before = weights(model)
-    with pytest.raises(NonFiniteError, match=rf"{name} holds 1 NaN or infinite value in 1 example; the first is {name}\[13, 1\]"):
+    with pytest.raises(
+        NonFiniteError,
+        match=rf"{name} holds 1 NaN or infinite value in 1 example; the first is {name}\[13, 1\]",
+    ):
         run(model, x, y, x_val=xv, y_val=yv)
     assert_untouched(model, before)  # BatchNorm's running statistics included
 
@@ -80,7 +83,10 @@ def test_labels_outside_the_models_classes_are_found_before_any_step(label, firs
     y[30] = label
     model = mlp()
     before = weights(model)
-    with pytest.raises(ValueError, match=rf"y_train\[{first}\] = {label} is not a class label.*3 classes.*\[0, 3\).*2 of 40"):
+    with pytest.raises(
+        ValueError,
+        match=rf"y_train\[{first}\] = {label} is not a class label.*3 classes.*\[0, 3\).*2 of 40",
+    ):
         run(model, x, y)
     assert_untouched(model, before)
 
@@ -109,7 +115,10 @@ def test_raw_uint8_images_warn_with_prepare_images():
     x = rng.integers(0, 256, size=(16, 4, 4, 1), dtype=np.uint8)
     y = rng.integers(0, 3, size=16)
     model = Sequential([Flatten(), Dense(16, 3, init="glorot", rng=0)])
-    with pytest.warns(InputWarning, match=r"x_train holds integers of dtype uint8 in \[\d+, 255\].*prepare_images\(x_train\)"):
+    with pytest.warns(
+        InputWarning,
+        match=r"x_train holds integers of dtype uint8 in \[\d+, 255\].*prepare_images\(x_train\)",
+    ):
         run(model, x, y, epochs=1, batch_size=16, opt=SGD(model.parameters(), lr=1e-6))
 
 
@@ -126,7 +135,10 @@ def test_unscaled_float_pixels_warn_and_prepared_ones_do_not():
 def test_an_optimizer_built_on_another_model_is_detected():
     x, y = blobs()
     model, other = mlp(seed=0), mlp(seed=1)
-    with pytest.raises(ValueError, match=r"optimizer does not update this model.*first '0.w'.*Adam\(model.parameters\(\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"optimizer does not update this model.*first '0.w'.*Adam\(model.parameters\(\)",
+    ):
         run(model, x, y, opt=Adam(other.parameters(), lr=0.1))
 
 
@@ -143,7 +155,11 @@ def test_a_last_batch_of_one_before_batchnorm_is_refused_before_training():
     x, y = blobs(41)  # 41 = 5 * 8 + 1
     model = mlp()
     before = weights(model)
-    with pytest.raises(ValueError, match=r"last batch of every epoch would hold 1 example \(N = 41, batch_size = 8\).*layer 1 \(BatchNorm.*drop_last=True"):
+    with pytest.raises(
+        ValueError,
+        match=r"last batch of every epoch would hold 1 example \(N = 41, batch_size = 8\)"
+        r".*layer 1 \(BatchNorm.*drop_last=True",
+    ):
         run(model, x, y)
     assert_untouched(model, before)
 
@@ -178,7 +194,11 @@ def test_a_bad_batch_from_augment_is_blamed_not_the_learning_rate():
         xb[2, 0] = np.nan
         return xb
 
-    with pytest.raises(NonFiniteError, match=r"epoch 1, step 1: the batch's inputs \(after augment\) hold NaN.*x_batch\[2, 0\].*not the learning rate") as info:
+    with pytest.raises(
+        NonFiniteError,
+        match=r"epoch 1, step 1: the batch's inputs \(after augment\) hold NaN"
+        r".*x_batch\[2, 0\].*not the learning rate",
+    ) as info:
         run(mlp(batchnorm=False), x, y, augment=spoil)
     assert "too large" not in str(info.value)
 
@@ -186,9 +206,12 @@ def test_a_bad_batch_from_augment_is_blamed_not_the_learning_rate():
 def test_a_diverging_run_names_epoch_step_and_the_learning_rate():
     x, y = blobs()
     model = mlp(batchnorm=False)
-    with np.errstate(all="ignore"), pytest.raises(
-        (NonFiniteError, NonFiniteGradientError), match=r"epoch \d+, step \d+"
-    ) as info:
+    with (
+        np.errstate(all="ignore"),
+        pytest.raises(
+            (NonFiniteError, NonFiniteGradientError), match=r"epoch \d+, step \d+"
+        ) as info,
+    ):
         run(model, x, y, opt=SGD(model.parameters(), lr=1e30), epochs=5)
     msg = str(info.value)
     assert "inputs and the model's parameters were finite" in msg or "gradient of parameter" in msg
@@ -198,7 +221,10 @@ def test_non_finite_weights_are_blamed_for_a_nan_loss():
     x, y = blobs()
     model = mlp(batchnorm=False)
     model.layers[0].params["w"][0, 0] = np.nan
-    with pytest.raises(NonFiniteError, match=r"epoch 1, step 1: the batch's inputs are finite but the model's parameter '0.w'"):
+    with pytest.raises(
+        NonFiniteError,
+        match=r"epoch 1, step 1: the batch's inputs are finite but the model's parameter '0.w'",
+    ):
         run(model, x, y)
 
 
@@ -209,7 +235,12 @@ def test_a_float16_model_trains_with_adam():
     rng = np.random.default_rng(0)
     h16 = np.float16
     model = Sequential(
-        [Dense(2, 16, rng=rng, dtype=h16), BatchNorm(16, dtype=h16), ReLU(), Dense(16, 3, init="glorot", rng=rng, dtype=h16)]
+        [
+            Dense(2, 16, rng=rng, dtype=h16),
+            BatchNorm(16, dtype=h16),
+            ReLU(),
+            Dense(16, 3, init="glorot", rng=rng, dtype=h16),
+        ]
     )
     opt = Adam(model.parameters(), lr=1e-2)
     hist = run(model, x.astype(h16), y, opt=opt, epochs=3, batch_size=16)
@@ -224,7 +255,10 @@ def test_one_hot_labels_are_refused_with_the_fix_before_any_step(name):
     model = mlp()
     before = weights(model)
     kw = {"y_val": one_hot, "x_val": x} if name == "y_val" else {}
-    with pytest.raises(ValueError, match=rf"{name} must be a vector .* got shape \(40, 3\).*{name}.argmax\(axis=1\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name} must be a vector .* got shape \(40, 3\).*{name}.argmax\(axis=1\)",
+    ):
         run(model, x, one_hot if name == "y_train" else y, **kw)
     assert_untouched(model, before)
 
@@ -233,10 +267,19 @@ def test_validation_examples_of_another_shape_are_refused_before_training():
     x, y = blobs()
     model = mlp()
     before = weights(model)
-    with pytest.raises(ValueError, match=r"x_val has shape \(40, 3\), examples of shape \(3,\).*x_train.*\(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"x_val has shape \(40, 3\), examples of shape \(3,\).*x_train.*\(2,\)"
+    ):
         run(model, x, y, x_val=np.ones((40, 3), np.float32), y_val=y)
     with pytest.raises(ValueError, match=r"y_val has shape \(40, 1\).*y_train"):
-        run(model, x, y.astype(np.float32), loss=lambda o, t: (0.0, np.zeros_like(o)), x_val=x, y_val=y[:, None])
+        run(
+            model,
+            x,
+            y.astype(np.float32),
+            loss=lambda o, t: (0.0, np.zeros_like(o)),
+            x_val=x,
+            y_val=y[:, None],
+        )
     assert_untouched(model, before)
 
 
@@ -261,9 +304,15 @@ def test_model_and_optimizer_that_are_not_objects_of_the_loop_are_named():
     x, y = blobs()
     model = mlp()
     opt = Adam(model.parameters(), lr=0.01)
-    with pytest.raises(TypeError, match=r"model must be a network .* got int 5 \(it has no forward, backward, train, eval\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"model must be a network .* got int 5 \(it has no forward, backward, train, eval\)",
+    ):
         fit(5, x, y, opt, epochs=1, batch_size=8, progress=False)
-    with pytest.raises(TypeError, match=r"optimizer must be an optimizer object with a step\(\) method.*got str 'adam'"):
+    with pytest.raises(
+        TypeError,
+        match=r"optimizer must be an optimizer object with a step\(\) method.*got str 'adam'",
+    ):
         fit(model, x, y, "adam", epochs=1, batch_size=8, progress=False)
 
 
@@ -280,4 +329,6 @@ def test_evaluate_and_predict_check_the_model_and_their_flags():
         predict(model, x, probabilities="yes")
     with pytest.raises(TypeError, match="loss must be callable"):
         evaluate(model, x, y, loss="mse")
-    np.testing.assert_array_equal(predict(model, x, probabilities=np.bool_(True)), predict(model, x, probabilities=True))
+    np.testing.assert_array_equal(
+        predict(model, x, probabilities=np.bool_(True)), predict(model, x, probabilities=True)
+    )

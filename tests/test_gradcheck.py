@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from convlib import (
     GradientReport,
@@ -212,7 +211,12 @@ def test_check_gradients_passes_correct_affine() -> None:
 
 def test_check_gradients_passes_correct_conv() -> None:
     report = check_gradients(
-        conv2d_forward, conv2d_backward, conv_inputs(), stride=(2, 1), padding="same", dilation=(1, 2)
+        conv2d_forward,
+        conv2d_backward,
+        conv_inputs(),
+        stride=(2, 1),
+        padding="same",
+        dilation=(1, 2),
     )
     assert report.passed
     assert set(report.max_rel_error) == {"x", "w", "b"}
@@ -448,7 +452,9 @@ def test_check_gradients_wrt_selects_inputs() -> None:
     report = check_gradients(affine_forward, affine_backward, affine_inputs(), wrt=["w"])
     assert [r.name for r in report.inputs] == ["w"]
     # a bug in an input that is not selected goes unnoticed ...
-    report = check_gradients(affine_forward, scaled_by_two_backward, affine_inputs(), wrt=["w", "b"])
+    report = check_gradients(
+        affine_forward, scaled_by_two_backward, affine_inputs(), wrt=["w", "b"]
+    )
     assert report.passed and set(report.max_rel_error) == {"w", "b"}
     # ... and is caught once it is selected
     with pytest.raises(AssertionError, match="x"):
@@ -484,7 +490,9 @@ def test_check_gradients_skips_integer_inputs() -> None:
         return dx, None
 
     rng = np.random.default_rng(8)
-    report = check_gradients(forward, backward, {"x": rng.normal(size=(4, 3)), "y": np.array([0, 2, 1, 2])})
+    report = check_gradients(
+        forward, backward, {"x": rng.normal(size=(4, 3)), "y": np.array([0, 2, 1, 2])}
+    )
     assert [r.name for r in report.inputs] == ["x"]
 
 
@@ -498,7 +506,9 @@ def test_check_gradients_needs_a_float_input() -> None:
 
 def test_check_gradients_rejects_non_numeric_input_by_name() -> None:
     with pytest.raises(TypeError, match="labels"):
-        check_gradients(affine_forward, affine_backward, {"x": np.ones((2, 2)), "labels": ["a", "b"]})
+        check_gradients(
+            affine_forward, affine_backward, {"x": np.ones((2, 2)), "labels": ["a", "b"]}
+        )
 
 
 # --------------------------------------------------------------------------
@@ -582,7 +592,9 @@ def test_check_gradients_refuses_a_forward_that_modifies_its_input() -> None:
 
     rng = np.random.default_rng(1)
     with pytest.raises(ValueError, match=r"modified its input w in place"):
-        check_gradients(forward, backward, {"x": rng.normal(size=(2, 3)), "w": rng.normal(size=(3, 2))})
+        check_gradients(
+            forward, backward, {"x": rng.normal(size=(2, 3)), "w": rng.normal(size=(3, 2))}
+        )
 
 
 def test_check_gradients_refuses_a_non_deterministic_forward() -> None:
@@ -604,8 +616,7 @@ def test_check_gradients_warns_when_forward_computes_in_float32() -> None:
 
     x = np.array([[1.0, 2.0]])
     with pytest.warns(GradientCheckWarning, match="forward's output has dtype float32"):
-        check_gradients(forward, lambda dout, cache: 2 * x * dout, {"x": x},
-                        eps=1e-2, tol=1e-1)
+        check_gradients(forward, lambda dout, cache: 2 * x * dout, {"x": x}, eps=1e-2, tol=1e-1)
 
 
 # --------------------------------------------------------------------------
@@ -625,18 +636,28 @@ def test_numerical_gradient_refuses_a_non_callable_f_before_touching_x() -> None
     [
         ({"forward": "affine"}, TypeError, r"forward must be callable"),
         ({"backward": None}, TypeError, r"backward must be callable"),
-        ({"inputs": 5}, TypeError, r"inputs must be a dict of named arrays or a list of arrays.*got int"),
+        (
+            {"inputs": 5},
+            TypeError,
+            r"inputs must be a dict of named arrays or a list of arrays.*got int",
+        ),
         ({"inputs": np.ones((4, 5))}, TypeError, r"for one array x, pass \[x\]"),
         ({"inputs": "x"}, TypeError, r"inputs must be .*got str"),
         ({"inputs": []}, ValueError, r"inputs is empty"),
-        ({"wrt": "x"}, TypeError, r"wrt must be a list of input names, got the string 'x': for one input, wrt=\['x'\]"),
+        (
+            {"wrt": "x"},
+            TypeError,
+            r"wrt must be a list of input names, got the string 'x': for one input, wrt=\['x'\]",
+        ),
         ({"wrt": 3}, TypeError, r"wrt must be a list of input names, got 3 \(int\)"),
         ({"seed": "a"}, TypeError, r"seed must be an integer"),
         ({"seed": -1}, ValueError, r"seed must be >= 0"),
         ({"raise_on_failure": "no"}, TypeError, r"raise_on_failure must be a bool"),
     ],
 )
-def test_check_gradients_refuses_bad_arguments_before_calling_forward(change: dict, error: type, match: str) -> None:
+def test_check_gradients_refuses_bad_arguments_before_calling_forward(
+    change: dict, error: type, match: str
+) -> None:
     calls = []
 
     def forward(*args: Any) -> Any:
@@ -651,5 +672,7 @@ def test_check_gradients_refuses_bad_arguments_before_calling_forward(change: di
 
 def test_check_gradients_accepts_wrt_as_a_tuple_or_set_and_numpy_seed() -> None:
     for wrt in (("x", "w"), {"x", "w"}):
-        report = check_gradients(affine_forward, affine_backward, affine_inputs(), wrt=wrt, seed=np.int64(3))
+        report = check_gradients(
+            affine_forward, affine_backward, affine_inputs(), wrt=wrt, seed=np.int64(3)
+        )
         assert {r.name for r in report.inputs} == {"x", "w"}

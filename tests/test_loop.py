@@ -11,8 +11,8 @@ import threadpoolctl
 import convlib.runtime
 from convlib.datasets import prepare_images, random_shift, synthetic_digits
 from convlib.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
-from convlib.losses import mse_loss
 from convlib.loop import History, evaluate, fit, predict
+from convlib.losses import mse_loss
 from convlib.model import Sequential, build_lenet
 from convlib.optim import SGD, Adam
 from convlib.recipes import TrainConfig, train_model
@@ -39,7 +39,9 @@ def mlp(seed: int = 0, dropout: float = 0.0) -> Sequential:
 def test_fit_separable_problem_reaches_full_training_accuracy():
     x, y = blobs()
     model = mlp()
-    hist = fit(model, x, y, Adam(model.parameters(), lr=0.05), epochs=15, batch_size=16, progress=False)
+    hist = fit(
+        model, x, y, Adam(model.parameters(), lr=0.05), epochs=15, batch_size=16, progress=False
+    )
     assert isinstance(hist, History) and len(hist) == 15
     assert hist.train_loss[-1] < hist.train_loss[0]
     loss, acc = evaluate(model, x, y)
@@ -63,8 +65,15 @@ def test_small_cnn_learns_synthetic_digits():
         ]
     )
     hist = fit(
-        model, x, labels.astype(np.int64), Adam(model.parameters(), lr=0.01),
-        epochs=4, batch_size=32, x_val=x, y_val=labels, progress=False,
+        model,
+        x,
+        labels.astype(np.int64),
+        Adam(model.parameters(), lr=0.01),
+        epochs=4,
+        batch_size=32,
+        x_val=x,
+        y_val=labels,
+        progress=False,
     )
     assert hist.train_acc[-1] > 0.9
     assert hist.val_acc[-1] == 1.0
@@ -76,8 +85,18 @@ def test_fit_is_deterministic_given_the_seeds():
     def run(shuffle_seed: int) -> History:
         model = mlp(seed=0, dropout=0.2)
         opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
-        return fit(model, x, y, opt, epochs=3, batch_size=20, x_val=x[:30], y_val=y[:30],
-                   seed=shuffle_seed, progress=False)
+        return fit(
+            model,
+            x,
+            y,
+            opt,
+            epochs=3,
+            batch_size=20,
+            x_val=x[:30],
+            y_val=y[:30],
+            seed=shuffle_seed,
+            progress=False,
+        )
 
     a, b, c = run(0), run(0), run(1)
     for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
@@ -89,8 +108,16 @@ def test_callback_sees_each_epoch():
     x, y = blobs(40)
     model = mlp()
     seen = []
-    hist = fit(model, x, y, Adam(model.parameters()), epochs=3, batch_size=10, progress=False,
-               callback=lambda epoch, h: seen.append((epoch, len(h), h.train_loss[-1])))
+    hist = fit(
+        model,
+        x,
+        y,
+        Adam(model.parameters()),
+        epochs=3,
+        batch_size=10,
+        progress=False,
+        callback=lambda epoch, h: seen.append((epoch, len(h), h.train_loss[-1])),
+    )
     assert [(e, n) for e, n, _ in seen] == [(1, 1), (2, 2), (3, 3)]
     assert [loss for _, _, loss in seen] == hist.train_loss
     with pytest.raises(TypeError, match="callback"):
@@ -100,7 +127,17 @@ def test_callback_sees_each_epoch():
 def test_progress_bar_shows_loss_and_accuracy(capsys):
     x, y = blobs(40)
     model = mlp()
-    fit(model, x, y, Adam(model.parameters()), epochs=1, batch_size=8, x_val=x, y_val=y, progress=True)
+    fit(
+        model,
+        x,
+        y,
+        Adam(model.parameters()),
+        epochs=1,
+        batch_size=8,
+        x_val=x,
+        y_val=y,
+        progress=True,
+    )
     err = capsys.readouterr().err
     assert "epoch 1/1" in err and "loss=" in err and "acc=" in err and "val_acc=" in err
 
@@ -112,7 +149,9 @@ def test_evaluate_and_predict_use_evaluation_mode_and_restore_it():
     assert model.training
     first = evaluate(model, x, y, batch_size=7)
     assert model.training  # restored
-    assert evaluate(model, x, y, batch_size=50) == pytest.approx(first)  # no dropout, no batch stats
+    assert evaluate(model, x, y, batch_size=50) == pytest.approx(
+        first
+    )  # no dropout, no batch stats
     logits = predict(model, x, batch_size=9)
     assert logits.shape == (50, 3)
     np.testing.assert_allclose(predict(model, x, batch_size=50), logits, rtol=1e-5, atol=1e-6)
@@ -129,8 +168,16 @@ def test_regression_loss_gives_nan_accuracy():
     x = rng.standard_normal((64, 3)).astype(np.float32)
     t = (x @ np.array([[1.0], [-2.0], [0.5]])).astype(np.float32)
     model = Sequential([Dense(3, 1, init="glorot", rng=0)])
-    hist = fit(model, x, t, SGD(model.parameters(), lr=0.05), epochs=20, batch_size=16,
-               loss=mse_loss, progress=False)
+    hist = fit(
+        model,
+        x,
+        t,
+        SGD(model.parameters(), lr=0.05),
+        epochs=20,
+        batch_size=16,
+        loss=mse_loss,
+        progress=False,
+    )
     assert hist.train_loss[-1] < 0.01 * hist.train_loss[0]
     assert np.isnan(hist.train_acc[-1])
     loss, acc = evaluate(model, x, t, loss=mse_loss)
@@ -161,7 +208,16 @@ def test_non_finite_loss_stops_training():
         return float("nan"), np.zeros_like(out)
 
     with pytest.raises(ValueError, match="epoch 1, step 1"):
-        fit(model, x, y, Adam(model.parameters()), epochs=1, batch_size=4, loss=bad_loss, progress=False)
+        fit(
+            model,
+            x,
+            y,
+            Adam(model.parameters()),
+            epochs=1,
+            batch_size=4,
+            loss=bad_loss,
+            progress=False,
+        )
 
 
 def test_fit_with_augmentation_is_deterministic():
@@ -170,8 +226,16 @@ def test_fit_with_augmentation_is_deterministic():
 
     def run() -> History:
         model = build_lenet(seed=0)
-        return fit(model, x, y, Adam(model.parameters(), lr=0.01), epochs=1, batch_size=16,
-                   augment=random_shift, progress=False)
+        return fit(
+            model,
+            x,
+            y,
+            Adam(model.parameters(), lr=0.01),
+            epochs=1,
+            batch_size=16,
+            augment=random_shift,
+            progress=False,
+        )
 
     assert run().train_loss == run().train_loss
     model = build_lenet(seed=0)
@@ -194,9 +258,21 @@ def test_fit_and_train_model_change_no_process_setting(monkeypatch):
     images, labels = synthetic_digits(64, seed=0)
     x, y = prepare_images(images), labels.astype(np.int64)
     model = build_lenet(seed=0)
-    fit(model, x, y, Adam(model.parameters()), epochs=1, batch_size=32, x_val=x, y_val=y, progress=False)
+    fit(
+        model,
+        x,
+        y,
+        Adam(model.parameters()),
+        epochs=1,
+        batch_size=32,
+        x_val=x,
+        y_val=y,
+        progress=False,
+    )
     evaluate(model, x, y)
     predict(model, x)
-    train_model(build_lenet(seed=0), x, y, x, y, TrainConfig(1, 32, 3e-3, 0.01, True), progress=False)
+    train_model(
+        build_lenet(seed=0), x, y, x, y, TrainConfig(1, 32, 3e-3, 0.01, True), progress=False
+    )
     monkeypatch.undo()
     assert threadpoolctl.threadpool_info() == before

@@ -117,7 +117,9 @@ def test_cross_entropy_huge_logits_equal_shifted_moderate_ones():
 
 
 def test_cross_entropy_dtypes():
-    loss, d = softmax_cross_entropy(np.zeros((2, 3), dtype=np.float32), np.array([0, 1], dtype=np.uint8))
+    loss, d = softmax_cross_entropy(
+        np.zeros((2, 3), dtype=np.float32), np.array([0, 1], dtype=np.uint8)
+    )
     assert d.dtype == np.float32
     assert loss == pytest.approx(math.log(3.0), rel=1e-6)
     loss, d = softmax_cross_entropy(np.zeros((2, 3), dtype=int), [0, 2])
@@ -127,7 +129,12 @@ def test_cross_entropy_dtypes():
 @pytest.mark.parametrize(
     "logits, labels, error, match",
     [
-        (np.zeros((2, 3)), np.array([0.0, 1.0]), TypeError, r"labels must be integer class indices"),
+        (
+            np.zeros((2, 3)),
+            np.array([0.0, 1.0]),
+            TypeError,
+            r"labels must be integer class indices",
+        ),
         (np.zeros((2, 3)), np.array([True, False]), TypeError, r"labels must be integer"),
         (np.zeros((2, 3)), np.array([0, 1, 2]), ValueError, r"labels must have shape \(2,\)"),
         (np.zeros((2, 3)), np.array([[0, 1]]), ValueError, r"labels must have shape \(2,\)"),
@@ -157,7 +164,10 @@ def test_cross_entropy_names_the_first_row_with_a_non_finite_logit(bad, dtype):
     logits[4, 1] = bad
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning on the way
-        with pytest.raises(NonFiniteError, match=r"logits must be finite, but row 3 of logits \(5, 3\) holds .*column 0; 2 of 5 rows"):
+        with pytest.raises(
+            NonFiniteError,
+            match=r"logits must be finite, but row 3 of logits \(5, 3\) holds .*column 0; 2 of 5 rows",
+        ):
             softmax_cross_entropy(logits, labels)
 
 
@@ -181,7 +191,10 @@ def test_cross_entropy_overflow_of_finite_logits_is_named(dtype, big):
     logits = np.array([[0.0, 1.0], [big, -big]], dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(NonFiniteError, match=r"the loss overflows: row 1 of logits \(2, 2\) is finite.*true class 1"):
+        with pytest.raises(
+            NonFiniteError,
+            match=r"the loss overflows: row 1 of logits \(2, 2\) is finite.*true class 1",
+        ):
             softmax_cross_entropy(logits, np.array([0, 1]))
 
 
@@ -207,7 +220,9 @@ def test_mse_dtypes():
 
 
 def test_mse_bad_arguments():
-    with pytest.raises(ValueError, match=r"pred and target must have the same shape, got \(3,\) and \(3, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"pred and target must have the same shape, got \(3,\) and \(3, 1\)"
+    ):
         mse_loss(np.zeros(3), np.zeros((3, 1)))
     with pytest.raises(ValueError, match="pred must not be empty"):
         mse_loss(np.zeros(0), np.zeros(0))

@@ -88,8 +88,14 @@ def test_memory_limit_error_is_a_memory_error():
 
 @pytest.mark.parametrize(
     "forward",
-    [maxpool2d_forward, maxpool2d_forward_windows, maxpool2d_forward_naive,
-     avgpool2d_forward, avgpool2d_forward_windows, avgpool2d_forward_naive],
+    [
+        maxpool2d_forward,
+        maxpool2d_forward_windows,
+        maxpool2d_forward_naive,
+        avgpool2d_forward,
+        avgpool2d_forward_windows,
+        avgpool2d_forward_naive,
+    ],
 )
 def test_huge_pooling_fails_early(forward, limit_8gib):
     x = huge((1024, 1024, 1024, 16))  # 64 GiB of float32 input, 16 GiB of output
@@ -105,7 +111,9 @@ def test_im2col_col2im_fail_early(limit_8gib):
         im2col(xp, 5)
     with pytest.raises(MemoryLimitError, match=r"im2col_fast would need about 12\.6 GiB"):
         im2col_fast(xp, 5, ones=True)
-    with pytest.raises(MemoryLimitError, match=r"col2im would need.*x_padded_shape \(100000, 100, 100, 16\)"):
+    with pytest.raises(
+        MemoryLimitError, match=r"col2im would need.*x_padded_shape \(100000, 100, 100, 16\)"
+    ):
         col2im(huge((100000 * 98 * 98, 144)), (100000, 100, 100, 16), 3)
 
 
@@ -138,7 +146,8 @@ def test_set_memory_limit_returns_the_previous_limit_and_none_restores_the_defau
 
 
 @pytest.mark.parametrize(
-    ("value", "exc"), [(0, ValueError), (-5, ValueError), (1.5, TypeError), ("8GiB", TypeError), (True, TypeError)]
+    ("value", "exc"),
+    [(0, ValueError), (-5, ValueError), (1.5, TypeError), ("8GiB", TypeError), (True, TypeError)],
 )
 def test_set_memory_limit_rejects_bad_values(value, exc):
     before = memory_limit()

@@ -121,7 +121,14 @@ def test_summary_of_lenet():
     s = build_lenet().summary((28, 28, 1))
     shapes = [row[1] for row in s.rows]
     assert shapes == [
-        (26, 26, 8), (26, 26, 8), (13, 13, 8), (11, 11, 16), (11, 11, 16), (5, 5, 16), (400,), (10,)
+        (26, 26, 8),
+        (26, 26, 8),
+        (13, 13, 8),
+        (11, 11, 16),
+        (11, 11, 16),
+        (5, 5, 16),
+        (400,),
+        (10,),
     ]
     counts = [row[2] for row in s.rows]
     assert counts == [3 * 3 * 1 * 8 + 8, 0, 0, 3 * 3 * 8 * 16 + 16, 0, 0, 0, 400 * 10 + 10]
@@ -180,7 +187,9 @@ def test_save_appends_npz_and_load_finds_it(tmp_path):
 def test_load_rejects_mismatched_shapes(tmp_path):
     path = tmp_path / "m.npz"
     small_cnn(hidden=4).save(path)
-    with pytest.raises(ValueError, match=r"5\.w: the file has shape \(27, 4\), the model expects \(27, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"5\.w: the file has shape \(27, 4\), the model expects \(27, 5\)"
+    ):
         small_cnn(hidden=5).load(path)
 
 
@@ -190,15 +199,17 @@ def test_load_rejects_other_architectures_and_files(tmp_path):
     with pytest.raises(ValueError, match="architecture"):
         build_capstone().load(path)
     np.savez(tmp_path / "plain.npz", w=np.zeros(3))
-    with pytest.raises(ValueError, match="not written by Sequential.save"):
+    with pytest.raises(ValueError, match=r"not written by Sequential\.save"):
         build_lenet().load(tmp_path / "plain.npz")
     np.save(tmp_path / "single.npy", np.zeros(3))
     with pytest.raises(ValueError, match="single array"):
         build_lenet().load(tmp_path / "single.npy")
     np.savez(
-        tmp_path / "obj.npz", __format__=np.array([{"a": 1}], dtype=object), __layers__=np.array(["Dense"])
+        tmp_path / "obj.npz",
+        __format__=np.array([{"a": 1}], dtype=object),
+        __layers__=np.array(["Dense"]),
     )
-    with pytest.raises(ValueError, match="Python objects.*never unpickled"):
+    with pytest.raises(ValueError, match=r"Python objects.*never unpickled"):
         build_lenet().load(tmp_path / "obj.npz")
     with pytest.raises(FileNotFoundError, match="no saved model"):
         build_lenet().load(tmp_path / "missing.npz")
@@ -228,9 +239,9 @@ def test_bad_construction():
         Sequential([ReLU(), lambda x: x])
     with pytest.raises(TypeError, match="list of layers"):
         Sequential(ReLU())
-    with pytest.raises(TypeError, match="layers must be a list of layers.*got NoneType"):
+    with pytest.raises(TypeError, match=r"layers must be a list of layers.*got NoneType"):
         Sequential(None)
-    with pytest.raises(TypeError, match="layers must be a list of layers.*got str"):
+    with pytest.raises(TypeError, match=r"layers must be a list of layers.*got str"):
         Sequential("relu")
     relu = ReLU()
     with pytest.raises(ValueError, match="twice"):
@@ -239,7 +250,7 @@ def test_bad_construction():
 
 def test_builders_are_seeded():
     a, b, c = build_capstone(0), build_capstone(0), build_capstone(1)
-    for (_, va, _), (_, vb, _), (_, vc, _) in zip(a.parameters(), b.parameters(), c.parameters()):
+    for (_, va, _), (_, vb, _) in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(va, vb)
     assert not np.array_equal(a[0].params["w"], c[0].params["w"])
     assert all(v.dtype == np.float64 for _, v, _ in build_lenet(0, dtype=F64).parameters())

@@ -96,7 +96,12 @@ def test_a_save_hitting_the_file_size_limit_keeps_the_old_file(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OSError")
@@ -245,7 +250,10 @@ def _with_weight(tmp_path: Path, value: np.ndarray) -> Path:
     [
         (np.full((3, 2), 1e300), r"0.w: value 1e\+300 does not fit the model's dtype float32"),
         (np.array([[0.0, 1.0], [np.nan, 0.0], [0.0, 0.0]]), r"0.w: holds 1 non-finite value"),
-        (np.array([[0.0, 1.0], [np.inf, 0.0], [0.0, -np.inf]], np.float32), r"0.w: holds 2 non-finite"),
+        (
+            np.array([[0.0, 1.0], [np.inf, 0.0], [0.0, -np.inf]], np.float32),
+            r"0.w: holds 2 non-finite",
+        ),
     ],
 )
 def test_values_that_do_not_fit_are_refused_naming_the_parameter(tmp_path, value, pattern):
@@ -271,7 +279,9 @@ def _npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
     import io
 
     buf = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": shape})
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
     return buf.getvalue()
 
 
@@ -305,7 +315,9 @@ def _write_zip(path: Path, entries: list[tuple[str, bytes, int, int, int]]) -> P
         local += struct.pack(
             "<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(stored), size, len(raw), 0
         ) + raw + stored  # fmt: skip
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), len(local), 0)
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), len(local), 0
+    )
     path.write_bytes(local + central + end)
     return path
 
@@ -329,7 +341,9 @@ def test_a_compressed_2_gib_array_is_refused_fast_without_reading_it(tmp_path):
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        with pytest.raises(ValueError, match=r"0.w: the file has shape \(268435456,\), the model expects \(3, 2\)"):
+        with pytest.raises(
+            ValueError, match=r"0.w: the file has shape \(268435456,\), the model expects \(3, 2\)"
+        ):
             small().load(path)
         seconds = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1]

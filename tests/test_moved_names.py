@@ -71,9 +71,9 @@ def test_unknown_names_still_raise_attribute_error():
     import convlib.train
     import convlib.training
 
-    with pytest.raises(AttributeError, match="convlib.training' has no attribute 'nope'"):
+    with pytest.raises(AttributeError, match=r"convlib\.training' has no attribute 'nope'"):
         convlib.training.nope  # noqa: B018
-    with pytest.raises(AttributeError, match="convlib.train' has no attribute 'nope'"):
+    with pytest.raises(AttributeError, match=r"convlib\.train' has no attribute 'nope'"):
         convlib.train.nope  # noqa: B018
 
 
@@ -89,7 +89,9 @@ def test_the_command_line_names_stay_without_warning():
 def test_python_m_convlib_train_runs_without_deprecation_warnings():
     proc = subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "-m", "convlib.train", "--help"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "usage: python -m convlib.train" in proc.stdout and not proc.stderr

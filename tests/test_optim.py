@@ -236,14 +236,17 @@ def test_momentum_and_nesterov_update_by_hand():
 
 def test_adam_update_by_hand():
     eps = 1e-8
-    p, m, v = adam_update(np.array([1.0]), np.array([2.0]), np.zeros(1), np.zeros(1), 1, 0.1, 0.9, 0.999, eps)
+    p, m, v = adam_update(
+        np.array([1.0]), np.array([2.0]), np.zeros(1), np.zeros(1), 1, 0.1, 0.9, 0.999, eps
+    )
     np.testing.assert_allclose(m, [0.2], rtol=1e-15)
     np.testing.assert_allclose(v, [0.004], rtol=1e-15)
     np.testing.assert_allclose(p, [1.0 - 0.1 * 2.0 / (2.0 + eps)], rtol=1e-15)
     p, m, v = adam_update(p, np.array([-1.0]), m, v, 2, 0.1, 0.9, 0.999, eps)
     m_hat, v_hat = 0.08 / 0.19, 0.004996 / 0.001999
-    np.testing.assert_allclose(p, [1.0 - 0.1 * 2.0 / (2.0 + eps) - 0.1 * m_hat / (math.sqrt(v_hat) + eps)],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        p, [1.0 - 0.1 * 2.0 / (2.0 + eps) - 0.1 * m_hat / (math.sqrt(v_hat) + eps)], rtol=1e-12
+    )
     np.testing.assert_allclose((m, v), ([0.08], [0.004996]), rtol=1e-14)
 
 
@@ -275,7 +278,9 @@ def test_update_rules_accept_numpy_scalars_like_python_ones():
         momentum_update(p, g, b, 0.5, 0.5, weight_decay=0.25),
     )
     np.testing.assert_array_equal(
-        adam_update(p, g, b, b, np.int64(2), np.float32(0.5), np.float32(0.5), np.float32(0.75), 1e-8),
+        adam_update(
+            p, g, b, b, np.int64(2), np.float32(0.5), np.float32(0.5), np.float32(0.75), 1e-8
+        ),
         adam_update(p, g, b, b, 2, 0.5, 0.5, 0.75, 1e-8),
     )
 
@@ -283,19 +288,35 @@ def test_update_rules_accept_numpy_scalars_like_python_ones():
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda p: sgd_update(p, np.zeros(3), 0.1), ValueError, r"grad has shape \(3,\) but param has shape \(2,\)"),
+        (
+            lambda p: sgd_update(p, np.zeros(3), 0.1),
+            ValueError,
+            r"grad has shape \(3,\) but param has shape \(2,\)",
+        ),
         (lambda p: sgd_update(p, p, "fast"), TypeError, "lr"),
         (lambda p: sgd_update(p, p, -0.1), ValueError, "lr"),
         (lambda p: sgd_update(p, p, 0.1, weight_decay=-1), ValueError, "weight_decay"),
-        (lambda p: momentum_update(p, p, np.zeros((2, 1)), 0.1, 0.9), ValueError, "velocity has shape"),
+        (
+            lambda p: momentum_update(p, p, np.zeros((2, 1)), 0.1, 0.9),
+            ValueError,
+            "velocity has shape",
+        ),
         (lambda p: momentum_update(p, p, p, 0.1, 1.0), ValueError, "momentum"),
         (lambda p: nesterov_update(p, p, p, 0.1, float("nan")), ValueError, "momentum"),
         (lambda p: adam_update(p, p, p, p, 0, 0.1, 0.9, 0.999, 1e-8), ValueError, "t must be >= 1"),
-        (lambda p: adam_update(p, p, p, p, 1.0, 0.1, 0.9, 0.999, 1e-8), TypeError, "t must be an integer"),
+        (
+            lambda p: adam_update(p, p, p, p, 1.0, 0.1, 0.9, 0.999, 1e-8),
+            TypeError,
+            "t must be an integer",
+        ),
         (lambda p: adam_update(p, p, p, p, 1, 0.1, 1.0, 0.999, 1e-8), ValueError, "beta1"),
         (lambda p: adam_update(p, p, p, p, 1, 0.1, 0.9, -0.1, 1e-8), ValueError, "beta2"),
         (lambda p: adam_update(p, p, p, p, 1, 0.1, 0.9, 0.999, 0.0), ValueError, "eps"),
-        (lambda p: adam_update(p, p, ["a", "b"], p, 1, 0.1, 0.9, 0.999, 1e-8), TypeError, "m must hold real"),
+        (
+            lambda p: adam_update(p, p, ["a", "b"], p, 1, 0.1, 0.9, 0.999, 1e-8),
+            TypeError,
+            "m must hold real",
+        ),
     ],
 )
 def test_update_rules_refuse_bad_arguments(call, error, match):
@@ -307,7 +328,9 @@ def test_lr_zero_is_allowed_for_the_rules():
     # A schedule may end at 0 (CosineLR's default min_lr): the step is then no move.
     p = np.array([1.0, 2.0])
     np.testing.assert_array_equal(sgd_update(p, np.ones(2), 0.0), p)
-    np.testing.assert_array_equal(adam_update(p, np.ones(2), np.zeros(2), np.zeros(2), 1, 0.0, 0.9, 0.999, 1e-8)[0], p)
+    np.testing.assert_array_equal(
+        adam_update(p, np.ones(2), np.zeros(2), np.zeros(2), 1, 0.0, 0.9, 0.999, 1e-8)[0], p
+    )
 
 
 def test_package_exports_the_rules():
@@ -323,12 +346,24 @@ def test_the_classes_step_exactly_as_the_rules():
     rng = np.random.default_rng(3)
     start, grads = rng.standard_normal((4, 3)), rng.standard_normal((6, 4, 3))
     for make, rule in [
-        (lambda ps: SGD(ps, lr=0.1, weight_decay=0.01), lambda p, g, s, t: (sgd_update(p, g, 0.1, weight_decay=0.01),)),
-        (lambda ps: SGD(ps, lr=0.1, momentum=0.8), lambda p, g, s, t: momentum_update(p, g, s[0], 0.1, 0.8)),
-        (lambda ps: SGD(ps, lr=0.1, momentum=0.8, nesterov=True),
-         lambda p, g, s, t: nesterov_update(p, g, s[0], 0.1, 0.8)),
-        (lambda ps: Adam(ps, lr=0.1, weight_decay=0.01),
-         lambda p, g, s, t: adam_update(p, g, s[0], s[1], t, 0.1, 0.9, 0.999, 1e-8, weight_decay=0.01)),
+        (
+            lambda ps: SGD(ps, lr=0.1, weight_decay=0.01),
+            lambda p, g, s, t: (sgd_update(p, g, 0.1, weight_decay=0.01),),
+        ),
+        (
+            lambda ps: SGD(ps, lr=0.1, momentum=0.8),
+            lambda p, g, s, t: momentum_update(p, g, s[0], 0.1, 0.8),
+        ),
+        (
+            lambda ps: SGD(ps, lr=0.1, momentum=0.8, nesterov=True),
+            lambda p, g, s, t: nesterov_update(p, g, s[0], 0.1, 0.8),
+        ),
+        (
+            lambda ps: Adam(ps, lr=0.1, weight_decay=0.01),
+            lambda p, g, s, t: adam_update(
+                p, g, s[0], s[1], t, 0.1, 0.9, 0.999, 1e-8, weight_decay=0.01
+            ),
+        ),
     ]:
         value, grad = start.copy(), np.zeros_like(start)
         opt = make([(value, grad)])
@@ -368,7 +403,7 @@ def test_check_adam_step_fails_broken_variants_of_adam_update():
         check_adam_step(step_counter_stuck, verbose=False)
 
 
-# --------------------------------------------------------------------------- reference formulas and PyTorch
+# ------------------------------------------------------------------- reference formulas and PyTorch
 #
 # The classes must follow torch.optim.SGD / torch.optim.Adam step for step. The
 # references below are written from PyTorch's documented algorithms, with the
@@ -397,11 +432,11 @@ def _torch_order_adam(p, grads, lrs, beta1=0.9, beta2=0.999, eps=1e-8, weight_de
     for t, (g, lr) in enumerate(zip(grads, lrs), start=1):
         if weight_decay:
             g = g + weight_decay * p
-        m = m + (1 - beta1) * (g - m)                   # exp_avg.lerp_(grad, 1 - beta1)
+        m = m + (1 - beta1) * (g - m)  # exp_avg.lerp_(grad, 1 - beta1)
         v = v * beta2 + (1 - beta2) * (g * g)
         step_size = lr / (1 - beta1**t)
         denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps
-        p = p + (-step_size) * (m / denom)              # param.addcdiv_(m, denom, value=-step_size)
+        p = p + (-step_size) * (m / denom)  # param.addcdiv_(m, denom, value=-step_size)
         out.append(p)
     return np.array(out)
 
@@ -413,8 +448,11 @@ SETTINGS = [
     ("sgd", dict(lr=0.02, momentum=0.5, weight_decay=0.1), dict(momentum=0.5, weight_decay=0.1)),
     ("sgd", dict(lr=0.02, momentum=0.9, nesterov=True), dict(momentum=0.9, nesterov=True)),
     ("adam", dict(lr=0.01), {}),
-    ("adam", dict(lr=0.01, betas=(0.5, 0.9), eps=1e-6, weight_decay=0.1),
-     dict(beta1=0.5, beta2=0.9, eps=1e-6, weight_decay=0.1)),
+    (
+        "adam",
+        dict(lr=0.01, betas=(0.5, 0.9), eps=1e-6, weight_decay=0.1),
+        dict(beta1=0.5, beta2=0.9, eps=1e-6, weight_decay=0.1),
+    ),
 ]
 IDS = ["sgd", "sgd-decay", "momentum", "momentum-decay", "nesterov", "adam", "adam-betas-decay"]
 
@@ -423,7 +461,9 @@ def _problem(seed=0):
     rng = np.random.default_rng(seed)
     start = rng.standard_normal((6, 5))
     # gradients spanning several orders of magnitude, fresh at every step
-    grads = [rng.standard_normal((6, 5)) * 10.0 ** rng.integers(-2, 2, (6, 5)) for _ in range(STEPS)]
+    grads = [
+        rng.standard_normal((6, 5)) * 10.0 ** rng.integers(-2, 2, (6, 5)) for _ in range(STEPS)
+    ]
     return start, grads
 
 
@@ -452,7 +492,9 @@ def test_classes_match_pytorch_order_reference_step_for_step(kind, kwargs, ref_k
     lrs = [schedule(t) for t in range(STEPS)]
     for sched, rates in ((None, [kwargs["lr"]] * STEPS), (schedule, lrs)):
         ours = _run_convlib(kind, kwargs, start, grads, sched)
-        ref = (_torch_order_sgd if kind == "sgd" else _torch_order_adam)(start, grads, rates, **ref_kwargs)
+        ref = (_torch_order_sgd if kind == "sgd" else _torch_order_adam)(
+            start, grads, rates, **ref_kwargs
+        )
         _assert_close_step_for_step(ours, ref)
 
 
@@ -471,7 +513,13 @@ def test_classes_match_torch_optim_step_for_step(kind, kwargs, ref_kwargs):
 
 
 @pytest.mark.parametrize(
-    "schedule", [StepLR(0.1, 2), ExponentialLR(0.1, 0.5, period=3), CosineLR(0.1, 10), CosineLR(0.1, 10, warmup=2)],
+    "schedule",
+    [
+        StepLR(0.1, 2),
+        ExponentialLR(0.1, 0.5, period=3),
+        CosineLR(0.1, 10),
+        CosineLR(0.1, 10, warmup=2),
+    ],
     ids=repr,
 )
 def test_schedules_refuse_a_negative_or_non_integer_step(schedule):
@@ -482,9 +530,14 @@ def test_schedules_refuse_a_negative_or_non_integer_step(schedule):
     assert schedule(np.int64(3)) == schedule(3)
 
 
-@pytest.mark.parametrize("params", [[np.zeros(3)], [np.zeros((2, 3))], ["w"], [3]], ids=["1d", "2d", "str", "int"])
+@pytest.mark.parametrize(
+    "params", [[np.zeros(3)], [np.zeros((2, 3))], ["w"], [3]], ids=["1d", "2d", "str", "int"]
+)
 def test_optimizer_refuses_bare_arrays_as_params(params):
-    with pytest.raises(TypeError, match=r"params\[0\] must be a \(name, value, grad\) triple or a \(value, grad\) pair"):
+    with pytest.raises(
+        TypeError,
+        match=r"params\[0\] must be a \(name, value, grad\) triple or a \(value, grad\) pair",
+    ):
         SGD(params, lr=0.1)
 
 

@@ -26,7 +26,11 @@ def _params(dtype=np.float64):
 
 def _state(opt):
     names = ("velocity", "m", "v", "master")
-    state = {k: [None if a is None else a.copy() for a in getattr(opt, k)] for k in names if hasattr(opt, k)}
+    state = {
+        k: [None if a is None else a.copy() for a in getattr(opt, k)]
+        for k in names
+        if hasattr(opt, k)
+    }
     return state, opt.t, opt.lr, [v.copy() for _, v, _ in opt.params]
 
 
@@ -105,7 +109,7 @@ def test_a_failed_backward_leaves_no_stale_gradient_for_step(monkeypatch):
         model.backward(np.ones((6, 3), np.float32))
     before = _state(opt)
     # layer 0 was never reached: its gradient must not be the previous step's
-    with pytest.raises(NonFiniteGradientError, match="'0.w'.*backward pass failed"):
+    with pytest.raises(NonFiniteGradientError, match=r"'0\.w'.*backward pass failed"):
         opt.step()
     _assert_same(before, _state(opt))
 
@@ -213,7 +217,9 @@ RULES = {
     "sgd_update": lambda p, g: convlib.sgd_update(p, g, 0.1),
     "momentum_update": lambda p, g: convlib.momentum_update(p, g, np.ones_like(p), 0.1, 0.9),
     "nesterov_update": lambda p, g: convlib.nesterov_update(p, g, np.ones_like(p), 0.1, 0.9),
-    "adam_update": lambda p, g: convlib.adam_update(p, g, np.ones_like(p), np.ones_like(p), 3, 0.1, 0.9, 0.999, 1e-8),
+    "adam_update": lambda p, g: convlib.adam_update(
+        p, g, np.ones_like(p), np.ones_like(p), 3, 0.1, 0.9, 0.999, 1e-8
+    ),
 }
 
 

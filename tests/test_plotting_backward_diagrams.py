@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from convlib import conv2d_backward_naive, conv2d_forward_naive  # noqa: E402
-from convlib.plotting.backward_diagrams import (  # noqa: E402
+from convlib import conv2d_backward_naive, conv2d_forward_naive
+from convlib.plotting.backward_diagrams import (
     backward_accumulation_animation,
     backward_accumulation_steps,
     full_correlation_figure,
@@ -19,7 +19,7 @@ from convlib.plotting.backward_diagrams import (  # noqa: E402
     touch_graph_figure,
     touch_pairs,
 )
-from convlib.plotting.conv_diagrams import animation_html  # noqa: E402
+from convlib.plotting.conv_diagrams import animation_html
 
 
 def _patches(ax, gid):
@@ -102,7 +102,9 @@ def test_touch_graph_backward_panel_carries_dy_to_dx():
     assert edges_f == edges_b == [4, 4, 4]
     np.testing.assert_allclose(_node_values(ax_b, "dy"), dy, rtol=1e-10)
     # dx is the full convolution of dy with w (the kernel flipped)
-    np.testing.assert_allclose(_node_values(ax_b, "dx"), np.convolve(dy, w, mode="full"), rtol=1e-10)
+    np.testing.assert_allclose(
+        _node_values(ax_b, "dx"), np.convolve(dy, w, mode="full"), rtol=1e-10
+    )
     for p in _patches(ax_b, "edge-2"):
         (_, ya), (_, yb) = p._posA_posB
         assert (ya, yb) == (0.0, 1.0)  # reversed: output -> input

@@ -6,15 +6,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from matplotlib.image import AxesImage  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, StepPatch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.image import AxesImage
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, StepPatch
 
-import convlib  # noqa: E402
-from convlib.plotting.batchnorm_diagrams import (  # noqa: E402
+import convlib
+from convlib.plotting.batchnorm_diagrams import (
     BN_EDGES,
     BN_NODES,
     EDGE_COLORS,
@@ -54,11 +54,13 @@ def test_graph_data_matches_batchnorm_forward():
     }
     assert set(ops) | {"x", "gamma", "beta"} == set(BN_NODES)
     # each op reads exactly the nodes with an edge into it
-    for name, op in ops.items():
+    for name in ops:
         parents = {e.source for e in BN_EDGES if e.target == name}
         assert parents, name
     values = {"x": x, "gamma": gamma, "beta": beta}
-    for name in sorted(ops, key=lambda n: -BN_NODES[n].backward_step):  # forward = reverse of backward
+    for name in sorted(
+        ops, key=lambda n: -BN_NODES[n].backward_step
+    ):  # forward = reverse of backward
         parents = {e.source for e in BN_EDGES if e.target == name}
         assert parents <= set(values), f"{name} computed before its inputs {parents - set(values)}"
         values[name] = ops[name]({k: values[k] for k in parents})
@@ -112,7 +114,10 @@ def test_graph_without_steps_and_custom_graph():
 
 @pytest.mark.parametrize(
     "edges, match",
-    [([GraphEdge("x", "nowhere", "reduce")], "nowhere"), ([GraphEdge("x", "mu", "sideways")], "sideways")],
+    [
+        ([GraphEdge("x", "nowhere", "reduce")], "nowhere"),
+        ([GraphEdge("x", "mu", "sideways")], "sideways"),
+    ],
 )
 def test_graph_rejects_bad_edges(edges, match):
     with pytest.raises(ValueError, match=match):

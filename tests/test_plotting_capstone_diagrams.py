@@ -6,19 +6,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.image import AxesImage  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
-from convlib.plotting.capstone_diagrams import (  # noqa: E402
+from convlib import History
+from convlib.plotting.capstone_diagrams import (
     confusion_matrix_figure,
     filters_figure,
     image_grid_figure,
     training_curves_figure,
 )
-from convlib import History  # noqa: E402
 
 
 def _images(ax):

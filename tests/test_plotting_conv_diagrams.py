@@ -6,14 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgb  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
 
-from convlib import conv2d_forward_naive, conv_output_size, resolve_padding  # noqa: E402
-from convlib.plotting.conv_diagrams import (  # noqa: E402
+from convlib import conv2d_forward_naive, conv_output_size, resolve_padding
+from convlib.plotting.conv_diagrams import (
     GEOMETRY_COLORS,
     animation_html,
     conv_geometry_figure,
@@ -46,15 +46,17 @@ def _naive_2d(x, w, **kw):
 
 
 @pytest.mark.parametrize(
-    "stride, dilation, padding", [(1, 1, "valid"), (2, 1, "same"), ((1, 2), (2, 1), 1), (3, 2, "full")]
+    "stride, dilation, padding",
+    [(1, 1, "valid"), (2, 1, "same"), ((1, 2), (2, 1), 1), (3, 2, "full")],
 )
 def test_receptive_field_reproduces_the_convolution(stride, dilation, padding):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(9, 8))
     w = rng.normal(size=(3, 2))
     out = _naive_2d(x, w, stride=stride, padding=padding, dilation=dilation)
-    pads = resolve_padding(padding, x.shape, w.shape, np.broadcast_to(stride, 2),
-                           np.broadcast_to(dilation, 2))
+    pads = resolve_padding(
+        padding, x.shape, w.shape, np.broadcast_to(stride, 2), np.broadcast_to(dilation, 2)
+    )
     xp = np.pad(x, pads)
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
@@ -180,8 +182,9 @@ def _kinds(image):
 
 def test_conv_geometry_figure_cells_follow_padding_stride_dilation():
     positions = [(0, 0), (1, 2)]
-    fig = conv_geometry_figure((6, 7), (2, 3), stride=(2, 1), padding=1, dilation=(1, 2),
-                               positions=positions)
+    fig = conv_geometry_figure(
+        (6, 7), (2, 3), stride=(2, 1), padding=1, dilation=(1, 2), positions=positions
+    )
     assert len(fig.axes) == 2
     oh = conv_output_size(6, 2, 2, 1, 1)
     ow = conv_output_size(7, 3, 1, 1, 2)
@@ -284,8 +287,9 @@ def test_feature_maps_figure_with_image_and_kernels():
     maps = rng.normal(size=(1, 6, 5, 3))
     kernels = rng.normal(size=(3, 3, 1, 3))
     image = rng.random((8, 7))
-    fig = feature_maps_figure(maps, image=image, kernels=kernels, titles=["a", "b", "c"],
-                              symmetric=True)
+    fig = feature_maps_figure(
+        maps, image=image, kernels=kernels, titles=["a", "b", "c"], symmetric=True
+    )
     assert len(fig.axes) == 8  # 4 panels x (kernel row + map row)
     map_axes = [ax for ax in fig.axes if ax.get_title() in ("input", "a", "b", "c")]
     assert [ax.get_title() for ax in map_axes] == ["input", "a", "b", "c"]

@@ -213,8 +213,9 @@ def test_gemm_figure_labels_every_matrix():
 def test_speedup_figure_bar_heights_are_ratios():
     naive_f, fast_f = [1.0, 2.0], [0.01, 0.004]
     naive_b, fast_b = [3.0, 5.0], [0.02, 0.01]
-    fig = speedup_figure(["small", "large"], {"forward": (naive_f, fast_f),
-                                              "forward + backward": (naive_b, fast_b)})
+    fig = speedup_figure(
+        ["small", "large"], {"forward": (naive_f, fast_f), "forward + backward": (naive_b, fast_b)}
+    )
     ax = fig.axes[0]
     heights = [bar.get_height() for bar in ax.patches]
     assert heights == pytest.approx([100, 500, 150, 500])

@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.patches import Circle, FancyArrowPatch
 
-from convlib.plotting.gradients import (  # noqa: E402
+from convlib.plotting.gradients import (
     finite_difference_errors,
     plot_computational_graph,
     plot_kink,

@@ -6,15 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import ConnectionPatch  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import ConnectionPatch
 
-from convlib.gradcheck import numerical_gradient  # noqa: E402
-from convlib.losses import softmax  # noqa: E402
-from convlib.pooling import maxpool2d_forward  # noqa: E402
-from convlib.plotting.layers_diagrams import (  # noqa: E402
+from convlib.gradcheck import numerical_gradient
+from convlib.losses import softmax
+from convlib.plotting.layers_diagrams import (
     ACTIVATIONS,
     activation_values,
     activations_figure,
@@ -25,6 +24,7 @@ from convlib.plotting.layers_diagrams import (  # noqa: E402
     softmax_gradient_figure,
     softmax_jacobian,
 )
+from convlib.pooling import maxpool2d_forward
 
 
 def _lines(ax, gid):
@@ -157,7 +157,9 @@ def test_saturation_curves_are_the_derivatives_of_the_losses():
     h = 1e-5
     plus, minus = saturation_curves(t + h, 4), saturation_curves(t - h, 4)
     for loss in ("ce", "mse"):
-        np.testing.assert_allclose(c["d" + loss], (plus[loss] - minus[loss]) / (2 * h), rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(
+            c["d" + loss], (plus[loss] - minus[loss]) / (2 * h), rtol=1e-6, atol=1e-10
+        )
     # closed forms: CE = -log p, dCE/dt = p - 1
     np.testing.assert_allclose(c["ce"], -np.log(c["p"]), rtol=1e-12)
     np.testing.assert_allclose(c["dce"], c["p"] - 1, rtol=1e-12)
@@ -208,7 +210,11 @@ def test_pool_windows_give_the_first_maximum():
     _, cache = maxpool2d_forward(x[None, :, :, None], 2)
     wins = pool_windows(cache)
     assert [w.out for w in wins] == [(0, 0), (0, 1), (1, 0), (1, 1)]
-    assert [w.winner for w in wins] == _brute_force_winners(x, 2, 2) == [(0, 0), (0, 2), (3, 1), (2, 2)]
+    assert (
+        [w.winner for w in wins]
+        == _brute_force_winners(x, 2, 2)
+        == [(0, 0), (0, 2), (3, 1), (2, 2)]
+    )
     assert wins[3].rows == (2, 4) and wins[3].cols == (2, 4)
 
 
@@ -218,8 +224,10 @@ def test_pool_windows_rejects_batches():
         pool_windows(cache)
 
 
-@pytest.mark.parametrize("stride, padding, pads", [(2, 0, ((0, 0), (0, 0))), (1, 0, ((0, 0), (0, 0))),
-                                                   (2, 1, ((1, 1), (1, 1)))])
+@pytest.mark.parametrize(
+    "stride, padding, pads",
+    [(2, 0, ((0, 0), (0, 0))), (1, 0, ((0, 0), (0, 0))), (2, 1, ((1, 1), (1, 1)))],
+)
 def test_max_pooling_figure_routes_every_gradient_to_its_winner(stride, padding, pads):
     rng = np.random.default_rng(0)
     x = rng.permutation(16).reshape(4, 4).astype(float) - 8.0
@@ -259,8 +267,9 @@ def test_avg_pooling_figure_draws_the_backward_without_arrows():
     ax_x, ax_o, ax_d, ax_dx = fig.axes
     # windows hold 4, 2, 2 and 1 real pixels: padding is not counted
     np.testing.assert_allclose(ax_o.images[0].get_array(), [[2.0, 3.5], [6.5, 8.0]])
-    np.testing.assert_allclose(ax_dx.images[0].get_array(),
-                               [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5], [0.5, 0.5, 1.0]])
+    np.testing.assert_allclose(
+        ax_dx.images[0].get_array(), [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5], [0.5, 0.5, 1.0]]
+    )
     assert not fig.artists
     assert not _patches(ax_x, "winner")
     assert len(_patches(ax_dx, "window")) == 4

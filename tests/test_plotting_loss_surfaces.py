@@ -1,4 +1,7 @@
-"""Tests for convlib.plotting.loss_surfaces: exact surfaces, and the paths convlib's optimizers take on them."""
+"""Tests for convlib.plotting.loss_surfaces.
+
+Exact surfaces, and the paths convlib's optimizers take on them.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from convlib.gradcheck import numerical_gradient, rel_error  # noqa: E402
-from convlib.optim import SGD, Adam, StepLR  # noqa: E402
-from convlib.plotting.loss_surfaces import (  # noqa: E402
+from convlib.gradcheck import numerical_gradient, rel_error
+from convlib.optim import SGD, Adam, StepLR
+from convlib.plotting.loss_surfaces import (
     Surface,
     Trajectory,
     quadratic_surface,
@@ -146,7 +149,7 @@ def test_first_below():
 def test_run_optimizer_accepts_a_hand_written_optimizer():
     class HalfStep:
         def __init__(self, params):
-            (_, self.p, self.g), = params
+            ((_, self.p, self.g),) = params
 
         def step(self):
             self.p -= 0.5 * self.g
@@ -170,7 +173,12 @@ def test_run_optimizer_accepts_a_hand_written_optimizer():
     ],
 )
 def test_run_optimizer_rejects_bad_input(kwargs, exc):
-    args = dict(surface=quadratic_surface(), make_optimizer=lambda p: SGD(p, lr=0.1), start=(1.0, 1.0), steps=3)
+    args = dict(
+        surface=quadratic_surface(),
+        make_optimizer=lambda p: SGD(p, lr=0.1),
+        start=(1.0, 1.0),
+        steps=3,
+    )
     args.update(kwargs)
     with pytest.raises(exc):
         run_optimizer(**args)

@@ -8,13 +8,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from convlib.optim import CosineLR, StepLR  # noqa: E402
-from convlib.plotting import loss_surfaces, optim_diagrams  # noqa: E402
-from convlib.plotting.optim_diagrams import (  # noqa: E402
+from convlib.optim import CosineLR, StepLR
+from convlib.plotting import loss_surfaces, optim_diagrams
+from convlib.plotting.optim_diagrams import (
     adam_bias_factors,
     adam_bias_figure,
     loss_curves_figure,
@@ -92,7 +92,10 @@ def test_moving_average_matches_a_direct_computation():
 
 def test_loss_curves_figure_one_panel_per_run():
     rng = np.random.default_rng(2)
-    curves = {k: np.exp(-np.arange(50) / s) + 0.1 * rng.random(50) for k, s in (("a", 10), ("b", 20), ("c", 40))}
+    curves = {
+        k: np.exp(-np.arange(50) / s) + 0.1 * rng.random(50)
+        for k, s in (("a", 10), ("b", 20), ("c", 40))
+    }
     fig = loss_curves_figure(curves, smooth=5)
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     for ax, (label, y) in zip(fig.axes, curves.items()):
@@ -135,15 +138,25 @@ def test_lr_sweep_figure_marks_diverged_and_chosen_runs():
 
 @pytest.mark.parametrize(
     "name",
-    ["Surface", "quadratic_surface", "rosenbrock_surface", "Trajectory", "run_optimizer", "trajectories_figure"],
+    [
+        "Surface",
+        "quadratic_surface",
+        "rosenbrock_surface",
+        "Trajectory",
+        "run_optimizer",
+        "trajectories_figure",
+    ],
 )
 def test_moved_names_still_import_from_optim_diagrams_with_a_deprecation_warning(name):
     with pytest.warns(DeprecationWarning, match=f"convlib.plotting.loss_surfaces.{name}"):
         obj = getattr(optim_diagrams, name)
     new = getattr(loss_surfaces, name)
     # by module and name: pytest's doctest collection may import a module file twice
-    assert (obj.__module__, obj.__qualname__) == (new.__module__, new.__qualname__) == (
-        "convlib.plotting.loss_surfaces", name)
+    assert (
+        (obj.__module__, obj.__qualname__)
+        == (new.__module__, new.__qualname__)
+        == ("convlib.plotting.loss_surfaces", name)
+    )
 
 
 def test_the_figures_of_optim_diagrams_import_without_warnings():

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 from convlib import check_gradients, resolve_padding
@@ -314,8 +313,13 @@ def test_maxpool_tiers_agree(config):
     np.testing.assert_allclose(dx_n.sum(), dout.sum())
     for bname, (_, backward) in MAX_TIERS.items():
         for cname, cache in caches.items():
-            np.testing.assert_allclose(backward(dout, cache), dx_n, rtol=1e-12, atol=1e-12,
-                                       err_msg=f"{bname} backward, {cname} cache")
+            np.testing.assert_allclose(
+                backward(dout, cache),
+                dx_n,
+                rtol=1e-12,
+                atol=1e-12,
+                err_msg=f"{bname} backward, {cname} cache",
+            )
 
 
 @settings(max_examples=100, deadline=None)
@@ -336,8 +340,13 @@ def test_avgpool_tiers_agree(config):
     np.testing.assert_allclose(dx_n.sum(), dout.sum())
     for bname, (_, backward) in AVG_TIERS.items():
         for cname, cache in caches.items():
-            np.testing.assert_allclose(backward(dout, cache), dx_n, rtol=1e-12, atol=1e-12,
-                                       err_msg=f"{bname} backward, {cname} cache")
+            np.testing.assert_allclose(
+                backward(dout, cache),
+                dx_n,
+                rtol=1e-12,
+                atol=1e-12,
+                err_msg=f"{bname} backward, {cname} cache",
+            )
 
 
 @pytest.mark.parametrize("forward, backward", ALL_PATHS)
@@ -539,8 +548,13 @@ def test_maxpool_tiers_agree_with_nan(config):
     np.testing.assert_allclose(expected.sum(), dout.sum())  # every window's gradient lands
     for bname, (_, backward) in MAX_TIERS.items():
         for cname, cache in caches.items():
-            np.testing.assert_allclose(backward(dout, cache), expected, rtol=1e-12, atol=1e-12,
-                                       err_msg=f"{bname} backward, {cname} cache")
+            np.testing.assert_allclose(
+                backward(dout, cache),
+                expected,
+                rtol=1e-12,
+                atol=1e-12,
+                err_msg=f"{bname} backward, {cname} cache",
+            )
 
 
 def test_maxpool_nan_matches_torch():

@@ -34,7 +34,7 @@ ACCEPTED = {
 @pytest.mark.parametrize("images, unit", ACCEPTED.values(), ids=list(ACCEPTED))
 def test_to_float_nhwc_gives_the_pixels_in_unit_range(images, unit):
     out = to_float_nhwc(images, dtype=np.float64)
-    assert out.shape == np.shape(unit)[:3] + (1,) and out.dtype == np.float64
+    assert out.shape == (*np.shape(unit)[:3], 1) and out.dtype == np.float64
     np.testing.assert_allclose(out, np.reshape(unit, out.shape), rtol=1e-15, atol=0)
     assert out.min() >= 0 and out.max() <= 1
 
@@ -73,11 +73,21 @@ REFUSED = {
         r"got range \[0, \d+\].*0\.\.255 pixel levels.*astype\(np\.uint8\)",
     ),
     "standardised floats": (
-        prepare_images(_U8), ValueError, r"float images must hold values in \[0, 1\].*already normalised"
+        prepare_images(_U8),
+        ValueError,
+        r"float images must hold values in \[0, 1\].*already normalised",
     ),
-    "slightly above 1": (np.array([[[0.0, 1.0001]]]), ValueError, r"\[0, 1\], got range \[0, 1\.0001\]"),
+    "slightly above 1": (
+        np.array([[[0.0, 1.0001]]]),
+        ValueError,
+        r"\[0, 1\], got range \[0, 1\.0001\]",
+    ),
     "NaN": (np.array([[[0.5, np.nan]]]), ValueError, "NaN"),
-    "int above 255": (np.full((1, 2, 2), 256, np.int32), ValueError, r"0\.\.255, got range \[256, 256\]"),
+    "int above 255": (
+        np.full((1, 2, 2), 256, np.int32),
+        ValueError,
+        r"0\.\.255, got range \[256, 256\]",
+    ),
     "negative int": (np.full((1, 2, 2), -1, np.int64), ValueError, r"0\.\.255"),
     "bool": (np.zeros((1, 2, 2), np.bool_), TypeError, "got dtype bool"),
     "strings": (np.array([[["a"]]]), TypeError, "real numbers"),
@@ -87,7 +97,9 @@ REFUSED = {
 
 @pytest.mark.parametrize("images, error, message", REFUSED.values(), ids=list(REFUSED))
 @pytest.mark.parametrize("normaliser", [to_float_nhwc, prepare_images])
-def test_both_normalisers_refuse_the_same_inputs_with_the_same_message(normaliser, images, error, message):
+def test_both_normalisers_refuse_the_same_inputs_with_the_same_message(
+    normaliser, images, error, message
+):
     with pytest.raises(error, match=message) as info:
         normaliser(images)
     # ... word for word: it is one rule, checked in one place.
@@ -215,7 +227,9 @@ def test_random_shift_takes_a_generator_or_a_seed():
     np.testing.assert_array_equal(random_shift(x, 7), random_shift(x, np.random.default_rng(7)))
     np.testing.assert_array_equal(random_shift(x, np.int64(7)), random_shift(x, 7))
     for bad in ("rng", None, 1.5, True):
-        with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator or an int seed"):
+        with pytest.raises(
+            TypeError, match=r"rng must be a numpy\.random\.Generator or an int seed"
+        ):
             random_shift(x, bad)
     with pytest.raises(ValueError, match="rng must be >= 0"):
         random_shift(x, -1)

@@ -37,7 +37,8 @@ def current_api() -> list[str]:
 
     lines = [f"convlib.{n} {_signature(getattr(convlib, n))}" for n in sorted(convlib.__all__)]
     modules = sorted(
-        m.name for m in pkgutil.walk_packages(convlib.__path__, prefix="convlib.")
+        m.name
+        for m in pkgutil.walk_packages(convlib.__path__, prefix="convlib.")
         if not any(part.startswith("_") for part in m.name.split("."))
     )
     for name in modules:

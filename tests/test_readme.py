@@ -42,8 +42,12 @@ def test_readme_example_runs(index: int, tmp_path: Path):
         pytest.skip("MNIST is not available offline (set CONVLIB_DATA)")
     env = {**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"}
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
-        text=True, timeout=300,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, (
         f"README example {index + 1} failed:\n{code}\n--- stderr ---\n{proc.stderr[-3000:]}"

@@ -34,8 +34,17 @@ def test_train_model_learns_and_matches_fit_with_the_same_recipe():
     # The same recipe spelled out with fit gives the same run, step for step.
     model = BUILDERS["lenet"](0)
     again = convlib.fit(
-        model, x, y, make_optimizer(model, 0.01, 2 * 8, 0.01), epochs=2, batch_size=32,
-        x_val=x, y_val=y, seed=3, progress=False, augment=convlib.random_shift,
+        model,
+        x,
+        y,
+        make_optimizer(model, 0.01, 2 * 8, 0.01),
+        epochs=2,
+        batch_size=32,
+        x_val=x,
+        y_val=y,
+        seed=3,
+        progress=False,
+        augment=convlib.random_shift,
     )
     assert again.train_loss == history.train_loss and again.lr == history.lr
 
@@ -73,7 +82,9 @@ def test_train_config_refuses_bad_fields_when_made(fields, exc, match):
 
 
 def test_train_config_stores_numpy_scalars_as_python_ones():
-    config = TrainConfig(np.int64(2), np.int32(8), np.float32(0.5), np.float64(0.01), np.bool_(True))
+    config = TrainConfig(
+        np.int64(2), np.int32(8), np.float32(0.5), np.float64(0.01), np.bool_(True)
+    )
     assert config == TrainConfig(2, 8, 0.5, 0.01, True)
     assert [type(v) for v in (config.epochs, config.lr, config.augment)] == [int, float, bool]
 

@@ -13,7 +13,9 @@ from convlib.runtime import blas_thread_count, blas_threads, set_blas_threads, t
 
 
 def _blas_threads() -> list[int]:
-    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    return [
+        lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"
+    ]
 
 
 @pytest.fixture
@@ -42,9 +44,8 @@ def test_blas_threads_limits_inside_the_block_and_restores_after(blas, n):
 
 
 def test_blas_threads_restores_after_an_exception(blas):
-    with pytest.raises(KeyError):
-        with blas_threads(1):
-            raise KeyError("inside")
+    with pytest.raises(KeyError), blas_threads(1):
+        raise KeyError("inside")
     assert _blas_threads() == blas
 
 
@@ -58,7 +59,11 @@ def test_set_blas_threads_stays_set(blas):
 @pytest.mark.parametrize("function", [set_blas_threads, lambda n: blas_threads(n).__enter__()])
 @pytest.mark.parametrize(
     "n, error, message",
-    [(0, ValueError, "n must be >= 1"), (1.5, TypeError, "n must be an integer"), (True, TypeError, "integer")],
+    [
+        (0, ValueError, "n must be >= 1"),
+        (1.5, TypeError, "n must be an integer"),
+        (True, TypeError, "integer"),
+    ],
 )
 def test_thread_count_is_checked(function, n, error, message):
     with pytest.raises(error, match=message):
@@ -82,7 +87,11 @@ def test_tune_allocator_returns_whether_it_applied_and_is_idempotent():
 
 @pytest.mark.parametrize(
     "threshold, error, message",
-    [(-1, ValueError, "threshold must be >= 0"), (2**31, ValueError, "C int"), (1.0, TypeError, "integer")],
+    [
+        (-1, ValueError, "threshold must be >= 0"),
+        (2**31, ValueError, "C int"),
+        (1.0, TypeError, "integer"),
+    ],
 )
 def test_tune_allocator_checks_its_threshold(threshold, error, message):
     with pytest.raises(error, match=message):
@@ -126,7 +135,7 @@ def test_workspace_is_reported_cleared_and_bounded():
             np.testing.assert_array_equal(a, b)
     finally:
         assert set_workspace_limit(old) == 0
-    assert workspace.WORKSPACE_LIMIT_BYTES == old
+    assert old == workspace.WORKSPACE_LIMIT_BYTES
 
 
 def test_set_workspace_limit_refuses_bad_values():

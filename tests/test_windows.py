@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 import convlib
@@ -43,8 +42,10 @@ def geometries(draw: Any) -> tuple:
 
 
 def out_hw(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> tuple[int, int]:
-    return tuple((size - d * (k - 1) - 1) // s + 1
-                 for size, k, s, d in zip(xp.shape[1:3], kernel, stride, dilation))
+    return tuple(
+        (size - d * (k - 1) - 1) // s + 1
+        for size, k, s, d in zip(xp.shape[1:3], kernel, stride, dilation)
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -78,8 +79,15 @@ def test_tap_slices_and_receptive_fields_select_the_windows(geometry: tuple) -> 
 
 
 @settings(max_examples=150, deadline=None)
-@given(kh=st.integers(1, 6), kw=st.integers(1, 6), sh=st.integers(1, 5), sw=st.integers(1, 5),
-       dh=st.integers(1, 4), dw=st.integers(1, 4), oh=st.integers(1, 4))
+@given(
+    kh=st.integers(1, 6),
+    kw=st.integers(1, 6),
+    sh=st.integers(1, 5),
+    sw=st.integers(1, 5),
+    dh=st.integers(1, 4),
+    dw=st.integers(1, 4),
+    oh=st.integers(1, 4),
+)
 def test_tap_phases_put_each_tap_on_consecutive_rows_of_one_phase(
     kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, oh: int
 ) -> None:
@@ -133,10 +141,12 @@ def test_crop_with_zero_padding_after_is_not_empty() -> None:
 
 def test_caches_hand_out_their_geometry() -> None:
     x = np.zeros((2, 7, 6, 3))
-    _, cache = convlib.conv2d_forward(x, np.zeros((3, 2, 3, 4)), None, stride=(2, 1),
-                                      padding=((1, 0), (0, 2)), dilation=(1, 2))
-    assert cache.geometry == WindowGeometry((2, 7, 6, 3), ((1, 0), (0, 2)), (3, 2), (2, 1),
-                                            (1, 2), cache.out_shape[1:3])
+    _, cache = convlib.conv2d_forward(
+        x, np.zeros((3, 2, 3, 4)), None, stride=(2, 1), padding=((1, 0), (0, 2)), dilation=(1, 2)
+    )
+    assert cache.geometry == WindowGeometry(
+        (2, 7, 6, 3), ((1, 0), (0, 2)), (3, 2), (2, 1), (1, 2), cache.out_shape[1:3]
+    )
     assert cache.geometry.padded_shape == cache.x_padded.shape
     _, pcache = convlib.maxpool2d_forward(x, (3, 2), stride=2, padding="same")
     g = pcache.geometry
@@ -151,7 +161,11 @@ def test_caches_hand_out_their_geometry() -> None:
         (lambda: window_view(np.zeros((4, 4, 1)), 2), ValueError, r"x_padded.*4-D"),
         (lambda: window_view(np.zeros((1, 4, 4, 1), complex), 2), TypeError, r"x_padded"),
         (lambda: window_view(np.zeros((1, 4, 4, 1)), (2, 0)), ValueError, r"kernel_size\[1\]"),
-        (lambda: window_view(np.zeros((1, 4, 4, 1)), 5), ValueError, r"does not fit.*\(1, 4, 4, 1\)"),
+        (
+            lambda: window_view(np.zeros((1, 4, 4, 1)), 5),
+            ValueError,
+            r"does not fit.*\(1, 4, 4, 1\)",
+        ),
         (lambda: window_view(np.zeros((1, 4, 4, 1)), 2, dilation=4), ValueError, r"dilation"),
         (lambda: window_view(np.zeros((1, 4, 4, 1)), 2, stride=1.0), TypeError, r"stride"),
         (lambda: tap_phases(2, 0), ValueError, r"stride"),
@@ -164,30 +178,57 @@ def test_bad_input(call: Any, exc: type[Exception], pattern: str) -> None:
         call()
 
 
-# --------------------------------------------------------------------------- argument checks (issue 10)
+# ----------------------------------------------------------------------- argument checks (issue 10)
 X4 = np.arange(2 * 5 * 5 * 3, dtype=np.float64).reshape(2, 5, 5, 3)
 
 
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: pad_spatial(X4, ((1, 1),)), ValueError, r"pads must be \(\(top, bottom\), \(left, right\)\)"),
+        (
+            lambda: pad_spatial(X4, ((1, 1),)),
+            ValueError,
+            r"pads must be \(\(top, bottom\), \(left, right\)\)",
+        ),
         (lambda: pad_spatial(X4, ((1, 1, 1), (1, 1))), ValueError, r"pads must be"),
         (lambda: pad_spatial(X4, (1, 1)), TypeError, r"pads must be .* got \(1, 1\)"),
         (lambda: pad_spatial(X4, ((1.0, 1), (1, 1))), TypeError, r"pads .*entry 1.0"),
         (lambda: pad_spatial(X4, ((True, 1), (1, 1))), TypeError, r"pads .*entry True"),
-        (lambda: pad_spatial(X4, ((1, 1), (1, 1)), np.nan), ValueError, r"value must be a finite number, got nan"),
+        (
+            lambda: pad_spatial(X4, ((1, 1), (1, 1)), np.nan),
+            ValueError,
+            r"value must be a finite number, got nan",
+        ),
         (lambda: pad_spatial(X4, ((1, 1), (1, 1)), "0"), TypeError, r"value must be a real number"),
-        (lambda: pad_spatial(X4.astype(int), ((1, 1), (1, 1)), -np.inf), ValueError,
-         r"value -inf cannot be stored in x of dtype int64"),
+        (
+            lambda: pad_spatial(X4.astype(int), ((1, 1), (1, 1)), -np.inf),
+            ValueError,
+            r"value -inf cannot be stored in x of dtype int64",
+        ),
         (lambda: pad_spatial("x", ((1, 1), (1, 1))), TypeError, r"x must hold real numbers"),
-        (lambda: crop_spatial(X4, ((1, 1), (1, 1)), (3, 4)), ValueError,
-         r"hw \(3, 4\) with pads \(\(1, 1\), \(1, 1\)\) describes a padded size of \(5, 6\), but x_padded has shape \(2, 5, 5, 3\)"),
-        (lambda: crop_spatial(X4, ((0, 0), (-1, 0)), (5, 5)), ValueError, r"pads .*negative entry -1"),
+        (
+            lambda: crop_spatial(X4, ((1, 1), (1, 1)), (3, 4)),
+            ValueError,
+            r"hw \(3, 4\) with pads \(\(1, 1\), \(1, 1\)\) describes a padded size of \(5, 6\), "
+            r"but x_padded has shape \(2, 5, 5, 3\)",
+        ),
+        (
+            lambda: crop_spatial(X4, ((0, 0), (-1, 0)), (5, 5)),
+            ValueError,
+            r"pads .*negative entry -1",
+        ),
         (lambda: crop_spatial(X4, ((0, 0), (0, 0)), (0, 5)), ValueError, r"hw\[0\] must be >= 1"),
-        (lambda: crop_spatial(X4[0], ((0, 0), (0, 0)), (5, 5)), ValueError, r"x_padded must be 4-D"),
-        (lambda: window_output_hw((5, 5), 3, dilation=3), ValueError,
-         r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) pixels and does not fit padded_hw \(5, 5\)"),
+        (
+            lambda: crop_spatial(X4[0], ((0, 0), (0, 0)), (5, 5)),
+            ValueError,
+            r"x_padded must be 4-D",
+        ),
+        (
+            lambda: window_output_hw((5, 5), 3, dilation=3),
+            ValueError,
+            r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) pixels "
+            r"and does not fit padded_hw \(5, 5\)",
+        ),
         (lambda: window_output_hw((0, 5), 1), ValueError, r"padded_hw\[0\] must be >= 1"),
         (lambda: tap_slices(0, -2, (3, 3)), ValueError, r"q must be >= 0, got -2"),
         (lambda: tap_slices(0, 0, (0, 3)), ValueError, r"out_hw\[0\] must be >= 1"),
@@ -207,10 +248,18 @@ def test_window_helpers_accept_numpy_integers_and_lists() -> None:
     assert xp.shape == (2, 6, 7, 3) and xp[0, 0, 0, 0] == -1.5
     np.testing.assert_array_equal(crop_spatial(xp, pads, np.array([5, 5])), X4)
     assert window_output_hw(np.array([5, 7]), np.int64(3)) == (3, 5)
-    assert tap_slices(np.int64(1), np.int32(2), (3, 4), stride=2) == (slice(1, 6, 2), slice(2, 9, 2))
-    assert receptive_field(np.int64(1), 0, 3, stride=2, dilation=(1, 2)) == (slice(2, 5, 1), slice(0, 5, 2))
+    assert tap_slices(np.int64(1), np.int32(2), (3, 4), stride=2) == (
+        slice(1, 6, 2),
+        slice(2, 9, 2),
+    )
+    assert receptive_field(np.int64(1), 0, 3, stride=2, dilation=(1, 2)) == (
+        slice(2, 5, 1),
+        slice(0, 5, 2),
+    )
 
 
 def test_window_output_hw_matches_conv_output_size() -> None:
     for hp, k, s, d in [(28, 3, 1, 1), (28, 3, 2, 1), (9, 2, 3, 4), (5, 5, 1, 1), (7, 1, 7, 1)]:
-        assert window_output_hw((hp, hp), k, s, d) == (convlib.conv_output_size(hp, k, s, 0, d),) * 2
+        assert (
+            window_output_hw((hp, hp), k, s, d) == (convlib.conv_output_size(hp, k, s, 0, d),) * 2
+        )

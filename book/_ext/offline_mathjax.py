@@ -55,7 +55,7 @@ def mathjax_es5_dir() -> Path:
 
 def _local_path(config: Config) -> PurePosixPath:
     path = str(config.mathjax_path)
-    if "://" in path or path.startswith("//") or path.startswith("/"):
+    if "://" in path or path.startswith(("//", "/")):
         raise ExtensionError(
             f"offline_mathjax: mathjax_path must be relative to _static "
             f"(e.g. 'mathjax/tex-chtml.js'), got {path!r}"

@@ -119,10 +119,20 @@ import types
 from typing import Any
 
 from . import download, mnist
-from .idx import IDXFormatError, read_idx
-from .locate import user_cache_dir
-from .mnist import (
+
+# Constants importable from convlib.datasets before it became a package.
+from .idx import IMAGES_MAGIC, LABELS_MAGIC, IDXFormatError, read_idx  # noqa: F401
+from .locate import (
+    ENV_VAR,  # noqa: F401
+    user_cache_dir,
+)
+from .mnist import (  # noqa: F401
     FASHION_MNIST_CLASSES,
+    FILE_NAMES,
+    TEST_IMAGES,
+    TEST_LABELS,
+    TRAIN_IMAGES,
+    TRAIN_LABELS,
     DatasetNotFoundError,
     DatasetWarning,
     candidate_dirs,
@@ -130,13 +140,15 @@ from .mnist import (
     load_fashion_mnist,
     load_mnist,
 )
-from .preprocessing import MNIST_MEAN, MNIST_STD, one_hot, prepare_images, random_shift, to_float_nhwc
+from .preprocessing import (
+    MNIST_MEAN,
+    MNIST_STD,
+    one_hot,
+    prepare_images,
+    random_shift,
+    to_float_nhwc,
+)
 from .synthetic import synthetic_digits
-
-# Constants importable from convlib.datasets before it became a package.
-from .idx import IMAGES_MAGIC, LABELS_MAGIC  # noqa: F401
-from .locate import ENV_VAR  # noqa: F401
-from .mnist import FILE_NAMES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS  # noqa: F401
 
 __all__ = [
     "DatasetNotFoundError",

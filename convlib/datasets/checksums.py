@@ -36,7 +36,11 @@ def _file_digests(path: Path, algorithms: Sequence[str]) -> dict[str, str]:
 
 def _mismatch(got: Mapping[str, str], expected: Mapping[str, str]) -> str | None:
     """``None`` if every expected digest matches, else a description."""
-    bad = [f"{a} is {got[a]}, expected {expected[a]}" for a in sorted(expected) if got[a] != expected[a]]
+    bad = [
+        f"{a} is {got[a]}, expected {expected[a]}"
+        for a in sorted(expected)
+        if got[a] != expected[a]
+    ]
     return "checksum mismatch: " + "; ".join(bad) if bad else None
 
 
@@ -71,7 +75,11 @@ def _verify_file(
         if path.name.endswith(".gz"):
             return "no checksum is known for this file"
         return _check_idx_structure(path, magic)
-    reason = _verify_digests(path, expected) if expected else "no checksum is known for the .gz file itself"
+    reason = (
+        _verify_digests(path, expected)
+        if expected
+        else "no checksum is known for the .gz file itself"
+    )
     if reason is None or content is None:
         return reason
     content_reason = _verify_content(path, content)
@@ -107,7 +115,9 @@ def _content_digests(path: Path, algorithms: Sequence[str]) -> tuple[dict[str, s
     (:func:`convlib.datasets.idx._read_bytes`), so a bomb costs no more.
     """
     data = _read_bytes(path)
-    return {a: hashlib.new(a, data, usedforsecurity=False).hexdigest() for a in algorithms}, len(data)
+    return {a: hashlib.new(a, data, usedforsecurity=False).hexdigest() for a in algorithms}, len(
+        data
+    )
 
 
 def _verify_content(path: Path, content: Mapping[str, str]) -> str | None:
@@ -128,8 +138,9 @@ def _verify_content(path: Path, content: Mapping[str, str]) -> str | None:
     else:
         reason = _mismatch(got, content)
         if reason is not None:
-            reason = f"its decompressed content ({size} bytes) does not match either: " + reason.removeprefix(
-                "checksum mismatch: "
+            reason = (
+                f"its decompressed content ({size} bytes) does not match either: "
+                + reason.removeprefix("checksum mismatch: ")
             )
     _VERIFIED[key] = (reason is None, reason or "")
     return reason
@@ -143,7 +154,9 @@ def _normalize_checksums(
     ``required`` lists the file names the table must cover (the archives).
     """
     if not isinstance(table, Mapping):
-        raise TypeError(f"checksums must be a mapping from file name to digests, got {type(table).__name__}")
+        raise TypeError(
+            f"checksums must be a mapping from file name to digests, got {type(table).__name__}"
+        )
     out: dict[str, dict[str, str]] = {}
     for name, value in table.items():
         if isinstance(value, str):
@@ -162,10 +175,14 @@ def _normalize_checksums(
                     f"(use one of {sorted(hashlib.algorithms_guaranteed)})"
                 )
             if not isinstance(digest, str):
-                raise TypeError(f"checksums[{name!r}][{algo!r}] must be a hex string, got {digest!r}")
+                raise TypeError(
+                    f"checksums[{name!r}][{algo!r}] must be a hex string, got {digest!r}"
+                )
             digests[algo_l] = digest.strip().lower()
         out[name] = digests
     missing = [n for n in required if n not in out]
     if missing:
-        raise ValueError(f"checksums for {dataset} must cover every archive; missing: {', '.join(missing)}")
+        raise ValueError(
+            f"checksums for {dataset} must cover every archive; missing: {', '.join(missing)}"
+        )
     return out

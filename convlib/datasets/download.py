@@ -58,7 +58,13 @@ def _progress(total: int | None, name: str, quiet: bool) -> Any:
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
     return tqdm(
-        total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, leave=False
+        total=total,
+        desc=name,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        leave=False,
     )
 
 
@@ -81,7 +87,13 @@ def _fetch_into(
 
 
 def _stream(
-    url: str, out: BinaryIO, folder: Path, name: str, expected: Mapping[str, str], timeout: float, quiet: bool
+    url: str,
+    out: BinaryIO,
+    folder: Path,
+    name: str,
+    expected: Mapping[str, str],
+    timeout: float,
+    quiet: bool,
 ) -> None:
     """Copy ``url`` into ``out``, hashing on the way; raise unless the digests match."""
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})

@@ -59,7 +59,9 @@ def _locations(subdir: str, root: PathLike | None) -> list[_Location]:
     if root is not None:
         base = as_path("root", root).expanduser()
         if base.exists() and not base.is_dir():
-            raise ValueError(f"root={os.fspath(root)!r} is a file, not a folder; pass the folder that holds {subdir}/")
+            raise ValueError(
+                f"root={os.fspath(root)!r} is a file, not a folder; pass the folder that holds {subdir}/"
+            )
         return [_Location(base / subdir, "root= argument, searched alone")]
     found: list[_Location] = []
     env = os.environ.get(ENV_VAR, "").strip()

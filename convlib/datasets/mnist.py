@@ -174,7 +174,11 @@ class DatasetNotFoundError(FileNotFoundError):
     """
 
     def __init__(
-        self, message: str, file_name: str = "", looked: Sequence[str] = (), failures: Sequence[str] = ()
+        self,
+        message: str,
+        file_name: str = "",
+        looked: Sequence[str] = (),
+        failures: Sequence[str] = (),
     ) -> None:
         super().__init__(message)
         self.file_name = file_name
@@ -277,11 +281,15 @@ def _resolve(
     default_mirrors, default_checksums = _defaults(spec)
     mirror_list = _validate_mirrors(default_mirrors if mirrors is None else mirrors)
     table = _normalize_checksums(
-        default_checksums if checksums is None else checksums, spec.title, [n + ".gz" for n in FILE_NAMES]
+        default_checksums if checksums is None else checksums,
+        spec.title,
+        [n + ".gz" for n in FILE_NAMES],
     )
     download = as_bool("download", download)
     quiet = as_bool("quiet", quiet)
-    timeout_s = as_real("timeout", _dl.DOWNLOAD_TIMEOUT if timeout is None else timeout, low=0.0, low_open=True)
+    timeout_s = as_real(
+        "timeout", _dl.DOWNLOAD_TIMEOUT if timeout is None else timeout, low=0.0, low_open=True
+    )
     n_retries = as_int("retries", _dl.DOWNLOAD_RETRIES if retries is None else retries, 0)
 
     locations = _locations(spec.subdir, root)  # checks root
@@ -304,13 +312,17 @@ def _resolve(
                 warnings.warn(f"ignoring {candidate}: {reason}", DatasetWarning, stacklevel=4)
             if base in paths:
                 break
-            looked.append(f"{loc.path}  ({loc.origin}): " + ("; ".join(notes) if notes else "not there"))
+            looked.append(
+                f"{loc.path}  ({loc.origin}): " + ("; ".join(notes) if notes else "not there")
+            )
         if base in paths:
             continue
 
         name = base + ".gz"
         if not download:
-            raise _not_found(spec, name, looked, "Downloading is off (download=False).", [], mirror_list)
+            raise _not_found(
+                spec, name, looked, "Downloading is off (download=False).", [], mirror_list
+            )
         failures: list[str] = []
         targets = [loc for loc in locations if _is_writable_dir(loc.path)]
         if not targets and root is not None:
@@ -346,7 +358,9 @@ def _resolve(
             paths[base] = got
             break
         else:
-            raise _not_found(spec, name, looked, "No location could be written to:", failures, mirror_list)
+            raise _not_found(
+                spec, name, looked, "No location could be written to:", failures, mirror_list
+            )
     return spec, paths
 
 

@@ -69,7 +69,7 @@ def _pixels_nhwc(images: Any, dtype: Any) -> tuple[np.ndarray, np.dtype, bool]:
         return arr, out_dtype, True
     if arr.size:
         lo, hi = float(arr.min()), float(arr.max())  # NaN propagates into both
-        if not (0.0 <= lo and hi <= 1.0):
+        if not (lo >= 0.0 and hi <= 1.0):
             if np.isnan(lo) or np.isnan(hi):
                 hint = "remove or replace the NaN values first"
             elif lo >= 0.0 and hi <= 255.0:
@@ -172,7 +172,9 @@ def prepare_images(
     """
     arr, out_dtype, levels = _pixels_nhwc(images, dtype)
     if arr.shape[-1] != 1:
-        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, 1) (grey-scale), got {arr.shape}")
+        raise ValueError(
+            f"images must have shape (N, H, W) or (N, H, W, 1) (grey-scale), got {arr.shape}"
+        )
     mean = as_real("mean", mean)
     std = as_real("std", std, low=0.0, low_open=True)
     out = arr.astype(out_dtype)

@@ -29,13 +29,21 @@ the ladder they share (cases, comparisons, the failure message) lives in
 ``convlib/exercises/_ladder.py``. Every checker is importable from here.
 """
 
-from ._ladder import Case, ExerciseFailure
-from ._ladder import Outcome  # noqa: F401  (importable from here as before; not part of __all__)
+from ._ladder import (
+    Case,
+    ExerciseFailure,
+    Outcome,  # noqa: F401  (importable from here as before; not part of __all__)
+)
 from .batchnorm import BATCHNORM_CASES, check_batchnorm_backward
 from .conv import CONV_CASES, check_conv_backward, check_conv_forward
 from .losses import SOFTMAX_CASES, check_softmax_cross_entropy
 from .optim import ADAM_CASES, check_adam_step
-from .pooling import POOL_BACKWARD_CASES, POOL_FORWARD_CASES, check_maxpool_backward, check_maxpool_forward
+from .pooling import (
+    POOL_BACKWARD_CASES,
+    POOL_FORWARD_CASES,
+    check_maxpool_backward,
+    check_maxpool_forward,
+)
 
 __all__ = [
     "ADAM_CASES",

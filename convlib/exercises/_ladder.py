@@ -73,7 +73,9 @@ def _call(fn: Callable[..., Any], case: Case, *args: Any) -> Any:
         ) from exc
 
 
-def _as_result(name: str, value: Any, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str | None]:
+def _as_result(
+    name: str, value: Any, shape: tuple[int, ...]
+) -> tuple[np.ndarray | None, str | None]:
     """The value as a float64 array of the expected shape, or a problem."""
     if value is None:
         return None, f"{name} is None; return an array of shape {shape}"

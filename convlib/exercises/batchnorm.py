@@ -70,7 +70,9 @@ def check_batchnorm_backward(fn: Callable[..., Any], *, seed: int = 0, verbose: 
         x = 2.0 + 3.0 * rng.standard_normal(shape)
         c = shape[-1]
         gamma, beta = rng.uniform(0.5, 1.5, c), rng.standard_normal(c)
-        out, cache = batchnorm_forward(x, gamma, beta, np.zeros(c), np.ones(c), training=True, eps=eps)
+        out, cache = batchnorm_forward(
+            x, gamma, beta, np.zeros(c), np.ones(c), training=True, eps=eps
+        )
         dout = rng.standard_normal(out.shape)
         expected = batchnorm_backward(dout, cache)
         outcome = Outcome()

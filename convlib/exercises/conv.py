@@ -97,7 +97,9 @@ def check_conv_forward(fn: Callable[..., Any], *, seed: int = 0, verbose: bool =
         x, w, b = _conv_data(case, seed + 10 * i)
         expected, _ = conv2d_forward(x, w, b, stride=o["stride"], padding=o["pad"])
         outcome = Outcome()
-        (yours,) = _check_outputs(outcome, ["out"], _call(fn, case, x, w, b, o["stride"], o["pad"]), [expected])
+        (yours,) = _check_outputs(
+            outcome, ["out"], _call(fn, case, x, w, b, o["stride"], o["pad"]), [expected]
+        )
         if outcome.problems and yours is not None:
             flipped, _ = conv2d_forward(x, w[::-1, ::-1], b, stride=o["stride"], padding=o["pad"])
             if _compare("out", yours, flipped) is None:
@@ -106,7 +108,9 @@ def check_conv_forward(fn: Callable[..., Any], *, seed: int = 0, verbose: bool =
                     "'convolution' is a cross-correlation: out[i, j] = sum x[i+p, j+q] w[p, q]"
                 )
             elif _compare("out", yours, expected - b) is None:
-                outcome.hints.append("the bias is missing: add b[f] to every pixel of output channel f")
+                outcome.hints.append(
+                    "the bias is missing: add b[f] to every pixel of output channel f"
+                )
         if outcome.problems and not outcome.hints:
             outcome.hints.append(_conv_feature_hint(o))
         return outcome
@@ -165,7 +169,9 @@ def check_conv_backward(fn: Callable[..., Any], *, seed: int = 0, verbose: bool 
         if not outcome.problems:
             return outcome
         if isinstance(result, (tuple, list)) and len(result) == 3:
-            _shape_hints(outcome, [np.shape(r) if r is not None else None for r in result], o, cache)
+            _shape_hints(
+                outcome, [np.shape(r) if r is not None else None for r in result], o, cache
+            )
         if ydx is not None and _compare("dx", ydx, expected[0]):
             _, cache_f = conv2d_forward(x, w[::-1, ::-1], b, stride=s, padding=p)
             if _compare("dx", ydx, conv2d_backward(dout, cache_f)[0]) is None:
@@ -209,7 +215,9 @@ def _shape_hints(outcome: Outcome, shapes: list[Any], o: dict[str, Any], cache: 
     dx_shape, dw_shape, db_shape = shapes
     if dx_shape is not None and dx_shape != tuple(o["x"]):
         if dx_shape == cache.x_padded.shape:
-            outcome.hints.append("dx still includes the padding: crop it, dx_padded[:, pad:pad+H, pad:pad+W, :]")
+            outcome.hints.append(
+                "dx still includes the padding: crop it, dx_padded[:, pad:pad+H, pad:pad+W, :]"
+            )
         if 0 in dx_shape:
             outcome.hints.append(
                 "dx is empty: a[p:-p] with p = 0 is a[0:0], an empty slice (-0 is 0); "

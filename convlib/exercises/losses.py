@@ -29,7 +29,9 @@ SOFTMAX_CASES: tuple[Case, ...] = (
 )
 
 
-def check_softmax_cross_entropy(fn: Callable[..., Any], *, seed: int = 0, verbose: bool = True) -> int:
+def check_softmax_cross_entropy(
+    fn: Callable[..., Any], *, seed: int = 0, verbose: bool = True
+) -> int:
     """Grade ``fn(logits, labels) -> (loss, dlogits)``, softmax + cross-entropy.
 
     The loss is the MEAN over the batch of ``-log softmax(logits)[label]``,
@@ -85,8 +87,15 @@ def check_softmax_cross_entropy(fn: Callable[..., Any], *, seed: int = 0, verbos
             )
         if ylo is not None and np.isfinite(ylo) and np.isclose(ylo, loss * o["n"]) and o["n"] > 1:
             outcome.hints.append("the loss is the MEAN over the batch, not the sum")
-        if ydl is not None and np.all(np.isfinite(ydl)) and o["n"] > 1 and np.allclose(ydl, dlogits * o["n"]):
-            outcome.hints.append("dlogits must be divided by N, because the loss is a mean over N examples")
+        if (
+            ydl is not None
+            and np.all(np.isfinite(ydl))
+            and o["n"] > 1
+            and np.allclose(ydl, dlogits * o["n"])
+        ):
+            outcome.hints.append(
+                "dlogits must be divided by N, because the loss is a mean over N examples"
+            )
         return outcome
 
     return _run_ladder("softmax cross-entropy", SOFTMAX_CASES, run, verbose)

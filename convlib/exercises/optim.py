@@ -65,7 +65,10 @@ def check_adam_step(fn: Callable[..., Any], *, seed: int = 0, verbose: bool = Tr
         rng = np.random.default_rng(seed + i)
         shape = (3, 4)
         start = rng.standard_normal(shape)
-        grads = [rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, shape) for _ in range(case.options["steps"])]
+        grads = [
+            rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, shape)
+            for _ in range(case.options["steps"])
+        ]
         ref_p, ref_g = start.copy(), np.zeros(shape)
         opt = Adam([(ref_p, ref_g)], lr=lr, betas=(b1, b2), eps=eps)
         p, m, v = start.copy(), np.zeros(shape), np.zeros(shape)
@@ -74,7 +77,9 @@ def check_adam_step(fn: Callable[..., Any], *, seed: int = 0, verbose: bool = Tr
             ref_g[...] = g
             opt.step()
             result = _call(fn, case, p, g, m, v, t, lr, b1, b2, eps)
-            yp, ym, yv = _check_outputs(outcome, ["param", "m", "v"], result, [ref_p, opt.m[0], opt.v[0]])
+            yp, ym, yv = _check_outputs(
+                outcome, ["param", "m", "v"], result, [ref_p, opt.m[0], opt.v[0]]
+            )
             if outcome.problems:
                 outcome.problems.insert(0, f"at step t = {t}:")
                 if yp is not None and t == 1:

@@ -20,10 +20,17 @@ from ._ladder import (
     _run_ladder,
 )
 
-__all__ = ["POOL_FORWARD_CASES", "POOL_BACKWARD_CASES", "check_maxpool_forward", "check_maxpool_backward"]
+__all__ = [
+    "POOL_FORWARD_CASES",
+    "POOL_BACKWARD_CASES",
+    "check_maxpool_forward",
+    "check_maxpool_backward",
+]
 
 
-def _pool_case(adds: str, x: tuple, pool: int = 2, stride: int = 2, pad: int = 0, **kw: Any) -> Case:
+def _pool_case(
+    adds: str, x: tuple, pool: int = 2, stride: int = 2, pad: int = 0, **kw: Any
+) -> Case:
     return Case(adds, {"x": x, "pool": pool, "stride": stride, "pad": pad, **kw})
 
 
@@ -33,7 +40,9 @@ POOL_FORWARD_CASES: tuple[Case, ...] = (
     _pool_case("3x3 windows, stride 3", (1, 6, 6, 2), pool=3, stride=3),
     _pool_case("overlapping windows (stride 1)", (2, 5, 5, 2), pool=3, stride=1),
     _pool_case("a stride that does not tile the input", (1, 5, 7, 2)),
-    _pool_case("padding 1 on negative inputs", (2, 5, 5, 2), pool=3, stride=2, pad=1, negative=True),
+    _pool_case(
+        "padding 1 on negative inputs", (2, 5, 5, 2), pool=3, stride=2, pad=1, negative=True
+    ),
 )
 
 POOL_BACKWARD_CASES: tuple[Case, ...] = (
@@ -88,10 +97,14 @@ def check_maxpool_forward(fn: Callable[..., Any], *, seed: int = 0, verbose: boo
         x = _pool_input(case, seed + i)
         expected, _ = maxpool2d_forward(x, o["pool"], o["stride"], o["pad"])
         outcome = Outcome()
-        (yours,) = _check_outputs(outcome, ["out"], _call(fn, case, x, o["pool"], o["stride"], o["pad"]), [expected])
+        (yours,) = _check_outputs(
+            outcome, ["out"], _call(fn, case, x, o["pool"], o["stride"], o["pad"]), [expected]
+        )
         if outcome.problems and yours is not None and o["pad"]:
             p = o["pad"]
-            zero_padded, _ = maxpool2d_forward(np.pad(x, ((0, 0), (p, p), (p, p), (0, 0))), o["pool"], o["stride"])
+            zero_padded, _ = maxpool2d_forward(
+                np.pad(x, ((0, 0), (p, p), (p, p), (0, 0))), o["pool"], o["stride"]
+            )
             if _compare("out", yours, zero_padded) is None:
                 outcome.hints.append(
                     "you padded with zeros: on negative inputs a padded 0 wins the max. "
@@ -174,7 +187,9 @@ def check_maxpool_backward(fn: Callable[..., Any], *, seed: int = 0, verbose: bo
     return _run_ladder("max pool backward", POOL_BACKWARD_CASES, run, verbose)
 
 
-def _check_tied(outcome: Outcome, dx: np.ndarray, x: np.ndarray, dout: np.ndarray, o: dict[str, Any]) -> None:
+def _check_tied(
+    outcome: Outcome, dx: np.ndarray, x: np.ndarray, dout: np.ndarray, o: dict[str, Any]
+) -> None:
     """Non-overlapping windows with ties: gradient only at maxima, summing to dout."""
     k, s = o["pool"], o["stride"]
     _, oh, ow, _ = dout.shape
@@ -184,7 +199,9 @@ def _check_tied(outcome: Outcome, dx: np.ndarray, x: np.ndarray, dout: np.ndarra
             win_dx = dx[:, i * s : i * s + k, j * s : j * s + k, :]
             is_max = win_x == win_x.max(axis=(1, 2), keepdims=True)
             if np.any(np.abs(win_dx[~is_max]) > 1e-12):
-                outcome.problems.append(f"window ({i}, {j}) sends gradient to an element that is not its maximum")
+                outcome.problems.append(
+                    f"window ({i}, {j}) sends gradient to an element that is not its maximum"
+                )
                 return
             total = win_dx.sum(axis=(1, 2))
             target = dout[:, i, j, :]

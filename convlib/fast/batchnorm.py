@@ -161,9 +161,7 @@ def batchnorm_forward_fast(
     out = example_rows(xhat) * per_feature(gamma, x)
     out += per_feature(beta, x)
     out = out.reshape(x.shape)
-    cache = BatchNormCache(
-        xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=training, m=m
-    )
+    cache = BatchNormCache(xc=xc, xhat=xhat, gamma=gamma, std=std, inv=inv, training=training, m=m)
     return out, cache
 
 

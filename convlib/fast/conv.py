@@ -138,7 +138,13 @@ def im2col_fast(
     n, _, _, c = x_padded.shape
     check_memory(
         "im2col_fast",
-        [("im2col matrix", (n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c + ones), x_padded.dtype)],
+        [
+            (
+                "im2col matrix",
+                (n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c + ones),
+                x_padded.dtype,
+            )
+        ],
         f"x_padded {x_padded.shape} with kernel_size {kernel}",
     )
     return _fill_cols(x_padded, kernel, step, dil, out_hw, ones)
@@ -179,8 +185,9 @@ def conv2d_forward_fast(
     xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation, call="conv2d_forward_fast")
     kh, kw, c, f = w.shape
     k = kh * kw * c
-    mat = _fill_cols(xp, (kh, kw), cache.stride, cache.dilation, cache.out_shape[1:3],
-                     ones=b is not None)
+    mat = _fill_cols(
+        xp, (kh, kw), cache.stride, cache.dilation, cache.out_shape[1:3], ones=b is not None
+    )
     wmat = w.reshape(k, f)
     if b is not None:
         wmat = np.concatenate([wmat, b.reshape(1, f)])
@@ -232,14 +239,18 @@ def conv2d_backward_fast(
     else:
         cols = cache.cols
         if cols is None:
-            cols = _fill_cols(cache.x_padded, (kh, kw), cache.stride, cache.dilation, (oh, ow), False)
+            cols = _fill_cols(
+                cache.x_padded, (kh, kw), cache.stride, cache.dilation, (oh, ow), False
+            )
         dw = cols.T @ dy
         db = None
         if cache.b_shape is not None:
             db = (np.ones(dy.shape[0], dtype=dy.dtype) @ dy).reshape(cache.b_shape)
     dw = dw.reshape(cache.w.shape).astype(dy.dtype, copy=False)
 
-    geometry = WindowGeometry(cache.x_shape, cache.pads, (kh, kw), cache.stride, cache.dilation, (oh, ow))
+    geometry = WindowGeometry(
+        cache.x_shape, cache.pads, (kh, kw), cache.stride, cache.dilation, (oh, ow)
+    )
     # dx: one small product per tap, added by the phase scatter, instead of the
     # M x K matrix dcols and col2im (np.add.at was 4-10x slower than these
     # additions; phases: E backward 12.5 -> 9.5 ms).
@@ -247,7 +258,11 @@ def conv2d_backward_fast(
     if channel_major(c):
         dcols_t = np.matmul(wmat, dy.T, out=_scratch("dcols_t", (k, n * oh * ow), dy.dtype))
         dcols_t = dcols_t.reshape(kh, kw, c, n, oh, ow)
-        return _phase_scatter(lambda p, q: dcols_t[p, q], geometry, dy.dtype, channel_major=True), dw, db
+        return (
+            _phase_scatter(lambda p, q: dcols_t[p, q], geometry, dy.dtype, channel_major=True),
+            dw,
+            db,
+        )
 
     w4 = wmat.reshape(kh, kw, c, f)
     tap = _scratch("tap", (n * oh * ow, c), dy.dtype)  # reused by every tap

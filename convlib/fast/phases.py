@@ -62,7 +62,7 @@ def pixel_view(a: np.ndarray) -> np.ndarray:
 
 def _float_view(v: np.ndarray, dtype: np.dtype, c: int) -> np.ndarray:
     """Inverse of :func:`pixel_view` for a contiguous array of pixel items."""
-    return v.view(dtype).reshape(v.shape + (c,))
+    return v.view(dtype).reshape((*v.shape, c))
 
 
 def _copy_shifted(target: np.ndarray, grad: np.ndarray, du: int, dv: int) -> None:
@@ -79,7 +79,9 @@ def _copy_shifted(target: np.ndarray, grad: np.ndarray, du: int, dv: int) -> Non
     if (t0, t1, s0, s1) != (0, ny, 0, nx):
         target[...] = 0  # part of the phase is read by no window (a border)
     if t0 < t1 and s0 < s1:
-        pixel_view(target)[:, t0:t1, s0:s1] = pixel_view(grad[:, t0 - du : t1 - du, s0 - dv : s1 - dv])
+        pixel_view(target)[:, t0:t1, s0:s1] = pixel_view(
+            grad[:, t0 - du : t1 - du, s0 - dv : s1 - dv]
+        )
 
 
 def phase_scatter(
@@ -222,7 +224,7 @@ def phase_window_views(x_padded: Any, geometry: WindowGeometry) -> list[np.ndarr
         otherwise a slice of a contiguous copy of the rows and columns of one
         stride phase, so that its rows are contiguous runs of ``OW * C``
         numbers (stepping through the strided slice itself is slow).
-    
+
     Raises
     ------
     TypeError

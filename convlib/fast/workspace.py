@@ -49,7 +49,7 @@ WORKSPACE_LIMIT_BYTES = 64 * 2**20
 class _Workspace:
     """One thread's buffers: name -> 1-D uint8 array."""
 
-    __slots__ = ("buffers", "__weakref__")
+    __slots__ = ("__weakref__", "buffers")
 
     def __init__(self) -> None:
         self.buffers: dict[str, np.ndarray] = {}
@@ -110,7 +110,9 @@ def scratch(name: str, shape: tuple[int, ...], dtype: np.dtype | type) -> np.nda
     ((2, 3), dtype('float32'))
     """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a str naming the buffer, got {name!r} ({type(name).__name__})")
+        raise TypeError(
+            f"name must be a str naming the buffer, got {name!r} ({type(name).__name__})"
+        )
     shape = as_array_shape("shape", shape)
     dtype = as_dtype("dtype", dtype)
     return _scratch(name, shape, dtype)

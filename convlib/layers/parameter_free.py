@@ -63,7 +63,9 @@ class _Pool2D(Layer):
 
     def _check_input(self, x: np.ndarray) -> None:
         if x.ndim != 4:
-            raise ValueError(f"{self.name} expects input of shape (N, H, W, C), got shape {x.shape}")
+            raise ValueError(
+                f"{self.name} expects input of shape (N, H, W, C), got shape {x.shape}"
+            )
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         return type(self)._fwd(x, self.pool_size, self.stride, self.padding)
@@ -158,7 +160,9 @@ class LeakyReLU(Layer):
     name : str, optional
     """
 
-    def __init__(self, alpha: float = 0.01, dtype: Any = np.float32, name: str | None = None) -> None:
+    def __init__(
+        self, alpha: float = 0.01, dtype: Any = np.float32, name: str | None = None
+    ) -> None:
         super().__init__(dtype, name)
         self.alpha = _check_alpha(alpha)  # the rule of leaky_relu_forward
 

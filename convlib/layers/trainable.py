@@ -89,7 +89,9 @@ class Conv2D(Layer):
         self.init = init
         kh, kw = self.kernel_size
         c, f = self.in_channels, self.out_channels
-        w = init_weights((kh, kw, c, f), kh * kw * c, kh * kw * f, init, as_generator(rng), self.dtype)
+        w = init_weights(
+            (kh, kw, c, f), kh * kw * c, kh * kw * f, init, as_generator(rng), self.dtype
+        )
         self._add_param("w", w)
         if bias:
             self._add_param("b", np.zeros(f, dtype=self.dtype))

@@ -44,10 +44,16 @@ from matplotlib.patches import FancyArrowPatch
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..conv import conv2d_backward, conv2d_forward
 from .conv_diagrams import receptive_field
-from .primitives import GRAD_CMAP, KERNEL_CMAP, Formatter, draw_array, text_color
-from .primitives import formatter as _formatter
-from .primitives import new_figure as _new_figure
-from .primitives import symmetric_limit as _symmetric_limit
+from .primitives import (
+    GRAD_CMAP,
+    KERNEL_CMAP,
+    Formatter,
+    draw_array,
+    formatter as _formatter,
+    new_figure as _new_figure,
+    symmetric_limit as _symmetric_limit,
+    text_color,
+)
 
 __all__ = [
     "touch_pairs",
@@ -123,8 +129,9 @@ def _row_layout(
         x += cell * wid
         if k < len(shapes) - 1:
             if k < len(symbols) and symbols[k]:
-                fig.text((x + gap / 2) / width, mid, symbols[k], ha="center", va="center",
-                         fontsize=20)
+                fig.text(
+                    (x + gap / 2) / width, mid, symbols[k], ha="center", va="center", fontsize=20
+                )
             x += gap
     return fig, axes
 
@@ -255,26 +262,59 @@ def touch_graph_figure(
             start, end = (top, bottom) if forward else (bottom, top)
             ax.add_patch(
                 FancyArrowPatch(
-                    start, end, arrowstyle="-|>", mutation_scale=11, color=colors[k],
-                    linewidth=1.6, shrinkA=11, shrinkB=11, gid=f"edge-{k}", zorder=1,
+                    start,
+                    end,
+                    arrowstyle="-|>",
+                    mutation_scale=11,
+                    color=colors[k],
+                    linewidth=1.6,
+                    shrinkA=11,
+                    shrinkB=11,
+                    gid=f"edge-{k}",
+                    zorder=1,
                 )
             )
             # label near the output end, where the edges of one output fan out
             t = 0.3
             lx, ly = bottom[0] + t * (top[0] - bottom[0]), t
-            ax.text(lx, ly, f"$w_{{{k}}}$", color=colors[k], fontsize=8, ha="center",
-                    va="center", gid="edge-label", zorder=2,
-                    bbox=dict(boxstyle="round,pad=0.1", facecolor="white", edgecolor="none"))
+            ax.text(
+                lx,
+                ly,
+                f"$w_{{{k}}}$",
+                color=colors[k],
+                fontsize=8,
+                ha="center",
+                va="center",
+                gid="edge-label",
+                zorder=2,
+                bbox=dict(boxstyle="round,pad=0.1", facecolor="white", edgecolor="none"),
+            )
         top_name, bottom_name = ("x", "y") if forward else ("dx", "dy")
         color = _FORWARD_COLOR if forward else _BACKWARD_COLOR
         for j, v in enumerate(top_vals):
-            ax.text(j, 1.0, f"{top_name}$_{{{j}}}$ = {fmt_fn(v)}", ha="center", va="center",
-                    fontsize=9, gid=top_name, zorder=3,
-                    bbox=dict(box, facecolor="#eef3fb", edgecolor=color))
+            ax.text(
+                j,
+                1.0,
+                f"{top_name}$_{{{j}}}$ = {fmt_fn(v)}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                gid=top_name,
+                zorder=3,
+                bbox=dict(box, facecolor="#eef3fb", edgecolor=color),
+            )
         for i, v in enumerate(bottom_vals):
-            ax.text(x_out[i], 0.0, f"{bottom_name}$_{{{i}}}$ = {fmt_fn(v)}", ha="center",
-                    va="center", fontsize=9, gid=bottom_name, zorder=3,
-                    bbox=dict(box, facecolor="#eef7ee", edgecolor=color))
+            ax.text(
+                x_out[i],
+                0.0,
+                f"{bottom_name}$_{{{i}}}$ = {fmt_fn(v)}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                gid=bottom_name,
+                zorder=3,
+                bbox=dict(box, facecolor="#eef7ee", edgecolor=color),
+            )
         if forward:
             title = r"forward: $y_i = b + \sum_k w_k\, x_{i+k}$" + f"  (b = {fmt_fn(b)})"
         else:
@@ -284,12 +324,25 @@ def touch_graph_figure(
         ax.set_ylim(-0.3, 1.3)
         ax.set_axis_off()
 
-    handles = [Line2D([], [], color=colors[k], linewidth=2, label=f"$w_{{{k}}}$ = {fmt_fn(wv[k])}")
-               for k in range(k_size)]
-    fig.legend(handles=handles, loc="center right", fontsize=9, frameon=False,
-               title="kernel", title_fontsize=9)
-    fig.subplots_adjust(left=0.02, right=1 - 1.4 / width, top=0.88 if len(panels) == 1 else 0.92,
-                        bottom=0.04, hspace=0.35)
+    handles = [
+        Line2D([], [], color=colors[k], linewidth=2, label=f"$w_{{{k}}}$ = {fmt_fn(wv[k])}")
+        for k in range(k_size)
+    ]
+    fig.legend(
+        handles=handles,
+        loc="center right",
+        fontsize=9,
+        frameon=False,
+        title="kernel",
+        title_fontsize=9,
+    )
+    fig.subplots_adjust(
+        left=0.02,
+        right=1 - 1.4 / width,
+        top=0.88 if len(panels) == 1 else 0.92,
+        bottom=0.04,
+        hspace=0.35,
+    )
     return fig
 
 
@@ -365,16 +418,28 @@ def full_correlation_figure(
     dyp = np.pad(dy2, pads)
     w_rot = w2[::-1, ::-1]
 
-    fig, (ax_d, ax_w, ax_x) = _row_layout([dyp.shape, w_rot.shape, dx.shape], ["⋆", "="],
-                                          cell, dpi, caption=True)
+    fig, (ax_d, ax_w, ax_x) = _row_layout(
+        [dyp.shape, w_rot.shape, dx.shape], ["⋆", "="], cell, dpi, caption=True
+    )
     lim = _symmetric_limit(dyp, dx)
     window = [(r + p, s + q) for p in range(kh) for q in range(kw)]
-    draw_array(ax_d, dyp, highlight=window, pad=pads, fmt=fmt_fn, cmap=GRAD_CMAP, vmin=-lim,
-               vmax=lim, title="dy, zero-padded")
-    draw_array(ax_w, w_rot, fmt=fmt_fn, cmap=KERNEL_CMAP,
-               title="w reversed" if one_d else "w rotated 180°")
-    draw_array(ax_x, dx, highlight=[(r, s)], fmt=fmt_fn, cmap=GRAD_CMAP, vmin=-lim, vmax=lim,
-               title="dx")
+    draw_array(
+        ax_d,
+        dyp,
+        highlight=window,
+        pad=pads,
+        fmt=fmt_fn,
+        cmap=GRAD_CMAP,
+        vmin=-lim,
+        vmax=lim,
+        title="dy, zero-padded",
+    )
+    draw_array(
+        ax_w, w_rot, fmt=fmt_fn, cmap=KERNEL_CMAP, title="w reversed" if one_d else "w rotated 180°"
+    )
+    draw_array(
+        ax_x, dx, highlight=[(r, s)], fmt=fmt_fn, cmap=GRAD_CMAP, vmin=-lim, vmax=lim, title="dx"
+    )
 
     name = f"dx[{s}]" if one_d else f"dx[{r}, {s}]"
     value = fmt_fn(dx[r, s])
@@ -480,18 +545,48 @@ def gradient_reach_figure(
     for m, (d, g) in enumerate(zip(d_list, x_list)):
         i, j = _one_hot_position(f"douts[{m}]", d)
         x0 = margin + m * (col_w + gap)
-        ax_d = fig.add_axes(((x0 + (col_w - cell * d.shape[1]) / 2) / width,
-                             (bottom + cell * h + mid) / height,
-                             cell * d.shape[1] / width, cell * d.shape[0] / height))
-        ax_x = fig.add_axes(((x0 + (col_w - cell * g.shape[1]) / 2) / width, bottom / height,
-                             cell * g.shape[1] / width, cell * g.shape[0] / height))
+        ax_d = fig.add_axes(
+            (
+                (x0 + (col_w - cell * d.shape[1]) / 2) / width,
+                (bottom + cell * h + mid) / height,
+                cell * d.shape[1] / width,
+                cell * d.shape[0] / height,
+            )
+        )
+        ax_x = fig.add_axes(
+            (
+                (x0 + (col_w - cell * g.shape[1]) / 2) / width,
+                bottom / height,
+                cell * g.shape[1] / width,
+                cell * g.shape[0] / height,
+            )
+        )
         dlim = _symmetric_limit(d)
-        draw_array(ax_d, d, highlight=[(i, j)], annotate=True, fmt="{:g}", cmap=GRAD_CMAP,
-                   vmin=-dlim, vmax=dlim, fontsize=7,
-                   title=(titles[m] + "\n" if titles is not None else "") + "dout")
+        draw_array(
+            ax_d,
+            d,
+            highlight=[(i, j)],
+            annotate=True,
+            fmt="{:g}",
+            cmap=GRAD_CMAP,
+            vmin=-dlim,
+            vmax=dlim,
+            fontsize=7,
+            title=(titles[m] + "\n" if titles is not None else "") + "dout",
+        )
         rows, cols = receptive_field((i, j), (kh, kw))
-        draw_array(ax_x, g, highlight=[(r, c) for r in rows for c in cols], annotate=annotate,
-                   fmt=fmt_fn, cmap=GRAD_CMAP, vmin=-lim, vmax=lim, fontsize=6, title="dx")
+        draw_array(
+            ax_x,
+            g,
+            highlight=[(r, c) for r in rows for c in cols],
+            annotate=annotate,
+            fmt=fmt_fn,
+            cmap=GRAD_CMAP,
+            vmin=-lim,
+            vmax=lim,
+            fontsize=6,
+            title="dx",
+        )
     return fig
 
 
@@ -642,16 +737,28 @@ def backward_accumulation_animation(
     fig, axes = _row_layout(shapes, [""] * (len(shapes) - 1), cell, dpi, True)
     ax_d, ax_w, ax_dx = axes[:3]
     dlim = _symmetric_limit(d)
-    draw_array(ax_d, d, highlight=[(0, 0)], fmt=fmt_fn, cmap=GRAD_CMAP, vmin=-dlim, vmax=dlim,
-               title="dout")
+    draw_array(
+        ax_d, d, highlight=[(0, 0)], fmt=fmt_fn, cmap=GRAD_CMAP, vmin=-dlim, vmax=dlim, title="dout"
+    )
     draw_array(ax_w, wa, fmt=fmt_fn, cmap=KERNEL_CMAP, title="w")
     window = [(r, c) for r in range(kh) for c in range(kw)]
     lim_dx = _symmetric_limit(*(s.dx for s in steps))
-    im_dx = draw_array(ax_dx, np.full(xa.shape, np.nan), highlight=window, annotate=False,
-                       cmap=GRAD_CMAP, vmin=-lim_dx, vmax=lim_dx, title="dx so far")
+    im_dx = draw_array(
+        ax_dx,
+        np.full(xa.shape, np.nan),
+        highlight=window,
+        annotate=False,
+        cmap=GRAD_CMAP,
+        vmin=-lim_dx,
+        vmax=lim_dx,
+        title="dx so far",
+    )
     cm = colormaps[GRAD_CMAP]
-    dx_texts = {(r, c): ax_dx.text(c, r, "", ha="center", va="center", fontsize=9, zorder=4)
-                for r in range(xa.shape[0]) for c in range(xa.shape[1])}
+    dx_texts = {
+        (r, c): ax_dx.text(c, r, "", ha="center", va="center", fontsize=9, zorder=4)
+        for r in range(xa.shape[0])
+        for c in range(xa.shape[1])
+    }
     (d_patch,) = [p for p in ax_d.patches if p.get_gid() == "highlight"]
     window_patches = [p for p in ax_dx.patches if p.get_gid() == "highlight"]
     dw_texts: dict[tuple[int, int], Any] = {}
@@ -662,10 +769,20 @@ def backward_accumulation_animation(
         draw_array(ax_x, xa, highlight=window, fmt=fmt_fn, cmap=VALUE_CMAP, title="x")
         window_patches += [p for p in ax_x.patches if p.get_gid() == "highlight"]
         lim_dw = _symmetric_limit(*(s.dw for s in steps))
-        im_dw = draw_array(ax_dw, np.full(wa.shape, np.nan), annotate=False, cmap=GRAD_CMAP,
-                           vmin=-lim_dw, vmax=lim_dw, title="dw so far")
-        dw_texts = {(r, c): ax_dw.text(c, r, "", ha="center", va="center", fontsize=9, zorder=4)
-                    for r in range(kh) for c in range(kw)}
+        im_dw = draw_array(
+            ax_dw,
+            np.full(wa.shape, np.nan),
+            annotate=False,
+            cmap=GRAD_CMAP,
+            vmin=-lim_dw,
+            vmax=lim_dw,
+            title="dw so far",
+        )
+        dw_texts = {
+            (r, c): ax_dw.text(c, r, "", ha="center", va="center", fontsize=9, zorder=4)
+            for r in range(kh)
+            for c in range(kw)
+        }
     caption = fig.text(0.5, 0.2 / fig.get_figheight(), "", ha="center", va="bottom", fontsize=9)
 
     def paren(v: float) -> str:
@@ -690,8 +807,10 @@ def backward_accumulation_animation(
         im_dx.set_data(np.ma.masked_array(st.dx, mask=~st.touched))
         set_texts(dx_texts, st.dx, st.touched, lim_dx)
         win = f"[{i}:{i + kh}, {j}:{j + kw}]"
-        text = (f"step {k + 1}/{len(steps)}:  dout[{i}, {j}] = {fmt_fn(st.g)},   "
-                f"dx{win} += {paren(st.g)}·w")
+        text = (
+            f"step {k + 1}/{len(steps)}:  dout[{i}, {j}] = {fmt_fn(st.g)},   "
+            f"dx{win} += {paren(st.g)}·w"
+        )
         changed = [d_patch, *window_patches, im_dx, caption, *dx_texts.values()]
         if im_dw is not None:
             im_dw.set_data(st.dw)

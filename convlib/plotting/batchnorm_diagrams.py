@@ -218,13 +218,30 @@ def batchnorm_graph_figure(
         )
         ax.text(node.x, node.y + 0.09, node.label, ha="center", va="center", fontsize=9.5, zorder=3)
         if node.shape:
-            ax.text(node.x, node.y - 0.19, node.shape, ha="center", va="center",
-                    fontsize=7.5, color="0.35", zorder=3)
+            ax.text(
+                node.x,
+                node.y - 0.19,
+                node.shape,
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="0.35",
+                zorder=3,
+            )
         if backward_steps and node.backward_step is not None:
-            ax.text(node.x + _BOX_W / 2 - 0.02, node.y + _BOX_H / 2 + 0.03, str(node.backward_step),
-                    ha="center", va="center", fontsize=8, color="white", fontweight="bold",
-                    zorder=4, gid="backward_step",
-                    bbox={"boxstyle": "circle,pad=0.18", "facecolor": _STEP_COLOR, "edgecolor": "none"})
+            ax.text(
+                node.x + _BOX_W / 2 - 0.02,
+                node.y + _BOX_H / 2 + 0.03,
+                str(node.backward_step),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white",
+                fontweight="bold",
+                zorder=4,
+                gid="backward_step",
+                bbox={"boxstyle": "circle,pad=0.18", "facecolor": _STEP_COLOR, "edgecolor": "none"},
+            )
 
     for edge in edges:
         a, b = nodes[edge.source], nodes[edge.target]
@@ -249,11 +266,25 @@ def batchnorm_graph_figure(
     kinds = [k for k in EDGE_COLORS if any(e.kind == k for e in edges)]
     handles = [Line2D([], [], color=EDGE_COLORS[k], lw=2, label=_EDGE_LEGEND[k]) for k in kinds]
     if backward_steps:
-        handles.append(Line2D([], [], ls="none", marker="o", markersize=8, color=_STEP_COLOR,
-                              label="order of the backward walk"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                markersize=8,
+                color=_STEP_COLOR,
+                label="order of the backward walk",
+            )
+        )
     if handles:
-        ax.legend(handles=handles, loc="lower left", fontsize=7.5, frameon=False,
-                  bbox_to_anchor=(0.0, -0.02))
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            fontsize=7.5,
+            frameon=False,
+            bbox_to_anchor=(0.0, -0.02),
+        )
     xs = [n.x for n in nodes.values()]
     ys = [n.y for n in nodes.values()]
     ax.set_xlim(min(xs) - _BOX_W / 2 - 0.2, max(xs) + _BOX_W / 2 + 0.2)
@@ -330,8 +361,9 @@ def normalization_histograms_figure(
     for ax, data, title in zip(axes, (before, after), titles):
         for k in range(c):
             counts, _ = np.histogram(data[:, k], edges)
-            ax.stairs(counts, edges, fill=True, alpha=0.25, color=colors[k % len(colors)],
-                      label=labels[k])
+            ax.stairs(
+                counts, edges, fill=True, alpha=0.25, color=colors[k % len(colors)], label=labels[k]
+            )
             ax.stairs(counts, edges, fill=False, lw=1.2, color=colors[k % len(colors)])
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("value")

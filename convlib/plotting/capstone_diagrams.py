@@ -143,8 +143,10 @@ def _history_lists(history: Any) -> dict[str, np.ndarray]:
     if isinstance(history, Mapping):
         get = history.__getitem__
     else:
+
         def get(key: str) -> Any:
             return getattr(history, key)
+
     out = {}
     for key in _CURVES:
         try:
@@ -156,7 +158,9 @@ def _history_lists(history: Any) -> dict[str, np.ndarray]:
             ) from None
         arr = np.asarray(as_numeric_array(f"history {key}", values), dtype=np.float64)
         if arr.ndim != 1:
-            raise ValueError(f"history {key} must be a list of numbers (one per epoch), got shape {arr.shape}")
+            raise ValueError(
+                f"history {key} must be a list of numbers (one per epoch), got shape {arr.shape}"
+            )
         out[key] = arr
     n = len(out["train_loss"])
     if n == 0:
@@ -194,10 +198,22 @@ def training_curves_figure(history: Any, *, test_label: str = "test", dpi: float
         (ax_acc, "train_acc", "val_acc", 100.0, "accuracy (%)"),
     )
     for ax, train_key, test_key, scale, ylabel in panels:
-        ax.plot(epochs, scale * h[train_key], "o-", color=TRAIN_COLOR, gid="train",
-                label="training batches (during the epoch)")
-        ax.plot(epochs, scale * h[test_key], "s-", color=TEST_COLOR, gid="test",
-                label=f"{test_label} set (after the epoch)")
+        ax.plot(
+            epochs,
+            scale * h[train_key],
+            "o-",
+            color=TRAIN_COLOR,
+            gid="train",
+            label="training batches (during the epoch)",
+        )
+        ax.plot(
+            epochs,
+            scale * h[test_key],
+            "s-",
+            color=TEST_COLOR,
+            gid="test",
+            label=f"{test_label} set (after the epoch)",
+        )
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.set_xticks(epochs)
@@ -297,7 +313,7 @@ def filters_figure(
                 ax.set_title(str(k), fontsize=8)
         if label:
             block[0, 0].set_ylabel(label, fontsize=9, rotation=0, ha="right", va="center")
-        used = [ax for ax in block.ravel()[:f]]
+        used = list(block.ravel()[:f])
         cbar = fig.colorbar(image, ax=used, fraction=0.03, pad=0.02)
         cbar.ax.tick_params(labelsize=7)
     return fig
@@ -369,8 +385,17 @@ def confusion_matrix_figure(
             else:
                 r, g, b, _ = to_rgba(colormap(counts[i, j] / top))
                 color = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
-            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7 if k > 8 else 9,
-                    color=color, fontweight="bold" if i == j else "normal", gid="count")
+            ax.text(
+                j,
+                i,
+                str(counts[i, j]),
+                ha="center",
+                va="center",
+                fontsize=7 if k > 8 else 9,
+                color=color,
+                fontweight="bold" if i == j else "normal",
+                gid="count",
+            )
     ax.set_xticks(range(k), names)
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")

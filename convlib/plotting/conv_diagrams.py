@@ -41,9 +41,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
+from .. import windows
 from .._checks import as_int, as_numeric_array, as_pair
 from ..arithmetic import conv_output_size, resolve_padding
-from .. import windows
 from ..conv import conv2d_forward
 from .feature_maps import feature_maps_figure  # noqa: F401  (importable from here, as in 0.1)
 from .primitives import (
@@ -54,10 +54,10 @@ from .primitives import (
     animation_html,  # noqa: F401  (importable from here, as in 0.1)
     as_grid,
     draw_array,
+    formatter as _formatter,
+    new_figure as _new_figure,
     text_color,
 )
-from .primitives import formatter as _formatter
-from .primitives import new_figure as _new_figure
 
 __all__ = [
     "GEOMETRY_COLORS",
@@ -130,9 +130,7 @@ def receptive_field(
 # --------------------------------------------------------------------------
 
 
-def _prepare_window(
-    x: Any, w: Any, stride: Any, padding: Any, dilation: Any
-) -> dict[str, Any]:
+def _prepare_window(x: Any, w: Any, stride: Any, padding: Any, dilation: Any) -> dict[str, Any]:
     """Shared set-up of the window figure and the animation.
 
     Returns a dict with the 2-D ``x``, ``w``, padded ``xp``, ``pads``,
@@ -159,13 +157,23 @@ def _prepare_window(
     dilation_p = as_pair("dilation", dilation, 1)
     pads = resolve_padding(padding, x2.shape, w2.shape, stride_p, dilation_p)
     out, _ = conv2d_forward(
-        x2[None, :, :, None], w2[:, :, None, None], None,
-        stride=stride_p, padding=pads, dilation=dilation_p,
+        x2[None, :, :, None],
+        w2[:, :, None, None],
+        None,
+        stride=stride_p,
+        padding=pads,
+        dilation=dilation_p,
     )
     xp = np.pad(x2, pads)
     return dict(
-        x=x2, w=w2, xp=xp, pads=pads, stride=stride_p, dilation=dilation_p,
-        out=out[0, :, :, 0], one_d=one_d,
+        x=x2,
+        w=w2,
+        xp=xp,
+        pads=pads,
+        stride=stride_p,
+        dilation=dilation_p,
+        out=out[0, :, :, 0],
+        one_d=one_d,
     )
 
 
@@ -291,15 +299,35 @@ def conv_window_figure(
     rows, cols = receptive_field(pos, setup["w"].shape, setup["stride"], setup["dilation"])
     window = [(r, c) for r in rows for c in cols]
     titles = _window_titles(setup)
-    draw_array(ax_x, setup["xp"], highlight=window, pad=setup["pads"], annotate=annotate,
-               fmt=fmt_fn, cmap=INPUT_CMAP, title=titles[0])
-    draw_array(ax_w, setup["w"], annotate=annotate, fmt=fmt_fn, cmap=KERNEL_CMAP,
-               title=titles[1])
-    draw_array(ax_o, setup["out"], highlight=[pos], annotate=annotate, fmt=fmt_fn,
-               cmap=OUTPUT_CMAP, title=titles[2])
+    draw_array(
+        ax_x,
+        setup["xp"],
+        highlight=window,
+        pad=setup["pads"],
+        annotate=annotate,
+        fmt=fmt_fn,
+        cmap=INPUT_CMAP,
+        title=titles[0],
+    )
+    draw_array(ax_w, setup["w"], annotate=annotate, fmt=fmt_fn, cmap=KERNEL_CMAP, title=titles[1])
+    draw_array(
+        ax_o,
+        setup["out"],
+        highlight=[pos],
+        annotate=annotate,
+        fmt=fmt_fn,
+        cmap=OUTPUT_CMAP,
+        title=titles[2],
+    )
     if show_sum:
-        fig.text(0.5, 0.2 / fig.get_figheight(), _sum_text(setup, pos, fmt_fn, max_sum_terms),
-                 ha="center", va="bottom", fontsize=9)
+        fig.text(
+            0.5,
+            0.2 / fig.get_figheight(),
+            _sum_text(setup, pos, fmt_fn, max_sum_terms),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
     return fig
 
 
@@ -352,8 +380,16 @@ def _draw_geometry(ax: Axes, geo: dict[str, Any], pos: tuple[int, int], title: s
     # A window cell on the padding reads a zero: hatch it.
     for rr, cc in zip(*np.nonzero(in_window & is_pad)):
         ax.add_patch(
-            Rectangle((cc, rr), 1, 1, facecolor="none", edgecolor="0.3", linewidth=0.0,
-                      hatch="////", gid="window-padding")
+            Rectangle(
+                (cc, rr),
+                1,
+                1,
+                facecolor="none",
+                edgecolor="0.3",
+                linewidth=0.0,
+                hatch="////",
+                gid="window-padding",
+            )
         )
 
     x0, y0 = wp + 1.5, (hp - oh) / 2
@@ -364,7 +400,9 @@ def _draw_geometry(ax: Axes, geo: dict[str, Any], pos: tuple[int, int], title: s
     ax.vlines(x0 + np.arange(ow + 1), y0, y0 + oh, **solid)
     ax.hlines(y0 + np.arange(oh + 1), x0, x0 + ow, **solid)
     ax.annotate(
-        "", xy=(x0 - 0.2, hp / 2), xytext=(wp + 0.2, hp / 2),
+        "",
+        xy=(x0 - 0.2, hp / 2),
+        xytext=(wp + 0.2, hp / 2),
         arrowprops=dict(arrowstyle="->", color="0.3"),
     )
     ax.set_xlim(-0.2, x0 + ow + 0.2)
@@ -465,7 +503,9 @@ def conv_geometry_figure(
     hp, wp = geo["hw"][0] + t + b, geo["hw"][1] + l + r
     panel_w = cell * (wp + 1.5 + geo["out_hw"][1] + 0.4) + 0.2
     panel_h = cell * (max(hp, geo["out_hw"][0]) + 0.4) + 0.35
-    fig = _new_figure(figsize=(ncols * panel_w, nrows * panel_h + 0.4), dpi=dpi, layout="constrained")
+    fig = _new_figure(
+        figsize=(ncols * panel_w, nrows * panel_h + 0.4), dpi=dpi, layout="constrained"
+    )
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for k, ax in enumerate(axes.ravel()):
         if k < n:
@@ -514,14 +554,14 @@ def padding_modes_figure(
     heights = [max(g["hw"][0] + sum(g["pads"][0]), g["out_hw"][0]) + 0.4 for g in geos]
     fig = _new_figure(
         figsize=(2 * (cell * wmax + 0.2), cell * sum(heights) + 0.45 * len(modes)),
-        dpi=dpi, layout="constrained",
+        dpi=dpi,
+        layout="constrained",
     )
     axes = fig.subplots(len(modes), 2, squeeze=False, height_ratios=heights)
     for row, (mode, geo) in enumerate(zip(modes, geos)):
         oh, ow = geo["out_hw"]
         label = f"'{mode}'" if isinstance(mode, str) else f"padding={mode!r}"
-        _draw_geometry(axes[row, 0], geo, (0, 0),
-                       f"{label}: out {oh}×{ow}, first window")
+        _draw_geometry(axes[row, 0], geo, (0, 0), f"{label}: out {oh}×{ow}, first window")
         _draw_geometry(axes[row, 1], geo, (oh - 1, ow - 1), "last window")
         for ax in axes[row]:  # same scale in every panel
             ax.set_xlim(-0.2, wmax - 0.2)
@@ -603,12 +643,27 @@ def sliding_window_animation(
     fig, (ax_x, ax_w, ax_o) = _window_layout(setup, cell, True, dpi)
     titles = _window_titles(setup)
     kh, kw = setup["w"].shape
-    draw_array(ax_x, setup["xp"], highlight=[(r, c) for r in range(kh) for c in range(kw)],
-               pad=setup["pads"], fmt=fmt_fn, cmap=INPUT_CMAP, title=titles[0])
+    draw_array(
+        ax_x,
+        setup["xp"],
+        highlight=[(r, c) for r in range(kh) for c in range(kw)],
+        pad=setup["pads"],
+        fmt=fmt_fn,
+        cmap=INPUT_CMAP,
+        title=titles[0],
+    )
     draw_array(ax_w, setup["w"], fmt=fmt_fn, cmap=KERNEL_CMAP, title=titles[1])
     lo, hi = float(out.min()), float(out.max())
-    im_o = draw_array(ax_o, np.full(out.shape, np.nan), highlight=[(0, 0)], fmt=fmt_fn,
-                      cmap=OUTPUT_CMAP, vmin=lo, vmax=hi, title=titles[2])
+    im_o = draw_array(
+        ax_o,
+        np.full(out.shape, np.nan),
+        highlight=[(0, 0)],
+        fmt=fmt_fn,
+        cmap=OUTPUT_CMAP,
+        vmin=lo,
+        vmax=hi,
+        title=titles[2],
+    )
     window_patches = [p for p in ax_x.patches if p.get_gid() == "highlight"]
     (out_patch,) = [p for p in ax_o.patches if p.get_gid() == "highlight"]
     cm = colormaps[OUTPUT_CMAP]
@@ -616,7 +671,14 @@ def sliding_window_animation(
     for i, j in set(frames):
         v = out[i, j]
         out_texts[i, j] = ax_o.text(
-            j, i, fmt_fn(v), ha="center", va="center", fontsize=9, zorder=4, visible=False,
+            j,
+            i,
+            fmt_fn(v),
+            ha="center",
+            va="center",
+            fontsize=9,
+            zorder=4,
+            visible=False,
             color=text_color(cm((v - lo) / (hi - lo) if hi > lo else 0.0)),
         )
     caption = fig.text(0.5, 0.2 / fig.get_figheight(), "", ha="center", va="bottom", fontsize=9)
@@ -642,5 +704,3 @@ def sliding_window_animation(
 
     update(0)
     return FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=False)
-
-

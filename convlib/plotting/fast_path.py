@@ -37,8 +37,7 @@ from matplotlib.patches import Rectangle
 from .._checks import as_int, as_numeric_array, as_pair, check_ndim
 from ..arithmetic import Pads, conv_output_size, resolve_padding
 from ..windows import tap_slices
-from .primitives import draw_array
-from .primitives import new_figure as _new_figure
+from .primitives import draw_array, new_figure as _new_figure
 
 __all__ = [
     "dilate_grid",
@@ -122,9 +121,7 @@ def dilate_grid(d: Any, stride: Any, size: Any = None) -> np.ndarray:
     return out
 
 
-def dilated_dout_figure(
-    dout: Any, stride: Any, size: Any = None, *, fmt: str = "{:g}"
-) -> Figure:
+def dilated_dout_figure(dout: Any, stride: Any, size: Any = None, *, fmt: str = "{:g}") -> Figure:
     """``dout`` next to ``dout`` dilated by the stride.
 
     The inserted zeros are greyed; the original pixels keep their values and
@@ -152,20 +149,33 @@ def dilated_dout_figure(
     dil = dilate_grid(arr, (sh, sw), size)
     h, w = dil.shape
     fig = _new_figure(figsize=(2.2 + 0.42 * (arr.shape[1] + w), 0.6 + 0.42 * max(h, 3)), dpi=100)
-    ax1, ax2 = fig.subplots(
-        1, 2, gridspec_kw={"width_ratios": [arr.shape[1], w], "wspace": 0.25}
-    )
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [arr.shape[1], w], "wspace": 0.25})
     lim = float(np.max(np.abs(arr))) or 1.0
-    draw_array(ax1, arr, fmt=fmt, cmap="RdBu_r", vmin=-lim, vmax=lim,
-               title=f"dout {arr.shape[0]}×{arr.shape[1]}")
+    draw_array(
+        ax1,
+        arr,
+        fmt=fmt,
+        cmap="RdBu_r",
+        vmin=-lim,
+        vmax=lim,
+        title=f"dout {arr.shape[0]}×{arr.shape[1]}",
+    )
     kept = np.zeros(dil.shape, dtype=bool)
     kept[: (arr.shape[0] - 1) * sh + 1 : sh, : (arr.shape[1] - 1) * sw + 1 : sw] = True
-    draw_array(ax2, dil, fmt=fmt, cmap="RdBu_r", vmin=-lim, vmax=lim, highlight=kept,
-               highlight_color="black",
-               title=f"dilated by stride {(sh, sw)}: {h}×{w}")
+    draw_array(
+        ax2,
+        dil,
+        fmt=fmt,
+        cmap="RdBu_r",
+        vmin=-lim,
+        vmax=lim,
+        highlight=kept,
+        highlight_color="black",
+        title=f"dilated by stride {(sh, sw)}: {h}×{w}",
+    )
     for t in ax2.texts:  # grey the inserted zeros
         x, y = t.get_position()
-        if not kept[int(round(y)), int(round(x))]:
+        if not kept[round(y), round(x)]:
             t.set_color("0.6")
     return fig
 
@@ -261,15 +271,43 @@ def coverage_figure(
             f"{h}×{w} input, kernel {as_pair('kernel', kernel, 1)}, stride "
             f"{as_pair('stride', stride, 1)},\npads {pads}, dilation {as_pair('dilation', dilation, 1)}"
         )
-    draw_array(ax, counts, pad=pads, fmt="{:g}", cmap="Purples", vmin=0,
-               vmax=max(int(counts.max()), 1), title=title, fontsize=8)
-    ax.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor="black",
-                           linewidth=2.0, zorder=5, gid="input"))
+    draw_array(
+        ax,
+        counts,
+        pad=pads,
+        fmt="{:g}",
+        cmap="Purples",
+        vmin=0,
+        vmax=max(int(counts.max()), 1),
+        title=title,
+        fontsize=8,
+    )
+    ax.add_patch(
+        Rectangle(
+            (left - 0.5, top - 0.5),
+            w,
+            h,
+            fill=False,
+            edgecolor="black",
+            linewidth=2.0,
+            zorder=5,
+            gid="input",
+        )
+    )
     inner = counts[top : top + h, left : left + w]
     for r, c in zip(*np.nonzero(inner == 0)):
-        ax.add_patch(Rectangle((left + c - 0.42, top + r - 0.42), 0.84, 0.84, fill=False,
-                               edgecolor=UNVISITED_COLOR, linewidth=2.0, zorder=6,
-                               gid="unvisited"))
+        ax.add_patch(
+            Rectangle(
+                (left + c - 0.42, top + r - 0.42),
+                0.84,
+                0.84,
+                fill=False,
+                edgecolor=UNVISITED_COLOR,
+                linewidth=2.0,
+                zorder=6,
+                gid="unvisited",
+            )
+        )
     return fig
 
 
@@ -309,7 +347,11 @@ def im2col_rows(x: Any, kernel: Any, stride: Any = 1) -> np.ndarray:
 
 
 def im2col_figure(
-    x: Any, kernel: Any, stride: Any = 1, *, highlight: Sequence[int] | None = None,
+    x: Any,
+    kernel: Any,
+    stride: Any = 1,
+    *,
+    highlight: Sequence[int] | None = None,
     fmt: str = "{:g}",
 ) -> Figure:
     """A tiny input and its im2col matrix, highlighted rows matched to their patches.
@@ -353,15 +395,34 @@ def im2col_figure(
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [w, k], "wspace": 0.45})
     lo, hi = float(arr.min()), float(arr.max())
     draw_array(ax1, arr, fmt=fmt, vmin=lo, vmax=hi, title=f"x, {h}×{w}")
-    draw_array(ax2, cols, fmt=fmt, vmin=lo, vmax=hi,
-               title=f"im2col(x): {m} rows × {k} columns")
+    draw_array(ax2, cols, fmt=fmt, vmin=lo, vmax=hi, title=f"im2col(x): {m} rows × {k} columns")
     for n, r in enumerate(rows):
         color = ROW_COLORS[n % len(ROW_COLORS)]
         i, j = divmod(r, ow)
-        ax1.add_patch(Rectangle((j * sw - 0.45, i * sh - 0.45), kw - 0.1, kh - 0.1, fill=False,
-                                edgecolor=color, linewidth=2.5, zorder=5, gid="patch"))
-        ax2.add_patch(Rectangle((-0.45, r - 0.45), k - 0.1, 0.9, fill=False, edgecolor=color,
-                                linewidth=2.5, zorder=5, gid="row"))
+        ax1.add_patch(
+            Rectangle(
+                (j * sw - 0.45, i * sh - 0.45),
+                kw - 0.1,
+                kh - 0.1,
+                fill=False,
+                edgecolor=color,
+                linewidth=2.5,
+                zorder=5,
+                gid="patch",
+            )
+        )
+        ax2.add_patch(
+            Rectangle(
+                (-0.45, r - 0.45),
+                k - 0.1,
+                0.9,
+                fill=False,
+                edgecolor=color,
+                linewidth=2.5,
+                zorder=5,
+                gid="row",
+            )
+        )
     # Label rows by output pixel and columns by kernel tap (ticks survive set_axis_off
     # only if the axis is on: switch it back on without spines).
     ax2.set_axis_on()
@@ -422,14 +483,27 @@ def gemm_figure(m: int, k: int, f: int) -> Figure:
         for n, (name, rows, cols) in enumerate(mats):
             hgt, wid = _extent(rows), _extent(cols)
             color = "#cfe2f3" if "cols" in name else ("#fce5cd" if "W" in name else "#d9ead3")
-            ax.add_patch(Rectangle((x0, tall - hgt), wid, hgt, facecolor=color,
-                                   edgecolor="0.3", gid=name))
-            ax.text(x0 + wid / 2, tall - hgt / 2, f"{name}\n{rows}×{cols}", ha="center",
-                    va="center", fontsize=8)
+            ax.add_patch(
+                Rectangle((x0, tall - hgt), wid, hgt, facecolor=color, edgecolor="0.3", gid=name)
+            )
+            ax.text(
+                x0 + wid / 2,
+                tall - hgt / 2,
+                f"{name}\n{rows}×{cols}",
+                ha="center",
+                va="center",
+                fontsize=8,
+            )
             x0 += wid
             if n < 2:
-                ax.text(x0 + 0.2, tall - 0.4, "@" if n == 0 else "=", ha="center",
-                        va="center", fontsize=12)
+                ax.text(
+                    x0 + 0.2,
+                    tall - 0.4,
+                    "@" if n == 0 else "=",
+                    ha="center",
+                    va="center",
+                    fontsize=12,
+                )
                 x0 += 0.4
         ax.set_xlim(-0.1, x0 + 0.1)
         ax.set_ylim(-0.1, tall + 0.1)
@@ -501,8 +575,14 @@ def speedup_figure(
         pos = centers - 0.4 + width * (s + 0.5)
         bars = ax.bar(pos, r, width, label=name, color=cmap(s))
         for bar, v in zip(bars, r):
-            ax.text(bar.get_x() + bar.get_width() / 2, v * 1.08, f"×{v:.0f}", ha="center",
-                    va="bottom", fontsize=7)
+            ax.text(
+                bar.get_x() + bar.get_width() / 2,
+                v * 1.08,
+                f"×{v:.0f}",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
     ax.set_yscale("log")
     top = max(float(r.max()) for r in ratios.values())
     bottom = min(1.0, min(float(r.min()) for r in ratios.values()) / 2)

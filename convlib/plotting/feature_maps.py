@@ -124,6 +124,7 @@ def feature_maps_figure(
                 ax_ker.axis("off")
             else:
                 lim = float(np.max(np.abs(kern))) or 1.0
-                draw_array(ax_ker, kern, fmt=kernel_fmt, cmap="RdBu_r", vmin=-lim, vmax=lim,
-                           fontsize=7)
+                draw_array(
+                    ax_ker, kern, fmt=kernel_fmt, cmap="RdBu_r", vmin=-lim, vmax=lim, fontsize=7
+                )
     return fig

@@ -88,14 +88,10 @@ def plot_computational_graph(
         raise ValueError("nodes must not be empty")
     for k, edge in enumerate(edges):
         if len(edge) != 4:
-            raise ValueError(
-                f"edges[{k}] must be (source, target, value, gradient), got {edge!r}"
-            )
+            raise ValueError(f"edges[{k}] must be (source, target, value, gradient), got {edge!r}")
         for end in edge[:2]:
             if end not in nodes:
-                raise ValueError(
-                    f"edges[{k}] refers to node {end!r}, not among {sorted(nodes)}"
-                )
+                raise ValueError(f"edges[{k}] refers to node {end!r}, not among {sorted(nodes)}")
     xs = np.array([float(p[0]) for p in nodes.values()])
     ys = np.array([float(p[1]) for p in nodes.values()])
     pad = 0.8
@@ -105,7 +101,7 @@ def plot_computational_graph(
         figsize = (max(4.0, 1.2 * (x1 - x0)), max(2.0, 1.2 * (y1 - y0)))
     fig, ax = plt.subplots(figsize=figsize, dpi=100)
 
-    for name, (x, y, label) in nodes.items():
+    for x, y, label in nodes.values():
         ax.add_patch(
             Circle((x, y), _NODE_RADIUS, facecolor="#f3f3f3", edgecolor="black", lw=1.2, zorder=2)
         )
@@ -137,11 +133,26 @@ def plot_computational_graph(
         mx, my = (xa + xb) / 2, (ya + yb) / 2
         off = 0.17
         if value is not None:
-            ax.text(mx + off * nx, my + off * ny, _fmt(value), color=_VALUE_COLOR,
-                    ha="center", va="center", fontsize=11, fontweight="bold")
+            ax.text(
+                mx + off * nx,
+                my + off * ny,
+                _fmt(value),
+                color=_VALUE_COLOR,
+                ha="center",
+                va="center",
+                fontsize=11,
+                fontweight="bold",
+            )
         if grad is not None:
-            ax.text(mx - off * nx, my - off * ny, _fmt(grad), color=_GRAD_COLOR,
-                    ha="center", va="center", fontsize=11)
+            ax.text(
+                mx - off * nx,
+                my - off * ny,
+                _fmt(grad),
+                color=_GRAD_COLOR,
+                ha="center",
+                va="center",
+                fontsize=11,
+            )
 
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -280,9 +291,18 @@ def plot_step_size_errors(
     if optima:
         for label, h in optima.items():
             ax.axvline(float(h), color="0.4", ls=":", lw=1.2)
-            ax.annotate(label, (float(h), 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(2, -4), textcoords="offset points", rotation=90,
-                        va="top", ha="left", fontsize=9, color="0.3")
+            ax.annotate(
+                label,
+                (float(h), 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -4),
+                textcoords="offset points",
+                rotation=90,
+                va="top",
+                ha="left",
+                fontsize=9,
+                color="0.3",
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("step size $h$")
@@ -351,10 +371,22 @@ def plot_kink(
     tangent = float(df(np.float64(x0)))
     fig, ax = plt.subplots(figsize=figsize, dpi=100)
     ax.plot(t, f(t), color="black", lw=2, label="$f$")
-    ax.plot(t, fm + secant * (t - (x0 - h)), "--", color=_GRAD_COLOR, lw=1.5,
-            label=f"secant (numerical): slope {secant:.3g}")
-    ax.plot(t, f0 + tangent * (t - x0), ":", color=_VALUE_COLOR, lw=1.8,
-            label=f"tangent (analytic): slope {tangent:.3g}")
+    ax.plot(
+        t,
+        fm + secant * (t - (x0 - h)),
+        "--",
+        color=_GRAD_COLOR,
+        lw=1.5,
+        label=f"secant (numerical): slope {secant:.3g}",
+    )
+    ax.plot(
+        t,
+        f0 + tangent * (t - x0),
+        ":",
+        color=_VALUE_COLOR,
+        lw=1.8,
+        label=f"tangent (analytic): slope {tangent:.3g}",
+    )
     ax.scatter([x0 - h, x0 + h], [fm, fp], color=_GRAD_COLOR, zorder=3)
     ax.axvline(x0, color="0.6", lw=0.8)
     ax.set_xlim(*xlim)

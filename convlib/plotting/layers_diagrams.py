@@ -55,9 +55,12 @@ from ..pooling import (
     maxpool2d_backward,
     maxpool2d_forward,
 )
-from .primitives import GRAD_CMAP, draw_array
-from .primitives import new_figure as _new_figure
-from .primitives import symmetric_limit as _symmetric_limit
+from .primitives import (
+    GRAD_CMAP,
+    draw_array,
+    new_figure as _new_figure,
+    symmetric_limit as _symmetric_limit,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -186,11 +189,19 @@ def activations_figure(
         ax.plot(x, y, color=_F_COLOR, lw=2, label="$f(x)$", gid="f")
         if name in _KINKED:
             for side in (x < 0, x > 0):
-                ax.plot(x[side], dy[side], color=_DF_COLOR, lw=2, ls="--", gid="df",
-                        label="$f'(x)$" if side[0] else None)
+                ax.plot(
+                    x[side],
+                    dy[side],
+                    color=_DF_COLOR,
+                    lw=2,
+                    ls="--",
+                    gid="df",
+                    label="$f'(x)$" if side[0] else None,
+                )
             _, d0 = activation_values(name, np.zeros(1), alpha)
-            ax.plot([0.0], d0, "o", color=_DF_COLOR, ms=6, gid="df0",
-                    label=f"backward at 0: {d0[0]:g}")
+            ax.plot(
+                [0.0], d0, "o", color=_DF_COLOR, ms=6, gid="df0", label=f"backward at 0: {d0[0]:g}"
+            )
         else:
             ax.plot(x, dy, color=_DF_COLOR, lw=2, ls="--", label="$f'(x)$", gid="df")
         title = _TITLES[name] + (f" ($\\alpha$ = {alpha:g})" if name == "leaky_relu" else "")
@@ -274,9 +285,16 @@ def softmax_gradient_figure(logits: Any, label: int, *, dpi: float = 100) -> Fig
     _bars(axes[0], p, label, "$p = \\mathrm{softmax}(z)$", "p")
     axes[0].set_ylim(0, 1)
     lim = _symmetric_limit(jac)
-    draw_array(axes[1], jac, fmt="{:.2f}", cmap=GRAD_CMAP, vmin=-lim, vmax=lim,
-               title="$\\partial p_i / \\partial z_j = \\mathrm{diag}(p) - p\\,p^{\\top}$",
-               fontsize=7 if k > 4 else 8)
+    draw_array(
+        axes[1],
+        jac,
+        fmt="{:.2f}",
+        cmap=GRAD_CMAP,
+        vmin=-lim,
+        vmax=lim,
+        title="$\\partial p_i / \\partial z_j = \\mathrm{diag}(p) - p\\,p^{\\top}$",
+        fontsize=7 if k > 4 else 8,
+    )
     axes[1].set_axis_on()
     axes[1].set_xticks(np.arange(k))
     axes[1].set_yticks(np.arange(k))
@@ -433,7 +451,9 @@ def pool_windows(cache: Pool2DCache) -> list[PoolWindow]:
         raise TypeError(f"cache must be a Pool2DCache, got {type(cache).__name__}")
     n, _, _, c = cache.x_shape
     if n != 1 or c != 1:
-        raise ValueError(f"pool_windows draws one single-channel image, got x of shape {cache.x_shape}")
+        raise ValueError(
+            f"pool_windows draws one single-channel image, got x of shape {cache.x_shape}"
+        )
     _, oh, ow, _ = cache.out_shape
     (ph, pw), (sh, sw) = cache.pool_size, cache.stride
     (top, _), (left, _) = cache.pads
@@ -444,9 +464,7 @@ def pool_windows(cache: Pool2DCache) -> list[PoolWindow]:
             if cache.mode == "max":
                 p, q = divmod(int(cache.argmax[0, i, j, 0]), pw)
                 winner = (i * sh + p - top, j * sw + q - left)
-            windows.append(
-                PoolWindow((i, j), (i * sh, i * sh + ph), (j * sw, j * sw + pw), winner)
-            )
+            windows.append(PoolWindow((i, j), (i * sh, i * sh + ph), (j * sw, j * sw + pw), winner))
     return windows
 
 
@@ -455,13 +473,30 @@ def _window_colors(n: int) -> list[tuple[float, float, float, float]]:
     return [cmap(k % 10) for k in range(n)]
 
 
-def _outline(ax: Axes, r0: float, r1: float, c0: float, c1: float, color: Any, inset: float,
-             gid: str, lw: float = 2.0) -> None:
+def _outline(
+    ax: Axes,
+    r0: float,
+    r1: float,
+    c0: float,
+    c1: float,
+    color: Any,
+    inset: float,
+    gid: str,
+    lw: float = 2.0,
+) -> None:
     """Outline the cells of rows [r0, r1) and columns [c0, c1)."""
-    ax.add_patch(Rectangle(
-        (c0 - 0.5 + inset, r0 - 0.5 + inset), c1 - c0 - 2 * inset, r1 - r0 - 2 * inset,
-        fill=False, edgecolor=color, linewidth=lw, zorder=5, gid=gid,
-    ))
+    ax.add_patch(
+        Rectangle(
+            (c0 - 0.5 + inset, r0 - 0.5 + inset),
+            c1 - c0 - 2 * inset,
+            r1 - r0 - 2 * inset,
+            fill=False,
+            edgecolor=color,
+            linewidth=lw,
+            zorder=5,
+            gid=gid,
+        )
+    )
 
 
 def _pale_limits(a: np.ndarray) -> dict[str, float]:
@@ -473,8 +508,18 @@ def _pale_limits(a: np.ndarray) -> dict[str, float]:
 
 
 def _fill_cell(ax: Axes, r: int, c: int, color: Any, gid: str) -> None:
-    ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=color, alpha=0.35,
-                           edgecolor="none", zorder=3, gid=gid))
+    ax.add_patch(
+        Rectangle(
+            (c - 0.5, r - 0.5),
+            1,
+            1,
+            facecolor=color,
+            alpha=0.35,
+            edgecolor="none",
+            zorder=3,
+            gid=gid,
+        )
+    )
 
 
 def pooling_figure(
@@ -532,7 +577,8 @@ def pooling_figure(
     x = as_numeric_array("x", x).astype(np.float64)
     check_ndim("x", x, 2, "(H, W)")
     forward, backward = (
-        (maxpool2d_forward, maxpool2d_backward) if mode == "max"
+        (maxpool2d_forward, maxpool2d_backward)
+        if mode == "max"
         else (avgpool2d_forward, avgpool2d_backward)
     )
     out4, cache = forward(x[None, :, :, None], pool_size, stride, padding)
@@ -558,12 +604,13 @@ def pooling_figure(
     fig = _new_figure(figsize=(width, height), dpi=dpi)
     axes = fig.subplots(1, len(shapes), gridspec_kw={"width_ratios": [s[1] for s in shapes]})
     colors = _window_colors(len(windows))
-    n_overlap = 1 if cache.stride[0] >= cache.pool_size[0] and cache.stride[1] >= cache.pool_size[1] else 2
+    n_overlap = (
+        1 if cache.stride[0] >= cache.pool_size[0] and cache.stride[1] >= cache.pool_size[1] else 2
+    )
 
     pad_word = "padded with -inf" if mode == "max" else "padding not counted"
     x_title = "input" + (f" ({pad_word})" if top + bottom + left + right else "")
-    draw_array(axes[0], xp, pad=cache.pads, fmt=fmt, cmap="Blues", title=x_title,
-               **_pale_limits(x))
+    draw_array(axes[0], xp, pad=cache.pads, fmt=fmt, cmap="Blues", title=x_title, **_pale_limits(x))
     for win, col in zip(windows, colors):
         inset = 0.06 + 0.1 * ((win.out[0] + win.out[1]) % n_overlap)
         _outline(axes[0], *win.rows, *win.cols, col, inset, "window")
@@ -574,7 +621,9 @@ def pooling_figure(
     sh, sw = cache.stride
     draw_array(axes[1], out, fmt=fmt, cmap="Greens", title="output", **_pale_limits(out))
     for win, col in zip(windows, colors):
-        _outline(axes[1], win.out[0], win.out[0] + 1, win.out[1], win.out[1] + 1, col, 0.08, "out_cell")
+        _outline(
+            axes[1], win.out[0], win.out[0] + 1, win.out[1], win.out[1] + 1, col, 0.08, "out_cell"
+        )
     what = "max" if mode == "max" else "average"
     step = f"{sh}" if sh == sw else f"({sh}, {sw})"
     fig.suptitle(f"{what} pooling, window {ph}×{pw}, stride {step}", fontsize=10)
@@ -582,18 +631,34 @@ def pooling_figure(
     if dx is not None:
         draw_array(axes[2], d, fmt=fmt, cmap="Greys", title="dout", **_pale_limits(d))
         for win, col in zip(windows, colors):
-            _outline(axes[2], win.out[0], win.out[0] + 1, win.out[1], win.out[1] + 1, col, 0.08,
-                     "out_cell")
+            _outline(
+                axes[2],
+                win.out[0],
+                win.out[0] + 1,
+                win.out[1],
+                win.out[1] + 1,
+                col,
+                0.08,
+                "out_cell",
+            )
         lim = _symmetric_limit(dx)
-        draw_array(axes[3], dx, fmt=fmt, cmap=GRAD_CMAP, vmin=-lim, vmax=lim,
-                   title="dx")
+        draw_array(axes[3], dx, fmt=fmt, cmap=GRAD_CMAP, vmin=-lim, vmax=lim, title="dx")
         for win, col in zip(windows, colors):
             if win.winner is not None:
                 con = ConnectionPatch(
-                    xyA=(win.out[1], win.out[0]), coordsA="data", axesA=axes[2],
-                    xyB=(win.winner[1], win.winner[0]), coordsB="data", axesB=axes[3],
-                    arrowstyle="-|>", color=col, lw=1.4, shrinkA=7, shrinkB=7,
-                    mutation_scale=10, zorder=6,
+                    xyA=(win.out[1], win.out[0]),
+                    coordsA="data",
+                    axesA=axes[2],
+                    xyB=(win.winner[1], win.winner[0]),
+                    coordsB="data",
+                    axesB=axes[3],
+                    arrowstyle="-|>",
+                    color=col,
+                    lw=1.4,
+                    shrinkA=7,
+                    shrinkB=7,
+                    mutation_scale=10,
+                    zorder=6,
                 )
                 con.set_gid("route")
                 fig.add_artist(con)
@@ -602,7 +667,11 @@ def pooling_figure(
                 c0, c1 = max(win.cols[0] - left, 0), min(win.cols[1] - left, w)
                 inset = 0.06 + 0.1 * ((win.out[0] + win.out[1]) % n_overlap)
                 _outline(axes[3], r0, r1, c0, c1, col, inset, "window")
-    fig.subplots_adjust(left=gap / width, right=1 - gap / width, bottom=0.1 / height,
-                        top=1 - 0.6 / height,
-                        wspace=gap / (cell * float(np.mean([s[1] for s in shapes]))))
+    fig.subplots_adjust(
+        left=gap / width,
+        right=1 - gap / width,
+        bottom=0.1 / height,
+        top=1 - 0.6 / height,
+        wspace=gap / (cell * float(np.mean([s[1] for s in shapes]))),
+    )
     return fig

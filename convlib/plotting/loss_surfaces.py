@@ -30,8 +30,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .._checks import as_int, as_numeric_array, as_real, check_nonempty_mapping
-from .primitives import new_figure as _new_figure
-from .primitives import series_color as _color
+from .primitives import new_figure as _new_figure, series_color as _color
 
 __all__ = [
     "Surface",
@@ -277,7 +276,9 @@ def run_optimizer(
     Trajectory
     """
     if not isinstance(surface, Surface):
-        raise TypeError(f"surface must be a Surface (e.g. quadratic_surface()), got {type(surface).__name__}")
+        raise TypeError(
+            f"surface must be a Surface (e.g. quadratic_surface()), got {type(surface).__name__}"
+        )
     if not callable(make_optimizer):
         raise TypeError("make_optimizer must be callable(params) -> optimizer")
     p = _points("start", start).copy()
@@ -289,7 +290,9 @@ def run_optimizer(
     g = np.zeros(2)
     optimizer = make_optimizer([("p", p, g)])
     if not callable(getattr(optimizer, "step", None)):
-        raise TypeError(f"make_optimizer returned {type(optimizer).__name__}, which has no step() method")
+        raise TypeError(
+            f"make_optimizer returned {type(optimizer).__name__}, which has no step() method"
+        )
     path, lrs = [p.copy()], []
     diverged = False
     with np.errstate(over="ignore", invalid="ignore"):
@@ -317,7 +320,9 @@ def _contour(ax: Any, surface: Surface, levels: int) -> None:
     bottom = max(float(z.min()), top * 1e-6)
     lv = np.geomspace(bottom if bottom > 0 else top * 1e-6, top, levels)
     ax.contour(xs, ys, z, levels=lv, colors="0.7", linewidths=0.7)
-    ax.plot(*surface.minimum, marker="*", color="black", markersize=12, linestyle="none", gid="minimum")
+    ax.plot(
+        *surface.minimum, marker="*", color="black", markersize=12, linestyle="none", gid="minimum"
+    )
 
 
 def trajectories_figure(
@@ -365,15 +370,30 @@ def trajectories_figure(
     _contour(ax, surface, levels)
     for i, (label, tr) in enumerate(trajectories.items()):
         if not isinstance(tr, Trajectory):
-            raise TypeError(f"trajectories[{label!r}] must be a Trajectory, got {type(tr).__name__}")
+            raise TypeError(
+                f"trajectories[{label!r}] must be a Trajectory, got {type(tr).__name__}"
+            )
         tag = f"{label} (diverged)" if tr.diverged else label
         ax.plot(
-            tr.path[:, 0], tr.path[:, 1], color=_color(i), lw=1.4, marker="o", markersize=2.5,
-            markevery=marker_every, label=tag, gid="path",
+            tr.path[:, 0],
+            tr.path[:, 1],
+            color=_color(i),
+            lw=1.4,
+            marker="o",
+            markersize=2.5,
+            markevery=marker_every,
+            label=tag,
+            gid="path",
         )
         if ax_loss is not None:
-            ax_loss.semilogy(np.arange(len(tr.losses)), np.maximum(tr.losses, 1e-300),
-                             color=_color(i), lw=1.4, label=tag, gid="loss")
+            ax_loss.semilogy(
+                np.arange(len(tr.losses)),
+                np.maximum(tr.losses, 1e-300),
+                color=_color(i),
+                lw=1.4,
+                label=tag,
+                gid="loss",
+            )
     first = next(iter(trajectories.values()))
     ax.plot(*first.path[0], marker="s", color="black", markersize=6, linestyle="none", gid="start")
     ax.set_xlim(*surface.xlim)

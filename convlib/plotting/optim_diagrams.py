@@ -35,9 +35,7 @@ from matplotlib.figure import Figure
 
 from .._checks import as_int, as_numeric_array, as_real, check_nonempty_mapping
 from ..optim import Adam
-from .primitives import SERIES_COLORS
-from .primitives import new_figure as _new_figure
-from .primitives import series_color as _color
+from .primitives import SERIES_COLORS, new_figure as _new_figure, series_color as _color
 
 __all__ = [
     "adam_bias_factors",
@@ -53,7 +51,14 @@ COLORS = SERIES_COLORS
 
 #: Names that moved to :mod:`convlib.plotting.loss_surfaces`.
 _MOVED_TO_LOSS_SURFACES = frozenset(
-    {"Surface", "quadratic_surface", "rosenbrock_surface", "Trajectory", "run_optimizer", "trajectories_figure"}
+    {
+        "Surface",
+        "quadratic_surface",
+        "rosenbrock_surface",
+        "Trajectory",
+        "run_optimizer",
+        "trajectories_figure",
+    }
 )
 
 
@@ -77,7 +82,9 @@ def __getattr__(name: str) -> Any:
 # --------------------------------------------------------------------------
 
 
-def adam_bias_factors(beta1: float = 0.9, beta2: float = 0.999, steps: int = 3000) -> dict[str, np.ndarray]:
+def adam_bias_factors(
+    beta1: float = 0.9, beta2: float = 0.999, steps: int = 3000
+) -> dict[str, np.ndarray]:
     """Adam's moment estimates for a constant gradient, with and without correction.
 
     With the same gradient ``g`` at every step, the moving averages
@@ -153,19 +160,43 @@ def adam_bias_figure(beta1: float = 0.9, beta2: float = 0.999, steps: int = 3000
     fig = _new_figure(figsize=(10.0, 3.6), dpi=100)
     ax1, ax2 = fig.subplots(1, 2)
     t = f["t"]
-    ax1.semilogx(t, f["m"], color=_color(0), lw=1.8, gid="m",
-                 label=rf"$m_t / g$ (approaches $1-\beta_1^t$, $\beta_1$ = {beta1:g})")
-    ax1.semilogx(t, f["sqrt_v"], color=_color(1), lw=1.8, gid="sqrt_v",
-                 label=rf"$\sqrt{{v_t}} / |g|$ ($\sqrt{{1-\beta_2^t}}$, $\beta_2$ = {beta2:g})")
+    ax1.semilogx(
+        t,
+        f["m"],
+        color=_color(0),
+        lw=1.8,
+        gid="m",
+        label=rf"$m_t / g$ (approaches $1-\beta_1^t$, $\beta_1$ = {beta1:g})",
+    )
+    ax1.semilogx(
+        t,
+        f["sqrt_v"],
+        color=_color(1),
+        lw=1.8,
+        gid="sqrt_v",
+        label=rf"$\sqrt{{v_t}} / |g|$ ($\sqrt{{1-\beta_2^t}}$, $\beta_2$ = {beta2:g})",
+    )
     ax1.axhline(1.0, color="0.5", lw=0.8, ls="--")
     ax1.set_ylim(0, 1.1)
     ax1.set_xlabel("step $t$")
     ax1.set_title("moment estimates started at 0, constant gradient", fontsize=10)
     ax1.legend(fontsize=8, loc="lower right")
-    ax2.semilogx(t, f["uncorrected_step"], color=_color(3), lw=1.8, gid="uncorrected_step",
-                 label=r"without correction: $m_t / \sqrt{v_t}$")
-    ax2.semilogx(t, f["adam_step"], color=_color(2), lw=1.8, gid="adam_step",
-                 label=r"convlib's Adam: $\hat m_t / \sqrt{\hat v_t}$")
+    ax2.semilogx(
+        t,
+        f["uncorrected_step"],
+        color=_color(3),
+        lw=1.8,
+        gid="uncorrected_step",
+        label=r"without correction: $m_t / \sqrt{v_t}$",
+    )
+    ax2.semilogx(
+        t,
+        f["adam_step"],
+        color=_color(2),
+        lw=1.8,
+        gid="adam_step",
+        label=r"convlib's Adam: $\hat m_t / \sqrt{\hat v_t}$",
+    )
     ax2.set_ylim(0, max(1.2, 1.1 * float(f["uncorrected_step"].max())))
     ax2.set_xlabel("step $t$")
     ax2.set_ylabel("step size / learning rate")
@@ -206,7 +237,14 @@ def schedules_figure(schedules: Mapping[str, Callable[[int], float]], steps: int
     for i, (label, sched) in enumerate(schedules.items()):
         if not callable(sched):
             raise TypeError(f"schedules[{label!r}] must be callable(t) -> lr")
-        ax.plot(t, [float(sched(int(k))) for k in t], color=_color(i), lw=1.8, label=label, gid="schedule")
+        ax.plot(
+            t,
+            [float(sched(int(k))) for k in t],
+            color=_color(i),
+            lw=1.8,
+            label=label,
+            gid="schedule",
+        )
     ax.set_xlabel("step $t$")
     ax.set_ylabel("learning rate")
     ax.set_ylim(bottom=0)
@@ -283,7 +321,9 @@ def loss_curves_figure(
     for label, values in curves.items():
         arr = np.asarray(as_numeric_array(f"curves[{label!r}]", values), dtype=np.float64)
         if arr.ndim != 1 or arr.size == 0:
-            raise ValueError(f"curves[{label!r}] must be a non-empty 1-D array, got shape {arr.shape}")
+            raise ValueError(
+                f"curves[{label!r}] must be a non-empty 1-D array, got shape {arr.shape}"
+            )
         data[label] = arr
     smoothed = {k: moving_average(v, smooth) for k, v in data.items()}
     n = len(data)
@@ -353,16 +393,33 @@ def lr_sweep_figure(
     top = 1.1 * finite_max if finite_max > 0 else 1.0
     for i, (label, (lrs, losses)) in enumerate(parsed.items()):
         ok = np.isfinite(losses)
-        ax.semilogx(lrs[ok], losses[ok], color=_color(i), marker="o", lw=1.6, label=label, gid="sweep")
+        ax.semilogx(
+            lrs[ok], losses[ok], color=_color(i), marker="o", lw=1.6, label=label, gid="sweep"
+        )
         if (~ok).any():
-            ax.plot(lrs[~ok], np.full((~ok).sum(), top), color=_color(i), marker="x",
-                    markersize=8, linestyle="none", gid="diverged")
+            ax.plot(
+                lrs[~ok],
+                np.full((~ok).sum(), top),
+                color=_color(i),
+                marker="x",
+                markersize=8,
+                linestyle="none",
+                gid="diverged",
+            )
         if chosen and label in chosen:
             lr = float(chosen[label])
             j = int(np.argmin(np.abs(np.log(lrs / lr))))
             if np.isfinite(losses[j]):
-                ax.plot([lrs[j]], [losses[j]], marker="o", markersize=13, markerfacecolor="none",
-                        markeredgecolor=_color(i), linestyle="none", gid="chosen")
+                ax.plot(
+                    [lrs[j]],
+                    [losses[j]],
+                    marker="o",
+                    markersize=13,
+                    markerfacecolor="none",
+                    markeredgecolor=_color(i),
+                    linestyle="none",
+                    gid="chosen",
+                )
     ax.set_xlabel("learning rate")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, top * 1.05)

@@ -82,6 +82,7 @@ def symmetric_limit(*arrays: np.ndarray) -> float:
     )
     return m if m > 0 else 1.0
 
+
 #: Colours shared by all diagrams (input, kernel/window, output).
 INPUT_CMAP = "Blues"
 KERNEL_CMAP = "Oranges"
@@ -121,8 +122,10 @@ def as_grid(name: str, values: Any) -> np.ndarray:
 
 def _as_pads(name: str, pad: Any) -> Pads:
     """``p``, ``(p_h, p_w)`` or ``((top, bottom), (left, right))`` as nested pairs."""
-    if isinstance(pad, (tuple, list)) and len(pad) == 2 and all(
-        isinstance(p, (tuple, list)) for p in pad
+    if (
+        isinstance(pad, (tuple, list))
+        and len(pad) == 2
+        and all(isinstance(p, (tuple, list)) for p in pad)
     ):
         return (as_pair(f"{name}[0]", pad[0], 0), as_pair(f"{name}[1]", pad[1], 0))
     ph, pw = as_pair(name, pad, 0)
@@ -233,9 +236,7 @@ def draw_array(
     if hi <= lo:
         hi = lo + 1.0
 
-    im = ax.imshow(
-        np.ma.masked_invalid(arr), cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest"
-    )
+    im = ax.imshow(np.ma.masked_invalid(arr), cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
     # Cell borders as two line collections (cheaper to draw than tick grids).
     ax.vlines(np.arange(-0.5, w), -0.5, h - 0.5, colors="0.35", linewidths=0.8, zorder=2)
     ax.hlines(np.arange(-0.5, h), -0.5, w - 0.5, colors="0.35", linewidths=0.8, zorder=2)
@@ -258,8 +259,14 @@ def draw_array(
     for r, c in zip(*np.nonzero(mask)):
         ax.add_patch(
             Rectangle(
-                (c - 0.5, r - 0.5), 1, 1, facecolor=face, edgecolor=highlight_color,
-                linewidth=2.5, zorder=3, gid="highlight",
+                (c - 0.5, r - 0.5),
+                1,
+                1,
+                facecolor=face,
+                edgecolor=highlight_color,
+                linewidth=2.5,
+                zorder=3,
+                gid="highlight",
             )
         )
 
@@ -267,7 +274,10 @@ def draw_array(
         cm = colormaps[cmap]
         in_pad = np.zeros((h, w), dtype=bool)
         in_pad[:top], in_pad[h - bottom :], in_pad[:, :left], in_pad[:, w - right :] = (
-            True, True, True, True,
+            True,
+            True,
+            True,
+            True,
         )
         for r in range(h):
             for c in range(w):
@@ -276,8 +286,14 @@ def draw_array(
                 v = arr[r, c]
                 color = "0.45" if in_pad[r, c] else text_color(cm((v - lo) / (hi - lo)))
                 ax.text(
-                    c, r, fmt_fn(v), ha="center", va="center", fontsize=fontsize,
-                    color=color, zorder=4,
+                    c,
+                    r,
+                    fmt_fn(v),
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize,
+                    color=color,
+                    zorder=4,
                 )
     if title is not None:
         ax.set_title(title, fontsize=fontsize + 1)
@@ -331,5 +347,5 @@ _PLAYER_ICONS = {
 
 def _offline_player(html: str) -> str:
     """Drop matplotlib's Font Awesome link and draw its buttons as text."""
-    html = re.sub(r'<link[^>]*font-awesome[^>]*>', "", html)
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
     return re.sub(r'<i class="fa ([^"]*)"></i>', lambda m: _PLAYER_ICONS.get(m.group(1), "?"), html)
