@@ -11,15 +11,18 @@ import pytest
 from matplotlib.figure import Figure
 
 from convlib import conv2d_backward_naive, conv2d_forward_naive
-from convlib.plotting.backward_diagrams import (
+from convlib.plotting import backward_diagrams
+from convlib.plotting.backward_animation import (
     backward_accumulation_animation,
     backward_accumulation_steps,
+)
+from convlib.plotting.backward_diagrams import (
     full_correlation_figure,
     gradient_reach_figure,
     touch_graph_figure,
     touch_pairs,
 )
-from convlib.plotting.conv_diagrams import animation_html
+from convlib.plotting.primitives import animation_html
 
 
 def _patches(ax, gid):
@@ -274,3 +277,9 @@ def test_backward_accumulation_animation_with_dw_and_limits():
     assert "dw += " in anim._fig.texts[-1].get_text()
     with pytest.raises(ValueError, match="max_frames"):
         backward_accumulation_animation(np.zeros((6, 6)), np.zeros((8, 8)), np.ones((3, 3)))
+
+
+def test_the_animation_is_still_importable_from_backward_diagrams():
+    assert backward_diagrams.backward_accumulation_steps is backward_accumulation_steps
+    with pytest.raises(AttributeError):
+        backward_diagrams.no_such_name  # noqa: B018

@@ -11,6 +11,7 @@ imports this package.
   rule, gradient checking), :mod:`~convlib.plotting.conv_diagrams` (windows,
   padding, stride, dilation, the sliding-window animation),
   :mod:`~convlib.plotting.backward_diagrams` (the convolution backward pass),
+  :mod:`~convlib.plotting.backward_animation` (the naive backward loop, animated),
   :mod:`~convlib.plotting.fast_path` (im2col and the fast path),
   :mod:`~convlib.plotting.layers_diagrams` (activations, softmax, pooling),
   :mod:`~convlib.plotting.batchnorm_diagrams`,
