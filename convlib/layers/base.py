@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_bool, as_numeric_array, as_shape
+from .._checks import as_bool, as_numeric_array, as_rng, as_shape
 
 __all__ = ["Layer", "as_generator", "init_weights", "INITS"]
 
@@ -28,11 +28,7 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     """
     if rng is None:
         return np.random.default_rng(0)
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, (int, np.integer)):
-        raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}")
-    return np.random.default_rng(int(rng))
+    return as_rng("rng", rng)  # the one rule for generator arguments
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
