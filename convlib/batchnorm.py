@@ -20,8 +20,9 @@ averages *in place*::
 
 The running variance uses the *unbiased* batch variance, as PyTorch does (the
 normalization itself uses the biased one, as every framework does). Note that
-``momentum`` here is the weight of the *old* value (Keras' convention, default
-0.9); PyTorch's ``momentum=0.1`` means the same update. Evaluation mode
+``momentum`` here is the weight of the *old* value, as in Keras (whose
+``BatchNormalization`` default is 0.99); convlib's default 0.9 is the update
+of PyTorch's default ``momentum=0.1``, which weighs the *new* value. Evaluation mode
 normalizes with the running statistics and leaves them alone; the layer is
 then a fixed affine map.
 

@@ -3,11 +3,18 @@
 In training, each element of ``x`` is zeroed with probability ``p`` and the
 survivors are multiplied by ``1 / (1 - p)``, so the expected value of every
 output element equals its input: ``E[out] = (1 - p) * x / (1 - p) = x``.
+``p`` is the probability of *dropping* an element, as PyTorch's ``p`` (Keras
+calls it ``rate``); the book writes it ``q`` in formulas, where ``p`` is
+padding.
 Because the scaling happens during training ("inverted" dropout), evaluation
 needs no correction at all: the layer is the identity there.
 
-The backward pass routes the gradient through the same mask with the same
-scale: ``dx = dout * mask / (1 - p)``.
+With the mask fixed, the forward pass is linear in ``x``,
+``out = x * mask / (1 - p)`` element by element, so its Jacobian is diagonal
+and the backward pass routes the gradient through the same mask with the
+same scale: ``dx = dout * mask / (1 - p)``. A gradient check must therefore
+reuse the mask of the forward pass (draw it from a generator with the same
+seed every time).
 
 The random mask comes from a ``numpy.random.Generator`` the caller passes in,
 so a run is reproducible from its seed (``np.random.default_rng(seed)``).

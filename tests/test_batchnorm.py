@@ -500,3 +500,15 @@ def test_an_infinite_batch_is_refused_by_the_layer_and_its_statistics_stay_finit
         np.testing.assert_array_equal(v, before[k])
     layer.eval()  # evaluation mode keeps the statistics and still runs
     assert np.isnan(layer.forward(np.full((1, 3), np.nan, np.float32))).all()
+
+
+def test_module_docstring_gives_keras_default_momentum_099():
+    # Issue 9: Keras' BatchNormalization defaults to momentum=0.99, not 0.9;
+    # convlib's 0.9 is PyTorch's momentum=0.1 (which weighs the new value).
+    import re
+
+    import convlib.batchnorm as bn
+
+    doc = " ".join(bn.__doc__.split())
+    assert "default is 0.99" in doc
+    assert not re.search(r"Keras' convention, default 0\.9\b", doc)

@@ -94,13 +94,13 @@ BN_NODES: dict[str, GraphNode] = {
     "mu": GraphNode(1.7, 1.5, r"$\mu = \mathrm{mean}(x)$", "(C,)", 8),
     "xc": GraphNode(3.4, 0.0, r"$x_c = x - \mu$", "(m, C)", 7),
     "var": GraphNode(5.1, 1.5, r"$\sigma^2 = \mathrm{mean}(x_c^2)$", "(C,)", 6),
-    "std": GraphNode(6.8, 1.5, r"$\sigma = \sqrt{\sigma^2 + \varepsilon}$", "(C,)", 5),
-    "inv": GraphNode(8.5, 1.5, r"$r = 1 / \sigma$", "(C,)", 4),
+    "std": GraphNode(6.8, 1.5, r"$\sigma_\varepsilon = \sqrt{\sigma^2 + \varepsilon}$", "(C,)", 5),
+    "inv": GraphNode(8.5, 1.5, r"$r = 1 / \sigma_\varepsilon$", "(C,)", 4),
     "xhat": GraphNode(8.5, 0.0, r"$\hat{x} = x_c\, r$", "(m, C)", 3),
     "gamma": GraphNode(10.2, -1.5, r"$\gamma$", "(C,)", None),
-    "y": GraphNode(10.2, 0.0, r"$y = \gamma\, \hat{x}$", "(m, C)", 2),
+    "y": GraphNode(10.2, 0.0, r"$\tilde{y} = \gamma\, \hat{x}$", "(m, C)", 2),
     "beta": GraphNode(11.9, -1.5, r"$\beta$", "(C,)", None),
-    "out": GraphNode(11.9, 0.0, r"$\mathrm{out} = y + \beta$", "(m, C)", 1),
+    "out": GraphNode(11.9, 0.0, r"$y = \tilde{y} + \beta$", "(m, C)", 1),
 }
 
 #: Forward edges of :data:`BN_NODES`.
