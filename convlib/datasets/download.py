@@ -146,8 +146,8 @@ class _Attempt:
                 http(url, output_file, None)
             except rex.HTTPError as exc:
                 status = exc.response.status_code if exc.response is not None else 0
-                reason = exc.response.reason if exc.response is not None else ""
-                msg = f"HTTP {status} {reason}".rstrip()
+                phrase = exc.response.reason if exc.response is not None else ""
+                msg = f"HTTP {status} {phrase}".rstrip()
                 if status in (408, 425, 429) or status >= 500:
                     raise _Transient(msg) from exc
                 raise _Permanent(msg) from exc
