@@ -913,6 +913,17 @@ def test_a_download_must_match_every_digest_not_only_the_one_pooch_checks(tmp_pa
     assert part_files(tmp_path) == [] and len(list((tmp_path / "mnist").iterdir())) == 1
 
 
+def test_a_copy_pooch_would_keep_is_still_checked_against_every_digest(tmp_path, syn, mirror):
+    # The file on disk has the right SHA-256 (so pooch keeps it without downloading)
+    # but not the MD5 the table gives: it is refused, not taken as downloaded.
+    syn.write(tmp_path / "mnist")
+    table = {name: d for name, d in syn.checksums.items() if name.endswith(".gz")}  # no content
+    table[TEST_LABELS + ".gz"] = {**table[TEST_LABELS + ".gz"], "md5": "0" * 32}
+    with pytest.warns(DatasetWarning, match="md5 is"), pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(tmp_path, mirrors=[mirror.url("good")], checksums=table, quiet=True)
+    assert f"{TEST_LABELS}.gz: checksum mismatch: md5 is " in str(info.value)
+
+
 def test_a_folder_on_disk_is_a_mirror_through_a_file_url(tmp_path, syn):
     source = syn.write(tmp_path / "source")
     result = load_mnist(
