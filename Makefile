@@ -1,7 +1,7 @@
 # Build and test the book "Backpropagation through a CNN, from scratch".
 #
 #   make book    create .venv if needed, install, build the book (_build/html)
-#   make test    lint, unit tests + doctests, core install, every notebook (nbval), strict book build
+#   make test    lint, type check, unit tests + doctests, core install, every notebook (nbval), strict book build
 #   make help    all targets
 #
 # Everything runs inside a virtual environment made with the Python you have
@@ -43,12 +43,13 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install book book-all test lint test-unit test-core test-notebooks test-book check-site clean distclean
+.PHONY: help venv install book book-all test lint typecheck test-unit test-core test-notebooks test-book check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
-	@echo "make test            run every test: lint, unit tests and doctests, core install, notebooks, strict book build"
+	@echo "make test            run every test: lint, type check, unit tests and doctests, core install, notebooks, strict book build"
 	@echo "make lint            ruff check and ruff format --check (settings in pyproject.toml)"
+	@echo "make typecheck       mypy over convlib/ (settings in pyproject.toml's [tool.mypy])"
 	@echo "make test-unit       pytest over tests/ and the doctests in convlib/"
 	@echo "make test-core       pip install convlib without extras in a fresh venv, check no matplotlib, train"
 	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/"
@@ -101,6 +102,11 @@ endef
 lint: $(STAMP)
 	$(call timed,lint (ruff),( rc=0; $(BIN)/ruff check . || rc=1; $(BIN)/ruff format --check . || rc=1; exit $$rc ))
 
+# mypy over convlib/ ([tool.mypy] in pyproject.toml: files, settings, and the
+# packages without type information).
+typecheck: $(STAMP)
+	$(call timed,type check (mypy),$(BIN)/mypy)
+
 test-unit: $(STAMP)
 	$(call pytest_stage,unit tests and doctests,)
 
@@ -135,7 +141,7 @@ check-site-run:
 
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \
-	for t in lint test-unit test-core test-notebooks test-book check-site; do \
+	for t in lint typecheck test-unit test-core test-notebooks test-book check-site; do \
 	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \
 	echo "==> all tests: $$(( $$(date +%s) - total_start )) s"; \

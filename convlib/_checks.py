@@ -7,6 +7,7 @@ was wrong instead of a NumPy traceback from deep inside a layer.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from pathlib import Path
@@ -156,7 +157,7 @@ def as_real(
     try:
         v = float(value)
     except OverflowError:  # a Python int beyond float range, e.g. 10**400
-        digits = len(str(abs(int(value))))
+        digits = len(str(abs(math.trunc(value))))
         raise ValueError(
             f"{name} must be a finite number, got {'a negative' if value < 0 else 'an'} integer "
             f"of {digits} digits, beyond the range of floating point"

@@ -1,7 +1,7 @@
 """Files written so that a failure never destroys what was there, and archives read without trust.
 
-:func:`atomic_write` is used by :meth:`convlib.Sequential.save` and by the
-data-set downloader. The new content goes into a temporary file in the
+:func:`atomic_write` is used by :meth:`convlib.Sequential.save` (the
+data-set downloader leaves this to pooch). The new content goes into a temporary file in the
 *same folder* as the target (so the final rename stays on one file system),
 is flushed and ``fsync``-ed, and only then renamed over the target with
 :func:`os.replace`, which is atomic: a reader sees the old file or the new

@@ -455,7 +455,7 @@ def check_gradients(
     out, cache = forward(*arrays, **kwargs)
     out = np.asarray(out)
     for name, a, snap in zip(names, arrays, snapshots):
-        if a is not None and not np.array_equal(a, snap, equal_nan=True):
+        if a is not None and snap is not None and not np.array_equal(a, snap, equal_nan=True):
             raise ValueError(
                 f"forward modified its input {name} in place: gradients can only be "
                 f"checked for a forward pass that leaves its inputs unchanged"
@@ -506,8 +506,11 @@ def check_gradients(
 
         num = numerical_gradient(f, x, dout, eps=eps)
         errs = _rel_errors(g, num, 1e-3)
-        worst = np.unravel_index(int(np.argmax(errs)), errs.shape) if errs.size else ()
-        worst = tuple(int(k) for k in worst)
+        worst: tuple[int, ...] = (
+            tuple(int(k) for k in np.unravel_index(int(np.argmax(errs)), errs.shape))
+            if errs.size
+            else ()
+        )
         max_err = float(errs.max()) if errs.size else 0.0
         bad = errs > tol
         passed = max_err <= tol

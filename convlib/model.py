@@ -348,7 +348,9 @@ class Sequential:
             If the file cannot be written; ``path`` is then unchanged.
         """
         target = _npz_path(path)
-        arrays = {k: np.ascontiguousarray(v) for k, v in self.state().items()}
+        # dict[str, Any]: np.savez(f, **arrays) would otherwise look as if an array
+        # could land in its keyword allow_pickle (numpy >= 2.1).
+        arrays: dict[str, Any] = {k: np.ascontiguousarray(v) for k, v in self.state().items()}
         arrays["__format__"] = np.array(_FORMAT)
         arrays["__layers__"] = self._architecture()
         with atomic_write(target) as f:

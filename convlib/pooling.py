@@ -282,7 +282,7 @@ def maxpool2d_forward_naive(
     (top, _), (left, _) = cache.pads
     (sh, sw), pw = cache.stride, cache.pool_size[1]
     out = np.empty(cache.out_shape, dtype=cache.dtype)
-    argmax = np.empty(cache.out_shape, dtype=_index_dtype(cache))
+    argmax: np.ndarray = np.empty(cache.out_shape, dtype=_index_dtype(cache))
     for b in range(n):
         for i in range(oh):
             for j in range(ow):
@@ -321,6 +321,8 @@ def maxpool2d_backward_naive(dout: Any, cache: Pool2DCache) -> np.ndarray:
         window's maximum.
     """
     dout = _check_backward(dout, cache, "max")
+    argmax = cache.argmax
+    assert argmax is not None  # every max-pooling cache holds it (checked above)
     n, oh, ow, c = cache.out_shape
     (sh, sw), pw = cache.stride, cache.pool_size[1]
     dxp = np.zeros(cache.geometry.padded_shape, dtype=dout.dtype)
@@ -328,7 +330,7 @@ def maxpool2d_backward_naive(dout: Any, cache: Pool2DCache) -> np.ndarray:
         for i in range(oh):
             for j in range(ow):
                 for ch in range(c):
-                    p, q = divmod(int(cache.argmax[b, i, j, ch]), pw)
+                    p, q = divmod(int(argmax[b, i, j, ch]), pw)
                     dxp[b, i * sh + p, j * sw + q, ch] += dout[b, i, j, ch]
     return crop_spatial(dxp, cache.pads, cache.x_shape[1:3])
 

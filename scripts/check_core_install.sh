@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The core install: `pip install convlib` (no extras) in a fresh virtual
-# environment gets NumPy, tqdm and threadpoolctl only -- no matplotlib, no
-# IPython -- and trains a small model from the command line.
+# environment gets NumPy, tqdm, threadpoolctl and pooch (for downloads) only
+# -- no matplotlib, no IPython -- and trains a small model from the command line.
 #
 #   bash scripts/check_core_install.sh [PYTHON]     (make test-core)
 #

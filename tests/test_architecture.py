@@ -70,7 +70,7 @@ MAY_IMPORT = {
 }
 THIRD_PARTY = {
     "core": {"numpy"},
-    "data": {"numpy", "tqdm"},
+    "data": {"numpy", "tqdm", "pooch", "requests"},
     "model": {"numpy", "tqdm", "threadpoolctl", "ipywidgets"},
     "book": {"numpy", "matplotlib", "IPython"},
 }

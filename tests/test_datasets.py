@@ -482,14 +482,18 @@ def test_a_file_where_a_data_folder_is_expected_is_a_clear_error(tmp_path, monke
         load_mnist(root, download=False)
 
 
+def test_user_cache_dir_is_pooch_os_cache(tmp_path):
+    pooch = pytest.importorskip("pooch")
+    assert user_cache_dir() == Path(pooch.os_cache("convlib"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG rule is Linux's")
 def test_user_cache_dir_follows_xdg_then_home(tmp_path, monkeypatch):
     assert user_cache_dir() == tmp_path / "xdg-cache" / "convlib"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # ignored, as the XDG spec says
     assert user_cache_dir() == tmp_path / "home" / ".cache" / "convlib"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert user_cache_dir() == tmp_path / "home" / ".cache" / "convlib"
-    monkeypatch.setattr(sys, "platform", "win32")
-    assert user_cache_dir() == tmp_path / "localappdata" / "convlib"
 
 
 def test_fashion_mnist_uses_its_own_subfolder(tmp_path, monkeypatch, syn):
@@ -838,7 +842,9 @@ def test_every_mirror_failing_gives_a_clear_error(tmp_path, syn, mirror):
     for expected in (
         f"{mirrors[0]}{TRAIN_IMAGES}.gz: HTTP 404",
         f"{mirrors[1]}{TRAIN_IMAGES}.gz: checksum mismatch",
-        f"{mirrors[2]}{TRAIN_IMAGES}.gz (attempt 2 of 2): connection closed after",
+        f"{mirrors[1]}{TRAIN_IMAGES}.gz: checksum mismatch: sha256 is ",
+        f"expected {syn.checksums[TRAIN_IMAGES + '.gz']['sha256']}",
+        f"{mirrors[2]}{TRAIN_IMAGES}.gz (attempt 2 of 2): connection closed before the end",
         f"{mirrors[3]}{TRAIN_IMAGES}.gz (attempt 1 of 2): HTTP 503",
         str(tmp_path / "root" / "mnist"),
         "CONVLIB_DATA=<dir>",
@@ -874,6 +880,100 @@ def test_download_shows_progress_unless_quiet(tmp_path, syn, mirror, capsys):
     assert TRAIN_IMAGES + ".gz" in err
     load_mnist(tmp_path / "b", mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
     assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------------------
+# Downloads go through pooch; what convlib adds to it
+# ---------------------------------------------------------------------------
+
+
+def test_every_download_is_one_pooch_retrieve_per_attempt(tmp_path, monkeypatch, syn, mirror):
+    pooch = pytest.importorskip("pooch")
+    calls: list[str] = []
+    real = pooch.retrieve
+
+    def counting(url, *args, **kwargs):
+        calls.append(url)
+        return real(url, *args, **kwargs)
+
+    monkeypatch.setattr(pooch, "retrieve", counting)
+    mirrors = [mirror.url("missing"), mirror.url("good")]
+    assert_same_as(syn, load_mnist(tmp_path, mirrors=mirrors, checksums=syn.checksums, quiet=True))
+    assert sorted(calls) == sorted(m + n + ".gz" for m in mirrors for n in FILE_NAMES)
+
+
+def test_a_download_must_match_every_digest_not_only_the_one_pooch_checks(tmp_path, syn, mirror):
+    # pooch checks the SHA-256; a wrong MD5 in the table still refuses the download.
+    table = syn.checksums
+    table[TRAIN_LABELS + ".gz"] = {**table[TRAIN_LABELS + ".gz"], "md5": "0" * 32}
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(tmp_path, mirrors=[mirror.url("good")], checksums=table, quiet=True)
+    assert f"{TRAIN_LABELS}.gz: checksum mismatch: md5 is " in str(info.value)
+    assert not (tmp_path / "mnist" / (TRAIN_LABELS + ".gz")).exists()
+    assert part_files(tmp_path) == [] and len(list((tmp_path / "mnist").iterdir())) == 1
+
+
+def test_a_copy_pooch_would_keep_is_still_checked_against_every_digest(tmp_path, syn, mirror):
+    # The file on disk has the right SHA-256 (so pooch keeps it without downloading)
+    # but not the MD5 the table gives: it is refused, not taken as downloaded.
+    syn.write(tmp_path / "mnist")
+    table = {name: d for name, d in syn.checksums.items() if name.endswith(".gz")}  # no content
+    table[TEST_LABELS + ".gz"] = {**table[TEST_LABELS + ".gz"], "md5": "0" * 32}
+    with pytest.warns(DatasetWarning, match="md5 is"), pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(tmp_path, mirrors=[mirror.url("good")], checksums=table, quiet=True)
+    assert f"{TEST_LABELS}.gz: checksum mismatch: md5 is " in str(info.value)
+
+
+def test_a_folder_on_disk_is_a_mirror_through_a_file_url(tmp_path, syn):
+    source = syn.write(tmp_path / "source")
+    result = load_mnist(
+        tmp_path / "root", mirrors=[source.as_uri()], checksums=syn.checksums, quiet=True
+    )
+    assert_same_as(syn, result)
+    assert sorted(p.name for p in (tmp_path / "root" / "mnist").iterdir()) == sorted(syn.gz)
+
+
+def test_pooch_logs_nothing_of_its_own(tmp_path, syn, mirror):
+    import logging
+
+    pooch = pytest.importorskip("pooch")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = pooch.get_logger()  # a logger of its own, not under the root logger
+    logger.addHandler(handler)
+    level = logger.level
+    try:
+        load_mnist(tmp_path, mirrors=[mirror.url("good")], checksums=syn.checksums, quiet=True)
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records] == []
+    assert logger.level == level  # and its level is restored
+
+
+def test_local_loads_need_no_pooch_and_downloads_say_how_to_get_it(
+    tmp_path, monkeypatch, syn, mirror
+):
+    monkeypatch.setitem(sys.modules, "pooch", None)  # `import pooch` raises ImportError
+    syn.write(tmp_path / "env" / "mnist")
+    monkeypatch.setenv("CONVLIB_DATA", str(tmp_path / "env"))
+    assert_same_as(syn, load_mnist(checksums=syn.checksums, download=False))
+    assert candidate_dirs("mnist") == [tmp_path / "env" / "mnist"]  # no cache without pooch
+    assert_same_as(syn, load_mnist(tmp_path / "env", checksums=syn.checksums, download=False))
+    with pytest.raises(ImportError, match=r"needs pooch.*pip install pooch"):
+        load_mnist(tmp_path / "new", mirrors=[mirror.url("good")], checksums=syn.checksums)
+    assert mirror.requests == []
+
+
+def test_importing_convlib_datasets_does_not_import_pooch_or_requests():
+    import subprocess
+
+    code = (
+        "import sys, convlib, convlib.datasets; "
+        "print(sorted(m for m in ('pooch', 'requests') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ Every name below is importable from ``convlib.datasets``; the modules hold:
 :mod:`~convlib.datasets.idx`                   the IDX file format: :func:`read_idx`
 :mod:`~convlib.datasets.checksums`             checking files against known digests
 :mod:`~convlib.datasets.locate`                where files are looked for: :func:`user_cache_dir`
-:mod:`~convlib.datasets.download`              mirrors, retries, atomic writes
+:mod:`~convlib.datasets.download`              downloads through pooch: mirrors, retries
 :mod:`~convlib.datasets.mnist`                 the two data sets: :func:`load_mnist`, ...
 :mod:`~convlib.datasets.preprocessing`         one normaliser: :func:`to_float_nhwc`, :func:`prepare_images`
 :mod:`~convlib.datasets.synthetic`             generated stand-in data: :func:`synthetic_digits`
@@ -23,8 +23,10 @@ Every name below is importable from ``convlib.datasets``; the modules hold:
 Both data sets ship as four files in the IDX format of LeCun et al.:
 ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
 ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, usually gzipped
-(``.gz``). This package parses them itself with NumPy; nothing beyond the
-standard library, NumPy and (for the progress bar) tqdm is used.
+(``.gz``). This package parses them itself with NumPy; downloads go through
+`pooch <https://www.fatiando.org/pooch>`_ (imported only when a download or
+the per-user cache is needed: loading from ``root=`` or ``$CONVLIB_DATA``
+never imports it), with a tqdm progress bar.
 
 Where the files are looked for
 ------------------------------
@@ -40,8 +42,10 @@ Each time in a sub-folder named after the data set (``mnist/`` or
   1. the folder named by the environment variable ``CONVLIB_DATA``, if set
      (so ``CONVLIB_DATA=/data`` finds ``/data/mnist/``; a variable naming a
      file instead of a folder is an error);
-  2. the per-user cache, :func:`user_cache_dir`: ``$XDG_CACHE_HOME/convlib``
-     or ``~/.cache/convlib`` (``%LOCALAPPDATA%\\convlib`` on Windows).
+  2. the per-user cache, :func:`user_cache_dir`, which is
+     ``pooch.os_cache("convlib")``: ``$XDG_CACHE_HOME/convlib`` or
+     ``~/.cache/convlib`` on Linux, ``~/Library/Caches/convlib`` on macOS,
+     a ``convlib`` folder under ``%LOCALAPPDATA%`` on Windows.
 
 Every file is resolved on its own: the first location holding a *valid* copy
 wins, ``name.gz`` before the uncompressed ``name`` in the same folder.
@@ -85,14 +89,16 @@ mirrors failed and why, and how to provide the files by hand.
 
 Downloads
 ---------
-The mirrors (:data:`MNIST_MIRRORS`, :data:`FASHION_MNIST_MIRRORS`) are tried
-in order, with ``urllib`` from the standard library, a timeout, and retries
-with exponential back-off for transient failures (timeouts, dropped or
-truncated connections, HTTP 5xx/429). A 404 or a checksum mismatch moves on
-to the next mirror at once. Each file is streamed into a temporary file in
-the destination folder, verified, and only then renamed into place with
-:func:`os.replace`, so an interrupted download never leaves a file that looks
-complete. Downloaded files get the mode the umask gives a new file (``0o644``
+Each file is fetched with :func:`pooch.retrieve` (:mod:`~convlib.datasets.download`):
+pooch streams it into a temporary file in the destination folder, checks its
+SHA-256 and only then moves it into place, so an interrupted download never
+leaves a file that looks complete; convlib checks the other digests of the
+table (MD5) before that move. pooch has no list of mirrors, so convlib tries
+the mirrors (:data:`MNIST_MIRRORS`, :data:`FASHION_MNIST_MIRRORS`) in order,
+one pooch download each, with a timeout and retries with exponential
+back-off for transient failures (timeouts, dropped or truncated connections,
+HTTP 5xx/429); a 404 or a checksum mismatch moves on to the next mirror at
+once. Downloaded files get the mode the umask gives a new file (``0o644``
 under the usual ``022``), so a shared data folder stays readable by all. A
 gzipped file is never decompressed beyond the size its IDX header declares,
 so a corrupt or hostile file cannot exhaust memory. A tqdm progress bar is

@@ -1,29 +1,47 @@
-"""Downloading a verified file: mirrors, retries with back-off, atomic writes.
+"""Downloading a verified file with pooch: mirrors in order, retries, known digests.
 
-Each file is streamed into a temporary file in the destination folder,
-hashed on the way, and renamed into place with :func:`os.replace` only when
-its digests match (:func:`convlib._files.atomic_write`, the rule
-:meth:`convlib.Sequential.save` uses too), so an interrupted download never
-leaves a file that looks complete. Installed files get the mode a new file
-gets from the umask (``0o644`` under the usual ``022``), so a shared data
-folder stays readable by everyone.
+Each attempt is one :func:`pooch.retrieve` call: pooch streams the file into
+a temporary file in the destination folder, checks its known hash, and only
+then moves it into place, so an interrupted or corrupt download never leaves
+a file that looks complete. pooch has no list of mirrors and retries every
+failure alike, so convlib keeps the loop: the mirrors are tried in order, a
+transient failure (timeout, dropped connection, HTTP 5xx/429) is retried on
+the same mirror with back-off, a 404 or a checksum mismatch moves on to the
+next mirror at once. What convlib adds to each attempt is the downloader it
+hands to pooch (:class:`_Attempt`):
+
+* the temporary file gets the mode a new file gets from the umask
+  (``0o644`` under the usual ``022``; pooch's :mod:`tempfile` would give
+  ``0o600``, and the move keeps it), so a shared data folder stays readable;
+* a tqdm bar named after the file (unless ``quiet``);
+* every digest of the table beyond the one pooch checks (MD5 beside
+  SHA-256) is checked before the move;
+* ``file://`` mirrors (a folder on disk), which pooch does not know;
+* failures come back as one line saying what went wrong.
+
+pooch (and requests, which it uses) is imported only here and by
+:func:`convlib.datasets.user_cache_dir`, when a download or the per-user
+cache is needed: ``import convlib`` and loading from ``root=`` or
+``$CONVLIB_DATA`` never import it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
-import socket
+import contextlib
+import logging
+import os
+import re
+import shutil
 import sys
 import time
-import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from types import ModuleType
+from typing import Any
 
-from .._files import atomic_write
-from .checksums import _VERIFIED, _cache_key, _mismatch
+from .checksums import _VERIFIED, _cache_key, _file_digests, _mismatch
 
 __all__ = ["DOWNLOAD_RETRIES", "DOWNLOAD_TIMEOUT", "RETRY_BACKOFF"]
 
@@ -35,7 +53,7 @@ DOWNLOAD_RETRIES = 2
 RETRY_BACKOFF = 1.0
 
 _CHUNK = 1 << 16
-_USER_AGENT = "convlib-datasets/0.1 (Python urllib)"
+_USER_AGENT = "convlib-datasets/0.3 (pooch)"
 
 
 class _Transient(Exception):
@@ -50,99 +68,168 @@ class _TargetUnusable(Exception):
     """The destination folder cannot be written."""
 
 
-def _progress(total: int | None, name: str, quiet: bool) -> Any:
-    if quiet:
-        return None
+def _import_pooch() -> ModuleType:
+    """pooch, or an ImportError that says how to do without it."""
     try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    return tqdm(
-        total=total,
-        desc=name,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        file=sys.stderr,
-        leave=False,
-    )
+        import pooch
+    except ImportError as exc:
+        raise ImportError(
+            "downloading a data set (and finding the per-user cache) needs pooch, a dependency "
+            "of convlib: pip install pooch -- or put the files in <dir>/mnist/ (or "
+            "<dir>/fashion-mnist/) and pass root=<dir> or set CONVLIB_DATA=<dir>"
+        ) from exc
+    return pooch
 
 
-def _fetch_into(
-    url: str, dest: Path, expected: Mapping[str, str], timeout: float, quiet: bool
-) -> None:
-    """Download ``url`` and install it at ``dest`` only if its digests match.
+@contextlib.contextmanager
+def _pooch_log_muted(pooch: ModuleType) -> Iterator[None]:
+    """Hide pooch's INFO lines ("Downloading data from ..."); convlib prints its own."""
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
-    The bytes go through :func:`convlib._files.atomic_write`: a temporary
-    file next to ``dest``, renamed into place when complete and verified;
-    any failure (network, checksum, disk, Ctrl-C) removes it and leaves
-    ``dest`` as it was.
+
+def _recreate_with_umask(tmp: str) -> None:
+    """Replace pooch's empty temporary file by one with the mode :func:`open` gives a new file."""
+    os.unlink(tmp)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    os.close(os.open(tmp, flags, 0o666))  # the umask applies, as for any new file
+
+
+def _copy_local(url: str, output_file: str) -> None:
+    """Copy a ``file://`` URL (a mirror that is a folder on disk)."""
+    source = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+    try:
+        src = open(source, "rb")  # noqa: SIM115 -- closed by the with below
+    except OSError as exc:
+        raise _Permanent(f"cannot open {source} ({exc.strerror or exc})") from exc
+    with src, open(output_file, "wb") as out:
+        shutil.copyfileobj(src, out, _CHUNK)
+
+
+class _Attempt:
+    """The downloader handed to :func:`pooch.retrieve`: one attempt on one URL.
+
+    Raises ``_Transient`` or ``_Permanent`` (which pooch lets through, after
+    removing its temporary file) with a one-line reason.
     """
-    folder, name = dest.parent, dest.name
-    try:
-        with atomic_write(dest) as out:
-            _stream(url, out, folder, name, expected, timeout, quiet)
-    except OSError as exc:  # creating, syncing or renaming the file (network errors are wrapped)
-        raise _TargetUnusable(f"cannot write {dest}: {exc}") from exc
 
+    def __init__(
+        self, pooch: ModuleType, others: Mapping[str, str], timeout: float, quiet: bool
+    ) -> None:
+        self.pooch = pooch
+        self.others = others  # digests pooch does not check
+        self.timeout = timeout
+        self.quiet = quiet
+        self.called = False
 
-def _stream(
-    url: str,
-    out: BinaryIO,
-    folder: Path,
-    name: str,
-    expected: Mapping[str, str],
-    timeout: float,
-    quiet: bool,
-) -> None:
-    """Copy ``url`` into ``out``, hashing on the way; raise unless the digests match."""
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        msg = f"HTTP {exc.code} {exc.reason}"
-        if exc.code in (408, 425, 429) or exc.code >= 500:
-            raise _Transient(msg) from exc
-        raise _Permanent(msg) from exc
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, socket.gaierror):
-            raise _Permanent(f"cannot resolve the host ({exc.reason})") from exc
-        raise _Transient(f"cannot connect ({exc.reason})") from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise _Transient(f"{type(exc).__name__}: {exc}") from exc
-    with response:
-        length_header = response.headers.get("Content-Length")
-        length = int(length_header) if length_header and length_header.isdigit() else None
-        hashers = {a: hashlib.new(a, usedforsecurity=False) for a in expected}
-        received = 0
-        bar = _progress(length, name, quiet)
-        try:
-            while True:
-                try:
-                    chunk = response.read(_CHUNK)
-                except (OSError, http.client.HTTPException) as exc:
-                    raise _Transient(
-                        f"connection failed after {received} bytes ({type(exc).__name__}: {exc})"
-                    ) from exc
-                if not chunk:
-                    break
-                try:
-                    out.write(chunk)
-                except OSError as exc:
-                    raise _TargetUnusable(f"cannot write into {folder}: {exc}") from exc
-                for h in hashers.values():
-                    h.update(chunk)
-                received += len(chunk)
+    def __call__(self, url: str, output_file: str, _pooch: Any) -> None:
+        from requests import exceptions as rex  # requests is a dependency of pooch
+
+        self.called = True
+        _recreate_with_umask(output_file)
+        if urllib.parse.urlsplit(url).scheme == "file":
+            _copy_local(url, output_file)
+        else:
+            bar = self._progress(url)
+            http = self.pooch.HTTPDownloader(
+                progressbar=bar if bar is not None else False,
+                chunk_size=_CHUNK,
+                timeout=self.timeout,
+                headers={"User-Agent": _USER_AGENT},
+            )
+            try:
+                http(url, output_file, None)
+            except rex.HTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else 0
+                phrase = exc.response.reason if exc.response is not None else ""
+                msg = f"HTTP {status} {phrase}".rstrip()
+                if status in (408, 425, 429) or status >= 500:
+                    raise _Transient(msg) from exc
+                raise _Permanent(msg) from exc
+            except rex.ChunkedEncodingError as exc:
+                raise _Transient(
+                    f"connection closed before the end of the file ({_cause(exc)})"
+                ) from exc
+            except (rex.Timeout, rex.ConnectionError) as exc:
+                text = _cause(exc)
+                if "timed out" in text.lower():
+                    detail = "" if text.lower() == "timed out" else f" ({text})"
+                    raise _Transient(f"timed out{detail}") from exc
+                if "resolve" in text or "getaddrinfo" in text or "not known" in text:
+                    raise _Permanent(f"cannot resolve the host ({text})") from exc
+                raise _Transient(f"cannot connect ({text})") from exc
+            except rex.RequestException as exc:  # invalid URL, too many redirects, ...
+                raise _Permanent(f"{type(exc).__name__}: {_cause(exc)}") from exc
+            finally:
                 if bar is not None:
-                    bar.update(len(chunk))
-        finally:
-            if bar is not None:
-                bar.close()
-    if length is not None and received != length:
-        raise _Transient(f"connection closed after {received} of {length} bytes (truncated)")
-    reason = _mismatch({a: h.hexdigest() for a, h in hashers.items()}, expected)
-    if reason is not None:
-        raise _Permanent(f"{reason} ({received} bytes received)")
+                    bar.close()
+        if self.others:
+            reason = _mismatch(_file_digests(Path(output_file), list(self.others)), self.others)
+            if reason is not None:
+                raise _Permanent(reason)
+
+    def _progress(self, url: str) -> Any:
+        if self.quiet:
+            return None
+        from tqdm import tqdm
+
+        # A tqdm bar is false while its total is 0 or None, and pooch only
+        # updates a bar that is true; pooch sets the real total (Content-Length).
+        return tqdm(
+            total=1,
+            desc=url.rsplit("/", 1)[-1],
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            file=sys.stderr,
+            leave=False,
+        )
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost message of a requests/urllib3 exception chain, on one line."""
+    inner: BaseException = exc
+    while inner.__context__ is not None and inner.__context__ is not inner:
+        inner = inner.__context__
+    text = str(inner) or str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _fetch(url: str, dest: Path, expected: Mapping[str, str], timeout: float, quiet: bool) -> None:
+    """One attempt: download ``url`` to ``dest`` with pooch, verified against ``expected``."""
+    pooch = _import_pooch()
+    algo = "sha256" if "sha256" in expected else sorted(expected)[0]
+    others = {a: d for a, d in expected.items() if a != algo}
+    attempt = _Attempt(pooch, others, timeout, quiet)
+    try:
+        with _pooch_log_muted(pooch):
+            pooch.retrieve(
+                url,
+                known_hash=f"{algo}:{expected[algo]}",
+                fname=dest.name,
+                path=dest.parent,
+                downloader=attempt,
+                progressbar=False,
+            )
+    except (_Transient, _Permanent):
+        raise
+    except ValueError as exc:  # pooch: "... expected sha256:<hex> but got <hex>. ..."
+        found = re.search(r"expected (\w+):(\w+) but got (\w+)", str(exc))
+        if found is None:
+            raise _Permanent(f"checksum mismatch ({exc})") from exc
+        name, want, got = found.groups()
+        raise _Permanent(f"checksum mismatch: {name} is {got}, expected {want}") from exc
+    except OSError as exc:  # creating, writing or moving the file
+        raise _TargetUnusable(f"cannot write {dest}: {exc}") from exc
+    if not attempt.called and others:  # pooch found dest with the right {algo}: check the rest
+        reason = _mismatch(_file_digests(dest, list(others)), others)
+        if reason is not None:
+            raise _Permanent(reason)
 
 
 def _download(
@@ -171,7 +258,7 @@ def _download(
             if attempt:
                 time.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
             try:
-                _fetch_into(url, dest, expected, timeout, quiet)
+                _fetch(url, dest, expected, timeout, quiet)
             except _Permanent as exc:
                 failures.append(f"{url}: {exc}")
                 break

@@ -12,7 +12,7 @@ import math
 import os
 import zlib
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -26,7 +26,7 @@ IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions (N, rows, cols)
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension (N,)
 
 # IDX type codes (third byte of the magic number) -> big-endian dtype.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),

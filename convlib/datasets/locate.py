@@ -8,8 +8,8 @@ command line) is searched alone: the user asked for that folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -31,22 +31,28 @@ class _Location:
 
 
 def user_cache_dir() -> Path:
-    """The per-user cache folder of convlib (not created).
+    """The per-user cache folder of convlib, ``pooch.os_cache("convlib")`` (not created).
 
     Returns
     -------
     pathlib.Path
-        ``%LOCALAPPDATA%\\convlib`` on Windows; elsewhere
-        ``$XDG_CACHE_HOME/convlib`` if ``XDG_CACHE_HOME`` is set to an
-        absolute path, else ``~/.cache/convlib``.
+        On Linux ``$XDG_CACHE_HOME/convlib`` if ``XDG_CACHE_HOME`` is set to
+        an absolute path (the XDG spec says to ignore a relative one), else
+        ``~/.cache/convlib``; on macOS ``~/Library/Caches/convlib``; on
+        Windows the ``convlib`` folder under ``%LOCALAPPDATA%`` that
+        platformdirs names.
+
+    Raises
+    ------
+    ImportError
+        If pooch is not installed (it is a dependency of convlib).
     """
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA", "")
-        return (Path(base) if base else Path.home() / "AppData" / "Local") / "convlib"
-    xdg = os.path.expanduser(os.environ.get("XDG_CACHE_HOME", ""))
-    if xdg and os.path.isabs(xdg):  # the XDG spec says to ignore relative paths
-        return Path(xdg) / "convlib"
-    return Path.home() / ".cache" / "convlib"
+    from .download import _import_pooch  # pooch is imported only when needed
+
+    path = Path(_import_pooch().os_cache("convlib")).expanduser()
+    if not path.is_absolute():  # a relative XDG_CACHE_HOME, used as is by platformdirs
+        path = Path.home() / ".cache" / "convlib"
+    return path
 
 
 def _locations(subdir: str, root: PathLike | None) -> list[_Location]:
@@ -73,7 +79,9 @@ def _locations(subdir: str, root: PathLike | None) -> list[_Location]:
                 f"set it to the folder that holds {subdir}/ (or unset it)"
             )
         found.append(_Location(base / subdir, f"environment variable {ENV_VAR}"))
-    found.append(_Location(user_cache_dir() / subdir, "per-user cache"))
+    # Without pooch there is no cache to search (and downloading says why it cannot).
+    with contextlib.suppress(ImportError):
+        found.append(_Location(user_cache_dir() / subdir, "per-user cache"))
     unique: list[_Location] = []
     seen: set[str] = set()
     for loc in found:

@@ -232,8 +232,9 @@ def candidate_dirs(dataset: str = "mnist", root: PathLike | None = None) -> list
     -------
     list of pathlib.Path
         ``[<root>/mnist]`` alone when ``root`` is given; otherwise
-        ``[$CONVLIB_DATA/mnist, ~/.cache/convlib/mnist]``, without
-        ``$CONVLIB_DATA`` when it is not set and without duplicates.
+        ``[$CONVLIB_DATA/mnist, <user_cache_dir()>/mnist]``, without
+        ``$CONVLIB_DATA`` when it is not set, without the cache when pooch
+        is not installed, and without duplicates.
 
     Raises
     ------

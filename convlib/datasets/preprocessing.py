@@ -234,7 +234,10 @@ def random_shift(x: np.ndarray, rng: np.random.Generator | int, max_shift: int =
     n, h, w, _ = x.shape
     padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)), mode="edge")
     # windows[i, a, b] is the H x W crop of image i starting at row a, column b
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(1, 2))
+    # (numpy's stub types axis= as one index; a tuple of axes is documented and works.)
+    windows = np.lib.stride_tricks.sliding_window_view(  # type: ignore[call-overload]
+        padded, (h, w), axis=(1, 2)
+    )
     top = rng.integers(0, 2 * s + 1, size=n)
     left = rng.integers(0, 2 * s + 1, size=n)
     crops = windows[np.arange(n), top, left]  # (N, C, H, W)

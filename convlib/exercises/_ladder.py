@@ -136,6 +136,7 @@ def _check_outputs(
         if problem:
             outcome.problems.append(problem)
         else:
+            assert arr is not None  # _as_result gives an array whenever there is no problem
             problem = _compare(name, arr, ref)
             if problem:
                 outcome.problems.append(problem)

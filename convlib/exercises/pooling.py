@@ -168,6 +168,7 @@ def check_maxpool_backward(fn: Callable[..., Any], *, seed: int = 0, verbose: bo
             if problem:
                 outcome.problems.append(problem)
                 return outcome
+            assert yours is not None  # _as_result gives an array whenever there is no problem
             _check_tied(outcome, yours, x, dout, o)
             return outcome
         (yours,) = _check_outputs(outcome, ["dx"], result, [expected])

@@ -70,7 +70,7 @@ def maxpool2d_forward_fast(
     x, cache = _prepare(x, pool_size, stride, padding, "max")
     views = _phase_window_views(_pad_spatial(x, cache.pads, -np.inf), cache.geometry)
     out = views[0].copy()
-    argmax = np.zeros(cache.out_shape, dtype=_index_dtype(cache))
+    argmax: np.ndarray = np.zeros(cache.out_shape, dtype=_index_dtype(cache))
     better = np.empty(cache.out_shape, dtype=bool)
     for k in range(1, len(views)):  # offsets in row-major order
         np.greater(views[k], out, out=better)  # strict: a later equal value does not win
@@ -154,5 +154,6 @@ def avgpool2d_backward_fast(dout: Any, cache: Pool2DCache) -> np.ndarray:
     dx : ndarray, shape (N, H, W, C)
     """
     dout = _check_backward(dout, cache, "avg")
+    assert cache.counts is not None  # every average-pooling cache holds them (checked above)
     g = dout / cache.counts.astype(dout.dtype, copy=False)
     return _phase_scatter(lambda p, q: g, cache.geometry, dout.dtype)

@@ -135,6 +135,7 @@ class Layer:
 
     def _store_grad(self, key: str, grad: np.ndarray | None) -> None:
         # In place: optimizers hold references to self.grads[key].
+        assert grad is not None, f"backward returned no gradient for the parameter {key}"
         np.copyto(self.grads[key], grad.reshape(self.grads[key].shape), casting="same_kind")
 
     def _invalidate_grads(self) -> None:

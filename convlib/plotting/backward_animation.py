@@ -24,6 +24,7 @@ from .primitives import (
     Formatter,
     draw_array,
     formatter as _formatter,
+    highlight_patches as _highlight_patches,
     symmetric_limit as _symmetric_limit,
     text_color,
 )
@@ -200,15 +201,15 @@ def backward_accumulation_animation(
         for r in range(xa.shape[0])
         for c in range(xa.shape[1])
     }
-    (d_patch,) = [p for p in ax_d.patches if p.get_gid() == "highlight"]
-    window_patches = [p for p in ax_dx.patches if p.get_gid() == "highlight"]
+    (d_patch,) = _highlight_patches(ax_d)
+    window_patches = _highlight_patches(ax_dx)
     dw_texts: dict[tuple[int, int], Any] = {}
     im_dw = None
     lim_dw = 1.0
     if show_dw:
         ax_x, ax_dw = axes[3:]
         draw_array(ax_x, xa, highlight=window, fmt=fmt_fn, cmap=VALUE_CMAP, title="x")
-        window_patches += [p for p in ax_x.patches if p.get_gid() == "highlight"]
+        window_patches += _highlight_patches(ax_x)
         lim_dw = _symmetric_limit(*(s.dw for s in steps))
         im_dw = draw_array(
             ax_dw,

@@ -430,6 +430,7 @@ def jacobian_figure(
         ax.set_xticks(range(arr.shape[1]))
         ax.set_yticks(range(arr.shape[0]))
         ax.tick_params(labelsize=7)
+    assert image is not None  # mats is not empty, so one panel was drawn
     fig.colorbar(image, ax=list(axes), shrink=0.85)
     if title:
         fig.suptitle(title, fontsize=10)

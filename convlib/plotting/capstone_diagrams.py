@@ -314,6 +314,7 @@ def filters_figure(
         if label:
             block[0, 0].set_ylabel(label, fontsize=9, rotation=0, ha="right", va="center")
         used = list(block.ravel()[:f])
+        assert image is not None  # f >= 1 filters, so one panel was drawn
         cbar = fig.colorbar(image, ax=used, fraction=0.03, pad=0.02)
         cbar.ax.tick_params(labelsize=7)
     return fig

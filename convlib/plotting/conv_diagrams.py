@@ -55,6 +55,7 @@ from .primitives import (
     as_grid,
     draw_array,
     formatter as _formatter,
+    highlight_patches as _highlight_patches,
     new_figure as _new_figure,
     text_color,
 )
@@ -371,10 +372,10 @@ def _draw_geometry(ax: Axes, geo: dict[str, Any], pos: tuple[int, int], title: s
     rgb_in[in_window] = to_rgb(GEOMETRY_COLORS["window"])
     ax.imshow(rgb_in, extent=(0, wp, hp, 0), interpolation="nearest")
     # Borders: dashed and light everywhere, solid and dark around the real input.
-    dashed = dict(colors="0.6", linewidths=0.8, linestyles="--")
+    dashed: dict[str, Any] = dict(colors="0.6", linewidths=0.8, linestyles="--")
     ax.vlines(np.arange(wp + 1), 0, hp, **dashed)
     ax.hlines(np.arange(hp + 1), 0, wp, **dashed)
-    solid = dict(colors="0.25", linewidths=0.8)
+    solid: dict[str, Any] = dict(colors="0.25", linewidths=0.8)
     ax.vlines(np.arange(l, l + w + 1), t, t + h, **solid)
     ax.hlines(np.arange(t, t + h + 1), l, l + w, **solid)
     # A window cell on the padding reads a zero: hatch it.
@@ -664,8 +665,8 @@ def sliding_window_animation(
         vmax=hi,
         title=titles[2],
     )
-    window_patches = [p for p in ax_x.patches if p.get_gid() == "highlight"]
-    (out_patch,) = [p for p in ax_o.patches if p.get_gid() == "highlight"]
+    window_patches = _highlight_patches(ax_x)
+    (out_patch,) = _highlight_patches(ax_o)
     cm = colormaps[OUTPUT_CMAP]
     out_texts = {}
     for i, j in set(frames):

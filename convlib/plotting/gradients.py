@@ -365,10 +365,10 @@ def plot_kink(
     if not xlim[0] < xlim[1]:
         raise ValueError(f"xlim must be increasing, got {xlim}")
     t = np.linspace(xlim[0], xlim[1], 401)
-    fp, fm = float(f(np.float64(x0 + h))), float(f(np.float64(x0 - h)))
-    f0 = float(f(np.float64(x0)))
+    fp, fm = float(f(np.asarray(x0 + h))), float(f(np.asarray(x0 - h)))
+    f0 = float(f(np.asarray(x0)))
     secant = (fp - fm) / (2 * h)
-    tangent = float(df(np.float64(x0)))
+    tangent = float(df(np.asarray(x0)))
     fig, ax = plt.subplots(figsize=figsize, dpi=100)
     ax.plot(t, f(t), color="black", lw=2, label="$f$")
     ax.plot(

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from matplotlib import colormaps
@@ -462,6 +462,7 @@ def pool_windows(cache: Pool2DCache) -> list[PoolWindow]:
         for j in range(ow):
             winner = None
             if cache.mode == "max":
+                assert cache.argmax is not None  # a max-pooling cache holds it
                 p, q = divmod(int(cache.argmax[0, i, j, 0]), pw)
                 winner = (i * sh + p - top, j * sw + q - left)
             windows.append(PoolWindow((i, j), (i * sh, i * sh + ph), (j * sw, j * sw + pw), winner))
@@ -499,7 +500,12 @@ def _outline(
     )
 
 
-def _pale_limits(a: np.ndarray) -> dict[str, float]:
+class _Limits(TypedDict):
+    vmin: float
+    vmax: float
+
+
+def _pale_limits(a: np.ndarray) -> _Limits:
     """Colour limits that keep every finite value of ``a`` in the pale fifth of a map."""
     finite = a[np.isfinite(a)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)

@@ -374,11 +374,13 @@ def lr_sweep_figure(
     parsed = {}
     for label, pair in sweeps.items():
         try:
-            lrs, losses = pair
+            lrs_in, losses_in = pair
         except (TypeError, ValueError):
             raise TypeError(f"sweeps[{label!r}] must be a pair (lrs, losses)") from None
-        lrs = np.asarray(as_numeric_array(f"sweeps[{label!r}] lrs", lrs), dtype=np.float64)
-        losses = np.asarray(as_numeric_array(f"sweeps[{label!r}] losses", losses), dtype=np.float64)
+        lrs = np.asarray(as_numeric_array(f"sweeps[{label!r}] lrs", lrs_in), dtype=np.float64)
+        losses = np.asarray(
+            as_numeric_array(f"sweeps[{label!r}] losses", losses_in), dtype=np.float64
+        )
         if lrs.ndim != 1 or lrs.shape != losses.shape or lrs.size == 0:
             raise ValueError(
                 f"sweeps[{label!r}]: lrs and losses must be 1-D of the same length, "

@@ -158,6 +158,11 @@ def _highlight_mask(highlight: Any, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def highlight_patches(ax: Axes) -> list[Rectangle]:
+    """The cell outlines :func:`draw_array` drew on ``ax`` (``gid="highlight"``), in order."""
+    return [p for p in ax.patches if isinstance(p, Rectangle) and p.get_gid() == "highlight"]
+
+
 def draw_array(
     ax: Axes,
     values: Any,
@@ -244,7 +249,9 @@ def draw_array(
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)
 
-    pad_kw = dict(facecolor="0.93", edgecolor="0.6", hatch="///", linewidth=0.0, gid="padding")
+    pad_kw: dict[str, Any] = dict(
+        facecolor="0.93", edgecolor="0.6", hatch="///", linewidth=0.0, gid="padding"
+    )
     bands = [
         (-0.5, -0.5, w, top),  # (x, y, width, height)
         (-0.5, h - bottom - 0.5, w, bottom),
