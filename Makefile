@@ -43,10 +43,11 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install book book-all test lint typecheck test-unit test-core test-notebooks test-book check-site clean distclean
+.PHONY: help venv install book pdf book-all test lint typecheck test-unit test-core test-notebooks test-book check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
+	@echo "make pdf             build the PDF edition into $(PDF) (installs TeX with apt-get if needed)"
 	@echo "make test            run every test: lint, type check, unit tests and doctests, core install, notebooks, strict book build"
 	@echo "make lint            ruff check and ruff format --check (settings in pyproject.toml)"
 	@echo "make typecheck       mypy over convlib/ (settings in pyproject.toml's [tool.mypy])"
@@ -78,6 +79,17 @@ install: $(STAMP)
 book: $(STAMP)
 	$(call timed,book build,$(BIN)/jupyter-book build . $(JB_FLAGS))
 	@echo "Open $(CURDIR)/_build/html/index.html"
+
+# The PDF edition: the whole book through Jupyter Book 1's LaTeX builder
+# (XeLaTeX, Sphinx's standard class; settings in _config.yml's latex: and
+# latex_elements). scripts/install_tex.sh installs TeX from Debian's packages
+# when it is missing (root or passwordless sudo). Not part of `make test`.
+PDF := _build/latex/convlib-book.pdf
+pdf: $(STAMP)
+	@bash scripts/install_tex.sh >/dev/null
+	$(call timed,PDF build,$(BIN)/jupyter-book build . --builder pdflatex)
+	@test -s $(PDF) || { echo "ERROR: $(PDF) was not written" >&2; exit 1; }
+	@grep -o "Output written on [^ ]* ([0-9]* pages" _build/latex/convlib-book.log | sed 's/^Output written on /==> /;s/ (/: /'
 
 # A from-scratch build: every page is read and every notebook executed again.
 book-all: $(STAMP)

@@ -317,3 +317,23 @@ def test_feature_maps_figure_wraps_and_validates():
         feature_maps_figure(maps, kernels=np.zeros((3, 3, 4)))
     with pytest.raises(ValueError, match="single image"):
         feature_maps_figure(np.zeros((2, 4, 4, 1)))
+
+
+def test_animation_still_frame_is_the_last_frame_as_png():
+    # the PDF edition (and any viewer without JavaScript) shows this still
+    import base64
+    import io
+    import re
+
+    import matplotlib.image as mpimg
+
+    anim = sliding_window_animation(np.arange(16.0).reshape(4, 4), np.ones((2, 2)), stride=2)
+    player = animation_html(anim)
+    assert player._repr_html_() == player.data
+    still = player._repr_png_()
+    assert still.startswith(b"\x89PNG\r\n\x1a\n")
+    last = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", player.data)[-1]
+    first = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", player.data)[0]
+    decode = lambda b64: base64.b64decode(b64.replace("\\\n", ""))  # noqa: E731
+    assert still == decode(last) and still != decode(first)
+    assert mpimg.imread(io.BytesIO(still), format="png").ndim == 3

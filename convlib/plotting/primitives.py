@@ -11,6 +11,7 @@ colour conventions, a 2-D array drawn as a grid of labelled cells
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from typing import Any
@@ -315,7 +316,37 @@ def draw_array(
 # --------------------------------------------------------------------------
 
 
-def animation_html(anim: FuncAnimation, *, default_mode: str = "once") -> Any:
+class AnimationPlayer:
+    """An animation for a notebook: a player in HTML, a still frame elsewhere.
+
+    Jupyter and the HTML book show :attr:`data`, matplotlib's JavaScript
+    player with its frames inline (no network needed). Outputs that cannot
+    run JavaScript -- the PDF edition, a static notebook viewer -- show the
+    last frame as a PNG image (:meth:`_repr_png_`).
+
+    Attributes
+    ----------
+    data : str
+        The player's HTML.
+    still : bytes
+        The last frame, PNG-encoded.
+    """
+
+    def __init__(self, html: str, still: bytes) -> None:
+        self.data = html
+        self.still = still
+
+    def __repr__(self) -> str:
+        return f"<AnimationPlayer: {len(self.data)} characters of HTML>"
+
+    def _repr_html_(self) -> str:
+        return self.data
+
+    def _repr_png_(self) -> bytes:
+        return self.still
+
+
+def animation_html(anim: FuncAnimation, *, default_mode: str = "once") -> AnimationPlayer:
     """Embed an animation in a notebook as JavaScript + inline PNG frames.
 
     Parameters
@@ -327,14 +358,18 @@ def animation_html(anim: FuncAnimation, *, default_mode: str = "once") -> Any:
 
     Returns
     -------
-    IPython.display.HTML
-        Display it as a cell's last expression; ``.data`` is the HTML text.
+    AnimationPlayer
+        Display it as a cell's last expression; ``.data`` is the HTML text,
+        and its last frame is the still image that the PDF edition shows.
     """
-    from IPython.display import HTML
-
     if not isinstance(anim, FuncAnimation):
         raise TypeError(f"anim must be a matplotlib FuncAnimation, got {type(anim).__name__}")
-    return HTML(_offline_player(anim.to_jshtml(default_mode=default_mode)))
+    html = _offline_player(anim.to_jshtml(default_mode=default_mode))
+    frames = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", html)
+    if not frames:
+        raise ValueError("the animation has no frames to show")
+    still = base64.b64decode(frames[-1].replace("\\\n", "").replace("\\", ""))
+    return AnimationPlayer(html, still)
 
 
 # matplotlib's player loads Font Awesome 4 from a CDN for its button icons;
