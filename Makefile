@@ -90,6 +90,7 @@ pdf: $(STAMP)
 	$(call timed,PDF build,$(BIN)/jupyter-book build . --builder pdflatex)
 	@test -s $(PDF) || { echo "ERROR: $(PDF) was not written" >&2; exit 1; }
 	@grep -o "Output written on [^ ]* ([0-9]* pages" _build/latex/convlib-book.log | sed 's/^Output written on /==> /;s/ (/: /'
+	@if [ -d _build/html ]; then cp $(PDF) _build/html/convlib-book.pdf; echo "==> copied to _build/html/convlib-book.pdf"; fi
 
 # A from-scratch build: every page is read and every notebook executed again.
 book-all: $(STAMP)

@@ -412,7 +412,7 @@ def full_correlation_figure(
     w_rot = w2[::-1, ::-1]
 
     fig, (ax_d, ax_w, ax_x) = _row_layout(
-        [dyp.shape, w_rot.shape, dx.shape], ["⋆", "="], cell, dpi, caption=True
+        [dyp.shape, w_rot.shape, dx.shape], ["⊛", "="], cell, dpi, caption=True
     )
     lim = _symmetric_limit(dyp, dx)
     window = [(r + p, s + q) for p in range(kh) for q in range(kw)]

@@ -223,7 +223,7 @@ def _window_layout(
         axes.append(fig.add_axes((x / width, y / height, cell * wid / width, cell * hgt / height)))
         x += cell * wid + gap
     mid = (bottom + band / 2) / height
-    for k, symbol in enumerate(("⋆", "=")):
+    for k, symbol in enumerate(("⊛", "=")):
         x_sym = margin + cell * sum(s[1] for s in shapes[: k + 1]) + gap * (k + 0.5)
         fig.text(x_sym / width, mid, symbol, ha="center", va="center", fontsize=22)
     return fig, axes
