@@ -271,18 +271,19 @@ class Optimizer:
 class SGD(Optimizer):
     r"""Stochastic gradient descent with optional (Nesterov) momentum.
 
-    For each parameter :math:`p` with gradient :math:`g`, learning rate
-    :math:`\eta`, momentum :math:`\mu` and weight decay :math:`\lambda`
-    (the velocity :math:`v` starts at zero)::
+    For each parameter :math:`\theta` with gradient :math:`g`, learning rate
+    :math:`\eta`, momentum coefficient :math:`\rho` and weight decay
+    :math:`\lambda_{\text{wd}}` (the velocity :math:`m` starts at zero)::
 
-        g <- g + lambda * p                 (L2 weight decay)
-        v <- mu * v + g
-        p <- p - eta * v                    (classical momentum)
-        p <- p - eta * (g + mu * v)         (nesterov=True)
+        g     <- g + lambda_wd * theta           (L2 weight decay)
+        m     <- rho * m + g
+        theta <- theta - eta * m                 (classical momentum)
+        theta <- theta - eta * (g + rho * m)     (nesterov=True)
 
-    With ``momentum=0`` both reduce to ``p <- p - eta * g``. This is the
-    formulation of PyTorch's ``torch.optim.SGD`` (the learning rate
-    multiplies the velocity, not the gradient inside it).
+    With ``momentum=0`` both reduce to ``theta <- theta - eta * g``. This is
+    the formulation of PyTorch's ``torch.optim.SGD`` (the learning rate
+    multiplies the velocity, not the gradient inside it). The velocities
+    are kept in ``velocity``.
 
     Each step applies :func:`~convlib.update_rules.sgd_update`,
     :func:`~convlib.update_rules.momentum_update` or
@@ -296,22 +297,22 @@ class SGD(Optimizer):
     lr : float
         Learning rate :math:`\eta > 0`.
     momentum : float
-        :math:`\mu \in [0, 1)`.
+        The momentum coefficient :math:`\rho \in [0, 1)`.
     nesterov : bool
         Use Nesterov's look-ahead form (needs ``momentum > 0``). A bool
         (or NumPy bool); anything else is a ``TypeError``.
     weight_decay : float
-        :math:`\lambda \ge 0`.
+        :math:`\lambda_{\text{wd}} \ge 0`.
     schedule : callable, optional
         ``schedule(t) -> lr``; see :class:`Optimizer`.
 
     Examples
     --------
     >>> import numpy as np
-    >>> p, g = np.array([1.0]), np.array([0.5])
-    >>> opt = SGD([(p, g)], lr=0.1, momentum=0.9)
+    >>> theta, g = np.array([1.0]), np.array([0.5])
+    >>> opt = SGD([(theta, g)], lr=0.1, momentum=0.9)
     >>> opt.step(); opt.step()
-    >>> p                    # 1 - 0.1*0.5 - 0.1*(0.9*0.5 + 0.5)
+    >>> theta                # 1 - 0.1*0.5 - 0.1*(0.9*0.5 + 0.5)
     array([0.855])
     """
 
@@ -362,24 +363,29 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2015) with bias correction.
 
-    For each parameter :math:`p` with gradient :math:`g` at step
+    For each parameter :math:`\theta` with gradient :math:`g` at step
     :math:`t = 1, 2, \dots` (first and second moments :math:`m, v` start at
-    zero)::
+    zero; ``eps`` is :math:`\epsilon_{\text{A}}`, ``weight_decay``
+    :math:`\lambda_{\text{wd}}`)::
 
-        g     <- g + lambda * p                    (L2 weight decay)
+        g     <- g + lambda_wd * theta             (L2 weight decay)
         m     <- beta1 * m + (1 - beta1) * g
         v     <- beta2 * v + (1 - beta2) * g**2
         m_hat  = m / (1 - beta1**t)                (bias correction)
         v_hat  = v / (1 - beta2**t)
-        p     <- p - eta * m_hat / (sqrt(v_hat) + eps)
+        theta <- theta - eta * m_hat / (sqrt(v_hat) + eps)
 
     ``m`` and ``v`` start at zero and are biased towards it, by factors
     ``1 - beta1**t`` and ``1 - beta2**t``. Since ``v`` enters through a square
     root the two biases do not cancel: without the correction the early steps
     would be too *large* (``(1 - beta1) / sqrt(1 - beta2)``, about 3.16 times
-    ``lr`` at ``t = 1`` with the default betas). The decay is added to the
-    gradient (L2 regularisation, as in ``torch.optim.Adam``), not decoupled
-    as in AdamW.
+    ``lr`` at ``t = 1`` with the default betas). With the correction a step
+    is typically about ``lr`` long, but not at most ``lr``: after a long run
+    of zero gradients one step can reach ``lr * (1 - beta1) / sqrt(1 - beta2)``
+    (Kingma & Ba, section 2.1). The decay is added to the gradient (L2
+    regularisation, as in ``torch.optim.Adam``), not decoupled as in AdamW,
+    so it is divided by ``sqrt(v_hat)`` like the gradient; chapter 11 shows
+    AdamW built on :func:`~convlib.update_rules.adam_update`.
 
     Each step applies :func:`~convlib.update_rules.adam_update` to every
     parameter array and writes the result into that array, in place.
@@ -393,9 +399,9 @@ class Adam(Optimizer):
     betas : (float, float)
         Decay rates :math:`(\beta_1, \beta_2)`, each in ``[0, 1)``.
     eps : float
-        Added to the denominator, > 0.
+        :math:`\epsilon_{\text{A}} > 0`, added to the denominator.
     weight_decay : float
-        :math:`\lambda \ge 0`.
+        :math:`\lambda_{\text{wd}} \ge 0`.
     schedule : callable, optional
         ``schedule(t) -> lr``; see :class:`Optimizer`.
 

@@ -18,9 +18,18 @@ the next step. The optimizer classes of :mod:`convlib.optim`
 functions for every parameter array of a model and write the result back
 into the model's arrays in place.
 
-``weight_decay`` (:math:`\lambda`, keyword-only, default 0) adds
-:math:`\lambda\,\theta` to the gradient before the rule uses it: L2
-regularisation, as ``torch.optim.SGD`` and ``torch.optim.Adam`` do it.
+``weight_decay`` (:math:`\lambda_{\text{wd}}`, keyword-only, default 0)
+adds :math:`\lambda_{\text{wd}}\,\theta` to the gradient before the rule
+uses it: L2 regularisation, as ``torch.optim.SGD`` and ``torch.optim.Adam``
+do it. For SGD this is the same as shrinking every parameter by
+:math:`1 - \eta\lambda_{\text{wd}}` before the step; for Adam it is not
+(AdamW's decoupled decay shrinks the parameter instead; chapter 11 shows the
+difference).
+
+The symbols are the book's: :math:`\theta` the parameters, :math:`g` the
+gradient, :math:`\eta` the learning rate, :math:`m` the velocity (and
+Adam's first moment), :math:`\rho` the momentum coefficient, :math:`v`
+Adam's second moment, :math:`\epsilon_{\text{A}}` Adam's constant.
 """
 
 from __future__ import annotations
@@ -46,7 +55,8 @@ def sgd_update(param: Any, grad: Any, lr: float, *, weight_decay: float = 0.0) -
     lr : float
         Learning rate :math:`\eta \ge 0`.
     weight_decay : float
-        :math:`\lambda \ge 0`; the rule then uses :math:`g + \lambda\theta`.
+        :math:`\lambda_{\text{wd}} \ge 0`; the rule then uses
+        :math:`g + \lambda_{\text{wd}}\theta`.
 
     Returns
     -------
@@ -69,7 +79,7 @@ def sgd_update(param: Any, grad: Any, lr: float, *, weight_decay: float = 0.0) -
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
     if weight_decay:
-        grad = grad + weight_decay * param  # g <- g + lambda theta
+        grad = grad + weight_decay * param  # g <- g + lambda_wd theta
     param = param - lr * grad  # theta <- theta - eta g
     return param
 
@@ -81,11 +91,12 @@ def momentum_update(
 
     .. math::
 
-        b \leftarrow \mu\, b + g, \qquad \theta \leftarrow \theta - \eta\, b
+        m \leftarrow \rho\, m + g, \qquad \theta \leftarrow \theta - \eta\, m
 
-    The velocity :math:`b` is a decaying sum of past gradients, without the
-    learning rate in it (PyTorch's form; cs231n's :math:`v = -\eta b` is the
-    same method while :math:`\eta` is constant).
+    The velocity :math:`m` (``velocity``) is a decaying sum of past
+    gradients, without the learning rate in it (PyTorch's form, Polyak's
+    heavy ball; cs231n's velocity, :math:`-\eta m`, gives the same method
+    while :math:`\eta` is constant).
 
     Parameters
     ----------
@@ -94,14 +105,15 @@ def momentum_update(
     grad : array_like, shape of ``param``
         The gradient :math:`g`.
     velocity : array_like, shape of ``param``
-        The velocity :math:`b` after the previous step (zeros before the
+        The velocity :math:`m` after the previous step (zeros before the
         first).
     lr : float
         Learning rate :math:`\eta \ge 0`.
     momentum : float
-        :math:`\mu \in [0, 1)`.
+        The momentum coefficient :math:`\rho \in [0, 1)`.
     weight_decay : float
-        :math:`\lambda \ge 0`; the rule then uses :math:`g + \lambda\theta`.
+        :math:`\lambda_{\text{wd}} \ge 0`; the rule then uses
+        :math:`g + \lambda_{\text{wd}}\theta`.
 
     Returns
     -------
@@ -117,10 +129,10 @@ def momentum_update(
 
     Examples
     --------
-    >>> p, b = np.array([1.0]), np.zeros(1)
-    >>> p, b = momentum_update(p, np.array([0.5]), b, lr=0.1, momentum=0.9)
-    >>> p, b = momentum_update(p, np.array([0.5]), b, lr=0.1, momentum=0.9)
-    >>> p, b                      # b = 0.9 * 0.5 + 0.5; p = 1 - 0.1 * 0.5 - 0.1 * 0.95
+    >>> theta, m = np.array([1.0]), np.zeros(1)
+    >>> theta, m = momentum_update(theta, np.array([0.5]), m, lr=0.1, momentum=0.9)
+    >>> theta, m = momentum_update(theta, np.array([0.5]), m, lr=0.1, momentum=0.9)
+    >>> theta, m                  # m = 0.9 * 0.5 + 0.5; theta = 1 - 0.1 * 0.5 - 0.1 * 0.95
     (array([0.855]), array([0.95]))
     """
     param, grad, velocity = as_matching_arrays(param=param, grad=grad, velocity=velocity)
@@ -130,9 +142,9 @@ def momentum_update(
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
     if weight_decay:
-        grad = grad + weight_decay * param  # g <- g + lambda theta
-    velocity = momentum * velocity + grad  # b <- mu b + g
-    param = param - lr * velocity  # theta <- theta - eta b
+        grad = grad + weight_decay * param  # g <- g + lambda_wd theta
+    velocity = momentum * velocity + grad  # m <- rho m + g
+    param = param - lr * velocity  # theta <- theta - eta m
     return param, velocity
 
 
@@ -143,8 +155,8 @@ def nesterov_update(
 
     .. math::
 
-        b \leftarrow \mu\, b + g, \qquad
-        \theta \leftarrow \theta - \eta\, (g + \mu\, b)
+        m \leftarrow \rho\, m + g, \qquad
+        \theta \leftarrow \theta - \eta\, (g + \rho\, m)
 
     The same velocity as :func:`momentum_update`; the step weighs the fresh
     gradient more. Here :math:`\theta` is Nesterov's look-ahead point (the
@@ -158,14 +170,15 @@ def nesterov_update(
     grad : array_like, shape of ``param``
         The gradient :math:`g` at ``param``.
     velocity : array_like, shape of ``param``
-        The velocity :math:`b` after the previous step (zeros before the
+        The velocity :math:`m` after the previous step (zeros before the
         first).
     lr : float
         Learning rate :math:`\eta \ge 0`.
     momentum : float
-        :math:`\mu \in [0, 1)`.
+        The momentum coefficient :math:`\rho \in [0, 1)`.
     weight_decay : float
-        :math:`\lambda \ge 0`; the rule then uses :math:`g + \lambda\theta`.
+        :math:`\lambda_{\text{wd}} \ge 0`; the rule then uses
+        :math:`g + \lambda_{\text{wd}}\theta`.
 
     Returns
     -------
@@ -181,8 +194,8 @@ def nesterov_update(
 
     Examples
     --------
-    >>> p, b = nesterov_update(np.array([1.0]), np.array([0.5]), np.zeros(1), lr=0.1, momentum=0.9)
-    >>> p, b                      # b = 0.5; p = 1 - 0.1 * (0.5 + 0.9 * 0.5)
+    >>> theta, m = nesterov_update(np.array([1.0]), np.array([0.5]), np.zeros(1), lr=0.1, momentum=0.9)
+    >>> theta, m                  # m = 0.5; theta = 1 - 0.1 * (0.5 + 0.9 * 0.5)
     (array([0.905]), array([0.5]))
     """
     param, grad, velocity = as_matching_arrays(param=param, grad=grad, velocity=velocity)
@@ -192,9 +205,9 @@ def nesterov_update(
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
     if weight_decay:
-        grad = grad + weight_decay * param  # g <- g + lambda theta
-    velocity = momentum * velocity + grad  # b <- mu b + g
-    param = param - lr * (grad + momentum * velocity)  # theta <- theta - eta (g + mu b)
+        grad = grad + weight_decay * param  # g <- g + lambda_wd theta
+    velocity = momentum * velocity + grad  # m <- rho m + g
+    param = param - lr * (grad + momentum * velocity)  # theta <- theta - eta (g + rho m)
     return param, velocity
 
 
@@ -219,12 +232,17 @@ def adam_update(
         v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2 \\
         \hat m &= m / (1 - \beta_1^t) \\
         \hat v &= v / (1 - \beta_2^t) \\
-        \theta &\leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
+        \theta &\leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon_{\text{A}})
 
     All operations are elementwise. :math:`m` and :math:`v` start at zero,
     which biases them towards zero by the factors :math:`1 - \beta^t`; the
     hats undo that, so that the first step moves every number by about
-    :math:`\eta`.
+    :math:`\eta`. Later steps are typically about :math:`\eta` long, but
+    :math:`\eta` is not a bound: after a long run of zero gradients one step
+    can reach :math:`\eta (1 - \beta_1) / \sqrt{1 - \beta_2}` (about
+    :math:`3.16\,\eta` with the default betas; Kingma & Ba, section 2.1),
+    and a gradient that grows by :math:`\beta_2 / \beta_1` per step about
+    :math:`7.27\,\eta` (chapter 11).
 
     Parameters
     ----------
@@ -243,11 +261,14 @@ def adam_update(
         Decay rates :math:`\beta_1, \beta_2 \in [0, 1)` (typically 0.9 and
         0.999).
     eps : float
-        :math:`\epsilon > 0` (typically 1e-8), keeps the division finite.
+        :math:`\epsilon_{\text{A}} > 0` (typically 1e-8), keeps the division
+        finite.
     weight_decay : float
-        :math:`\lambda \ge 0`; the rule then uses :math:`g + \lambda\theta`
-        (L2 regularisation, as ``torch.optim.Adam``; not AdamW's decoupled
-        decay).
+        :math:`\lambda_{\text{wd}} \ge 0`; the rule then uses
+        :math:`g + \lambda_{\text{wd}}\theta` (L2 regularisation, as
+        ``torch.optim.Adam``; not AdamW's decoupled decay, which multiplies
+        ``param`` by :math:`1 - \eta\lambda_{\text{wd}}` and gives this rule
+        ``weight_decay=0``).
 
     Returns
     -------
@@ -288,7 +309,7 @@ def adam_update(
     weight_decay = as_real("weight_decay", weight_decay, low=0)
 
     if weight_decay:
-        grad = grad + weight_decay * param  # g <- g + lambda theta
+        grad = grad + weight_decay * param  # g <- g + lambda_wd theta
     m = beta1 * m + (1 - beta1) * grad
     v = beta2 * v + (1 - beta2) * grad**2
     m_hat = m / (1 - beta1**t)
