@@ -37,6 +37,10 @@ with a query so that the search runs. One line is printed per page (``-v``:
 also the time of each phase, warnings and every request), then ``N passed,
 N failed``. Exit status 0 if every page passed, 1 if one failed, 2 if the
 check could not run (no site, no browser).
+
+pytest-playwright is not used: its fixtures open one page per test with the
+synchronous API, while this is a command that checks many pages at a time
+in one browser and records each page's events itself.
 """
 
 from __future__ import annotations
@@ -604,7 +608,17 @@ async def check_pages(
                 executable_path=browser_path, args=list(LAUNCH_ARGS), timeout=60_000
             )
         except Error as error:
-            raise SetupError(f"{browser_path} did not start: {error.message}") from None
+            output = [
+                line for line in error.message.splitlines() if "][err]" in line or "][out]" in line
+            ]
+            raise SetupError(
+                "\n".join(
+                    [
+                        f"{browser_path} did not start: {error.message.splitlines()[0]}",
+                        *output[-20:],
+                    ]
+                )
+            ) from None
         print(f"check_site: {len(pages)} pages at {origin}/, Chromium {browser.version}", file=out)
         slots = asyncio.Semaphore(jobs)
 

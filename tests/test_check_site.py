@@ -17,6 +17,7 @@ import asyncio
 import base64
 import importlib.util
 import io
+import shutil
 import struct
 import sys
 import urllib.error
@@ -297,6 +298,16 @@ def test_main_needs_a_built_site(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "index.html not found" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="needs Playwright")
+@pytest.mark.skipif(shutil.which("true") is None, reason="needs the `true` command")
+def test_a_browser_that_does_not_start_is_a_setup_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    assert cs.main([str(tmp_path), "--browser", "true", "--no-screenshots"]) == 2
+    assert "did not start" in capsys.readouterr().err
+
+
 # --- in Chromium, through Playwright, on a synthetic site ------------------
 
 
@@ -372,6 +383,9 @@ PAGES = {
     "book/late_fetch.html": page(
         "<p>hi</p><script>setTimeout(() => "
         "fetch('http://api.example.invalid/x').catch(() => {}), 50);</script>"
+    ),
+    "book/websocket.html": page(
+        "<p>hi</p><script>try { new WebSocket('ws://socket.example.invalid/x'); } catch (e) {}</script>"
     ),
     "book/broken_img.html": page('<p>hi</p><img alt="gone" src="../_images/missing.png">'),
     "book/raw_tex.html": page('<p>Energy $$E = mc^2$$ and <span class="math">\\(x\\)</span>.</p>'),
@@ -469,6 +483,12 @@ def test_cdn_script_is_reported_twice(results: dict[str, tuple[object, list[str]
 def test_request_made_after_load_is_reported(results: dict[str, tuple[object, list[str]]]) -> None:
     failures = results["book/late_fetch.html"][1]
     assert any(f.startswith("network: ") and "api.example.invalid" in f for f in failures), failures
+
+
+@browser
+def test_websocket_is_reported(results: dict[str, tuple[object, list[str]]]) -> None:
+    failures = results["book/websocket.html"][1]
+    assert "network: websocket to ws://socket.example.invalid/x" in failures, failures
 
 
 @browser
