@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import fnmatch
 import functools
@@ -519,7 +520,11 @@ async def check_page(
         where = next((line.strip() for line in lines[1:] if line.strip().startswith("at ")), "")
         result.exceptions.append(" ".join(filter(None, [lines[0].strip(), where])))
 
-    context = await browser.new_context(viewport=VIEWPORT)
+    try:
+        context = await browser.new_context(viewport=VIEWPORT)
+    except Error as error:
+        result.load_error = f"could not open a tab: {error.message.splitlines()[0]}"
+        return result
     try:
         tab = await context.new_page()
         tab.on("request", on_request)
@@ -569,7 +574,8 @@ async def check_page(
                 message = f"not loaded within {timeout:g} s ({message})"
             result.load_error = result.load_error or message
     finally:
-        await context.close()
+        with contextlib.suppress(Error):  # the browser may be gone already
+            await context.close()
         result.seconds = time.monotonic() - start
     return result
 

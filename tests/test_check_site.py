@@ -547,6 +547,20 @@ def test_python_tracebacks_in_outputs_are_reported(
 
 
 @browser
+def test_a_browser_gone_mid_run_fails_the_page_instead_of_the_run() -> None:
+    from playwright.async_api import async_playwright
+
+    async def run() -> object:
+        async with async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(executable_path=BROWSER)
+            await chromium.close()
+            return await cs.check_page(chromium, "book/x.html", f"{ORIGIN}/book/x.html", 10, None)
+
+    result = asyncio.run(run())
+    assert cs.page_failures(result, ORIGIN)[0].startswith("load: could not open a tab: ")
+
+
+@browser
 def test_check_site_prints_a_line_per_page_and_the_count(
     site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
