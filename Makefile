@@ -55,7 +55,7 @@ help:
 	@echo "make test-core       pip install convlib without extras in a fresh venv, check no matplotlib, train"
 	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/"
 	@echo "make test-book       jupyter-book build . $(JB_FLAGS) --all (warnings are errors)"
-	@echo "make check-site      open every page of _build/html in headless Chromium (scripts/check_site.py)"
+	@echo "make check-site      check every page of _build/html in headless Chromium (Playwright), screenshots in _build/screenshots"
 	@echo "make install         create .venv and install requirements.txt and convlib (editable)"
 	@echo "make clean           remove _build and caches; make distclean also removes .venv"
 	@echo "Variables: PYTHON=$(PYTHON) VENV=$(VENV)"
@@ -136,11 +136,14 @@ test-notebooks: $(STAMP)
 test-book: $(STAMP)
 	$(call timed,strict book build,$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
 
-# Every page of the built book in headless Chromium: no JavaScript error,
-# every image loads, MathJax typesets the math, nothing comes from the
-# network. Needs Chromium or Chrome (bash scripts/install_chromium.sh
-# installs Debian's). Without a browser the check is skipped with a notice,
-# except on CI (CI=true), where .ci/run installs one and a skip is an error.
+# Every page of the built book in headless Chromium, driven by Playwright
+# (scripts/check_site.py): no JavaScript error, every image loads, MathJax
+# typesets the math, nothing comes from the network, no Python traceback in
+# an output; a full-page screenshot of every page goes to _build/screenshots/.
+# Needs Chromium or Chrome (bash scripts/install_chromium.sh installs
+# Debian's; Playwright downloads no browser). Without a browser the check is
+# skipped with a notice, except on CI (CI=true), where .ci/run installs one
+# and a skip is an error.
 check-site: $(STAMP)
 	@if [ ! -f _build/html/index.html ]; then echo "ERROR: _build/html/index.html not found: run make book first" >&2; exit 2; fi
 	@if [ "$${CI:-}" != "true" ] && ! bash scripts/install_chromium.sh --find >/dev/null 2>&1; then \
@@ -150,7 +153,8 @@ check-site: $(STAMP)
 	fi
 
 check-site-run:
-	$(call timed,site check in Chromium,$(VPY) scripts/check_site.py _build/html)
+	@rm -rf _build/screenshots  # no screenshot of a page that is gone
+	$(call timed,site check in Chromium,$(VPY) scripts/check_site.py _build/html --screenshots _build/screenshots)
 
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \
