@@ -282,8 +282,9 @@ def conv2d_backward_naive(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Convolution backward pass with explicit loops (the reference).
 
-    Every output pixel ``out[i, r, s, k]`` was a dot product of one patch of
-    the padded input with filter ``k``; its upstream gradient flows back to
+    Every output ``out[n, i, j, f]`` (image ``n``, output pixel ``(i, j)``,
+    filter ``f``) was a dot product of one patch of the padded input with
+    filter ``f``; its upstream gradient ``dout[n, i, j, f]`` flows back to
     the filter (scaled by the patch), to the patch (scaled by the filter) and
     to the bias.
 
@@ -302,21 +303,22 @@ def conv2d_backward_naive(
     """
     dout = _check_backward(dout, cache)
     xp, w = cache.x_padded, cache.w
-    n, oh, ow, f = cache.out_shape
+    n_images, oh, ow, n_filters = cache.out_shape
     kh, kw = w.shape[:2]
     (sh, sw), (dh, dw) = cache.stride, cache.dilation
     dxp = np.zeros(xp.shape, dtype=dout.dtype)
     dw_ = np.zeros(w.shape, dtype=dout.dtype)
-    for i in range(n):
-        for r in range(oh):
-            for s in range(ow):
-                rows = slice(r * sh, r * sh + dh * (kh - 1) + 1, dh)
-                cols = slice(s * sw, s * sw + dw * (kw - 1) + 1, dw)
-                patch = xp[i, rows, cols, :]
-                for k in range(f):
-                    g = dout[i, r, s, k]
-                    dw_[:, :, :, k] += g * patch
-                    dxp[i, rows, cols, :] += g * w[:, :, :, k]
+    for n in range(n_images):
+        for i in range(oh):
+            for j in range(ow):
+                # The input rows i' and columns j' that output pixel (i, j) read.
+                rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                patch = xp[n, rows, cols, :]
+                for f in range(n_filters):
+                    dy = dout[n, i, j, f]  # one number of the upstream gradient
+                    dw_[:, :, :, f] += dy * patch
+                    dxp[n, rows, cols, :] += dy * w[:, :, :, f]
     # Every output pixel added its upstream gradient to the bias of its filter.
     db = None if cache.b_shape is None else dout.sum(axis=(0, 1, 2)).reshape(cache.b_shape)
     return crop_spatial(dxp, cache.pads, cache.x_shape[1:3]), dw_, db
