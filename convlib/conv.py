@@ -16,7 +16,7 @@ cache of any forward pass and the tests hold every tier against the others:
 Like every framework, the operation is a cross-correlation: the kernel is
 *not* flipped::
 
-    out[n, i, j, f] = b[f] + sum_{p, q, c} xp[n, i*sh + p*dh, j*sw + q*dw, c] * w[p, q, c, f]
+    out[n, i, j, f] = b[f] + sum_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] * w[u, v, c, f]
 
 where ``xp`` is the zero-padded input, ``(sh, sw)`` the stride and
 ``(dh, dw)`` the dilation (the window geometry is in :mod:`convlib.windows`).
@@ -353,7 +353,8 @@ def im2col(x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1) 
     -------
     cols : ndarray, shape (N * OH * OW, KH * KW * C)
         Row ``(n, i, j)`` (row-major) holds the window of output pixel
-        ``(i, j)`` of image ``n``, read in ``(p, q, c)`` order -- the memory
+        ``(i, j)`` of image ``n``, read in ``(u, v, c)`` order (kernel tap row,
+        tap column, channel) -- the memory
         order of ``w``, so that ``cols @ w.reshape(-1, F)`` is the
         convolution. One reshape of :func:`convlib.windows.window_view`: the
         windows overlap, so this copies them (only a 1x1 window with stride 1
@@ -419,7 +420,7 @@ def col2im(
 
     Notes
     -----
-    One addition per kernel tap ``(p, q)``: column block ``(p, q, :)`` of
+    One addition per kernel tap ``(u, v)``: column block ``(u, v, :)`` of
     ``dcols``, reshaped to ``(N, OH, OW, C)``, is added onto the strided slice
     :func:`convlib.windows.tap_slices` that tap read. ``col2im(dcols, cache)``,
     the signature of earlier releases, still works for one release: it warns
@@ -464,10 +465,10 @@ def col2im(
     )
     dwindows = dcols.reshape(n, oh, ow, kh, kw, c)
     dx_padded = np.zeros((n, hp, wp, c), dtype=float_dtype(dcols))
-    for p in range(kh):
-        for q in range(kw):
-            rows, cols = tap_slices(p, q, (oh, ow), stride, dilation)
-            dx_padded[:, rows, cols, :] += dwindows[:, :, :, p, q, :]
+    for u in range(kh):
+        for v in range(kw):  # kernel tap (u, v): one strided slice of the padded input
+            rows, cols = tap_slices(u, v, (oh, ow), stride, dilation)
+            dx_padded[:, rows, cols, :] += dwindows[:, :, :, u, v, :]
     return dx_padded
 
 
