@@ -1,7 +1,8 @@
 # Build and test the book "Backpropagation through a CNN, from scratch".
 #
 #   make book    create .venv if needed, install, build the book (_build/html)
-#   make test    lint, unit tests + doctests, core install, every notebook (nbval), strict book build
+#   make test    lint, unit tests + doctests, core install, Colab setup cell,
+#                every notebook (nbval) and the strict book build side by side
 #   make help    all targets
 #
 # Everything runs inside a virtual environment made with the Python you have
@@ -34,6 +35,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # type names like "array_like" are prose, not objects); --keep-going: report
 # every warning, then fail.
 JB_FLAGS ?= -W --keep-going
+JUPYTER_BOOK ?= $(BIN)/jupyter-book
 
 # Print how long a stage took:  $(call timed,label,command)
 define timed
@@ -43,15 +45,17 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install book book-all test lint test-unit test-core test-notebooks test-book check-site clean distclean
+.PHONY: help venv install book book-all test lint test-unit test-core test-setup-cell test-execute test-notebooks test-book check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
-	@echo "make test            run every test: lint, unit tests and doctests, core install, notebooks, strict book build"
+	@echo "make test            run every test: lint, unit tests and doctests, core install, Colab setup cell, notebooks and strict book build (side by side), site check"
 	@echo "make lint            ruff check and ruff format --check (settings in pyproject.toml)"
 	@echo "make test-unit       pytest over tests/ and the doctests in convlib/"
 	@echo "make test-core       pip install convlib without extras in a fresh venv, check no matplotlib, train"
-	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/"
+	@echo "make test-setup-cell the notebooks' Colab setup cell installs convlib from a wheel in a fresh venv"
+	@echo "make test-execute    test-notebooks and test-book side by side (each executes every notebook once)"
+	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/, with times against book/_budgets.yml"
 	@echo "make test-book       jupyter-book build . $(JB_FLAGS) --all (warnings are errors)"
 	@echo "make check-site      open every page of _build/html in headless Chromium (scripts/check_site.py)"
 	@echo "make install         create .venv and install requirements.txt and convlib (editable)"
@@ -110,12 +114,41 @@ test-unit: $(STAMP)
 test-core:
 	$(call timed,core install check,bash scripts/check_core_install.sh $(PYTHON))
 
+# The notebooks' first cell (scripts/notebook_setup_cell.py) installs convlib
+# on Colab. Here it runs in a fresh environment made with $(PYTHON), against a
+# wheel of the working tree, and must make `import convlib` work; no notebook
+# is executed (scripts/check_setup_cell.sh; ~30 s with pip's cache).
+test-setup-cell:
+	$(call timed,Colab setup cell in a fresh venv,bash scripts/check_setup_cell.sh $(PYTHON))
+
+# nbval; book/conftest.py prints each notebook's execution time against its
+# budget in book/_budgets.yml (over budget: a warning line, not a failure).
+# A subset: make test-notebooks NOTEBOOKS=book/01_chain_rule.ipynb
 test-notebooks: $(STAMP)
 	@if [ -z "$(NOTEBOOKS)" ]; then echo "ERROR: no notebooks in book/" >&2; exit 5; fi
 	$(call pytest_stage,notebooks (nbval-lax),--nbval-lax $(NOTEBOOKS))
 
 test-book: $(STAMP)
-	$(call timed,strict book build,$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
+	$(call timed,strict book build,$(JUPYTER_BOOK) build . $(JB_FLAGS) --all)
+
+# nbval and the strict build each execute every notebook once, so a make test
+# executes each notebook twice, never more. They run side by side, one per
+# core, each with one BLAS thread (two multi-threaded BLAS pools on two cores
+# would only fight). Their output goes to $(EXEC_LOGS)/ and is printed whole,
+# the build's first, once both have finished, so the two never interleave; the
+# target fails if either failed.
+EXEC_LOGS := _build/test-logs
+test-execute: $(STAMP)
+	@mkdir -p $(EXEC_LOGS); start=$$(date +%s); \
+	echo "==> notebooks (nbval) and strict book build, side by side (output: $(EXEC_LOGS)/)"; \
+	export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1; \
+	$(MAKE) --no-print-directory test-notebooks >$(EXEC_LOGS)/notebooks.log 2>&1 & nbval_pid=$$!; \
+	$(MAKE) --no-print-directory test-book >$(EXEC_LOGS)/book.log 2>&1 & book_pid=$$!; \
+	nbval=0; wait $$nbval_pid || nbval=$$?; \
+	book=0; wait $$book_pid || book=$$?; \
+	cat $(EXEC_LOGS)/book.log $(EXEC_LOGS)/notebooks.log; \
+	echo "==> notebooks and book build side by side: $$(( $$(date +%s) - start )) s, nbval exit $$nbval, book build exit $$book"; \
+	[ $$nbval -eq 0 ] && [ $$book -eq 0 ]
 
 # Every page of the built book in headless Chromium: no JavaScript error,
 # every image loads, MathJax typesets the math, nothing comes from the
@@ -135,7 +168,7 @@ check-site-run:
 
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \
-	for t in lint test-unit test-core test-notebooks test-book check-site; do \
+	for t in lint test-unit test-core test-setup-cell test-execute check-site; do \
 	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \
 	echo "==> all tests: $$(( $$(date +%s) - total_start )) s"; \
