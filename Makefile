@@ -45,7 +45,7 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install book book-all test lint test-unit test-core test-setup-cell test-execute test-notebooks test-book check-site clean distclean
+.PHONY: help venv install jupyter-cache-key book book-all test lint test-unit test-core test-setup-cell test-execute test-notebooks test-book check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
@@ -78,13 +78,33 @@ install: $(STAMP)
 
 # --- the book -------------------------------------------------------------
 
-book: $(STAMP)
-	$(call timed,book build,$(BIN)/jupyter-book build . $(JB_FLAGS))
+# Executed notebooks are kept in $(JCACHE) (jupyter-cache; _config.yml has
+# execute_notebooks: cache), so the HTML and PDF builds share one execution.
+# jupyter-cache knows each notebook's code but not convlib's: jupyter-cache-key
+# empties the cache whenever convlib/, pyproject.toml or requirements.txt
+# change (their digest is kept beside the cache), and the strict build of
+# make test always starts from an empty cache, so it executes every notebook.
+# The cache lives under _build/, never in the user's cache folder.
+JCACHE := _build/.jupyter_cache
+JCACHE_KEY = $(shell cat $(sort $(wildcard convlib/*.py convlib/*/*.py)) pyproject.toml requirements.txt | sha256sum | cut -c1-16)
+
+jupyter-cache-key:
+	@key="$(JCACHE_KEY)"; \
+	if [ -d $(JCACHE) ] && [ "$$(cat $(JCACHE)/convlib-key 2>/dev/null)" != "$$key" ]; then \
+	  echo "==> convlib or the pins changed since the notebooks were executed: emptying $(JCACHE)"; \
+	  rm -rf $(JCACHE); \
+	fi; \
+	mkdir -p $(JCACHE); echo "$$key" > $(JCACHE)/convlib-key
+
+book: $(STAMP) jupyter-cache-key
+	$(call timed,book build,$(JUPYTER_BOOK) build . $(JB_FLAGS))
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
 # A from-scratch build: every page is read and every notebook executed again.
 book-all: $(STAMP)
-	$(call timed,book build (all pages),$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
+	rm -rf $(JCACHE)
+	@$(MAKE) --no-print-directory jupyter-cache-key
+	$(call timed,book build (all pages),$(JUPYTER_BOOK) build . $(JB_FLAGS) --all)
 
 # --- tests ----------------------------------------------------------------
 # `make test` runs every stage even when one fails, prints how long each
@@ -129,6 +149,7 @@ test-notebooks: $(STAMP)
 	$(call pytest_stage,notebooks (nbval-lax),--nbval-lax $(NOTEBOOKS))
 
 test-book: $(STAMP)
+	@rm -rf $(JCACHE); $(MAKE) --no-print-directory jupyter-cache-key
 	$(call timed,strict book build,$(JUPYTER_BOOK) build . $(JB_FLAGS) --all)
 
 # nbval and the strict build each execute every notebook once, so a make test

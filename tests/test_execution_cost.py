@@ -106,3 +106,19 @@ def test_make_test_runs_the_setup_cell_check():
     stages = re.search(r"for t in ([\w -]+); do", MAKEFILE)
     assert stages is not None and "test-setup-cell" in stages.group(1).split()
     assert "scripts/check_setup_cell.sh" in recipe("test-setup-cell")
+
+
+def test_html_and_pdf_builds_share_one_execution_but_make_test_executes_afresh():
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["execute"]["execute_notebooks"] == "cache"
+    assert "cache" not in config["execute"]  # the default: _build/.jupyter_cache, beside the output
+    # make book checks the cache against convlib's code; the strict build of
+    # make test and make book-all start from an empty cache
+    assert re.search(r"^book: .*jupyter-cache-key", MAKEFILE, re.M)
+    for target in ("test-book", "book-all"):
+        body = recipe(target)
+        assert body.index("rm -rf $(JCACHE)") < body.index("build . $(JB_FLAGS)")
+    key = re.search(r"^JCACHE_KEY = (.*)$", MAKEFILE, re.M)
+    assert key is not None
+    assert "convlib/*.py" in key.group(1) and "requirements.txt" in key.group(1)
