@@ -137,7 +137,7 @@ test-core:
 # The notebooks' first cell (scripts/notebook_setup_cell.py) installs convlib
 # on Colab. Here it runs in a fresh environment made with $(PYTHON), against a
 # wheel of the working tree, and must make `import convlib` work; no notebook
-# is executed (scripts/check_setup_cell.sh; ~30 s with pip's cache).
+# is executed (scripts/check_setup_cell.sh; about a minute with pip's cache).
 test-setup-cell:
 	$(call timed,Colab setup cell in a fresh venv,bash scripts/check_setup_cell.sh $(PYTHON))
 

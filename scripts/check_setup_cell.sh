@@ -12,7 +12,9 @@
 # unit tests); (2) while _config.yml's URL is the placeholder, the cell stops
 # with an error that names what to set, and installs nothing; (3) with
 # CONVLIB_PIP_SOURCE pointing at the wheel it installs convlib[book], and
-# convlib, matplotlib and IPython import from the fresh environment; (4) run
+# convlib, then every module any chapter imports (found by parsing the code
+# cells: matplotlib, IPython, myst_nb's glue, ...), import in the same
+# process, convlib from the fresh environment; (4) run
 # again, now that convlib is importable, it does nothing (its source points
 # at a file that does not exist, so any install attempt would fail).
 # The only downloads are from the package index (pip's cache makes them cheap).
@@ -75,21 +77,51 @@ find "$TMP/src" -name __pycache__ -type d -prune -exec rm -rf {} +
 WHEEL="$(ls "$TMP"/wheel/convlib-*.whl)"
 echo "    $(basename "$WHEEL")"
 
-echo "--- the setup cell with CONVLIB_PIP_SOURCE=file://$WHEEL, then import convlib"
-CONVLIB_PIP_SOURCE="file://$WHEEL" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-  "$VPY" - "$TMP/cell.py" <<'EOF' || fail "the setup cell did not make convlib importable"
+echo "--- the setup cell with CONVLIB_PIP_SOURCE=file://$WHEEL, then the chapters' imports"
+CONVLIB_PIP_SOURCE="file://$WHEEL" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 MPLBACKEND=Agg \
+  "$VPY" - "$TMP/cell.py" "$REPO/book" <<'EOF' || fail "after the setup cell, a chapter's import fails"
+import ast
+import importlib
+import json
 import sys
+from pathlib import Path
 
 exec(compile(open(sys.argv[1], encoding="utf-8").read(), "setup cell", "exec"), {})
 import convlib  # in the same process, as in the notebook's next cell
-import IPython
-import matplotlib
 
 here = convlib.__file__
 assert here.startswith(sys.prefix), f"convlib imported from {here}, not from the fresh environment"
-print(f"    convlib {convlib.__version__}, matplotlib {matplotlib.__version__}, "
-      f"IPython {IPython.__version__} from {sys.prefix}")
+
+# Every module a chapter imports (absolute imports in the code cells).
+needed: dict[str, set[str]] = {}
+for path in sorted(Path(sys.argv[2]).glob("*.ipynb")):
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        lines = "".join(cell["source"]).splitlines()
+        code = "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                needed.setdefault(name, set()).add(path.name)
+failed = []
+for name in sorted(needed):
+    try:
+        importlib.import_module(name)
+    except ImportError as error:
+        failed.append(f"{name} ({', '.join(sorted(needed[name]))}): {error}")
+assert not failed, "not importable after the setup cell:\n  " + "\n  ".join(failed)
+versions = {m: sys.modules[m].__version__ for m in ("convlib", "matplotlib", "IPython")
+            if m in sys.modules}
+print(f"    {len(needed)} modules the chapters import, all importable; "
+      f"{', '.join(f'{m} {v}' for m, v in versions.items())} in {sys.prefix}")
 EOF
+
 
 echo "--- the setup cell again: convlib is importable, so it installs nothing"
 CONVLIB_PIP_SOURCE="file://$TMP/no-such-convlib.whl" "$VPY" "$TMP/cell.py" \
