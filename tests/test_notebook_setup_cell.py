@@ -193,3 +193,11 @@ def test_bad_config_is_refused(tool, tmp_path, repository, error):
     config.write_text(yaml.safe_dump({"repository": repository}), encoding="utf-8")
     with pytest.raises(error, match="repository"):
         tool.read_repository(config)
+
+
+def test_binder_installs_convlib_so_the_cell_does_nothing_there():
+    """repo2docker installs requirements.txt, then runs postBuild, which installs convlib."""
+    assert (ROOT / "requirements.txt").is_file()
+    post_build = (ROOT / "postBuild").read_text(encoding="utf-8")
+    commands = [line.split() for line in post_build.splitlines() if line.startswith("pip ")]
+    assert any(cmd[:2] == ["pip", "install"] and cmd[-1] == "." for cmd in commands)
