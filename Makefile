@@ -86,10 +86,11 @@ install: $(STAMP)
 # make test always starts from an empty cache, so it executes every notebook.
 # The cache lives under _build/, never in the user's cache folder.
 JCACHE := _build/.jupyter_cache
-JCACHE_KEY = $(shell cat $(sort $(wildcard convlib/*.py convlib/*/*.py)) pyproject.toml requirements.txt | sha256sum | cut -c1-16)
+JCACHE_KEY = $(shell $(PYTHON) -c 'import hashlib, pathlib; h = hashlib.sha256(); files = sorted(pathlib.Path("convlib").rglob("*.py")) + [pathlib.Path("pyproject.toml"), pathlib.Path("requirements.txt")]; [h.update(str(f).encode() + b"\0" + f.read_bytes()) for f in files]; print(h.hexdigest()[:16])')
 
 jupyter-cache-key:
 	@key="$(JCACHE_KEY)"; \
+	if [ -z "$$key" ]; then echo "ERROR: could not hash convlib's sources with $(PYTHON)" >&2; exit 1; fi; \
 	if [ -d $(JCACHE) ] && [ "$$(cat $(JCACHE)/convlib-key 2>/dev/null)" != "$$key" ]; then \
 	  echo "==> convlib or the pins changed since the notebooks were executed: emptying $(JCACHE)"; \
 	  rm -rf $(JCACHE); \

@@ -121,4 +121,4 @@ def test_html_and_pdf_builds_share_one_execution_but_make_test_executes_afresh()
         assert body.index("rm -rf $(JCACHE)") < body.index("build . $(JB_FLAGS)")
     key = re.search(r"^JCACHE_KEY = (.*)$", MAKEFILE, re.M)
     assert key is not None
-    assert "convlib/*.py" in key.group(1) and "requirements.txt" in key.group(1)
+    assert 'Path("convlib").rglob("*.py")' in key.group(1) and "requirements.txt" in key.group(1)
