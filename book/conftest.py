@@ -7,10 +7,10 @@ chapter, seconds, budget, and whether the chapter stayed under it. The
 budgets, in seconds, are kept in ``book/_budgets.yml``.
 
 A chapter over its budget (or without one) gets a warning line, not a
-failure: the budgets are about twice what a chapter takes on the project's
-2-core machine when it is idle, and a shared or loaded machine slows a run
-by as much again, so a hard limit would fail on timing noise. nbval's
-per-cell timeout still stops a chapter that hangs. The same numbers are
+failure: the budgets are twice what a chapter takes on the project's 2-core
+machine when it is quiet, and the same machine shared with other jobs ran the
+chapters three to four times slower, so a hard limit would fail on timing
+noise. nbval's per-cell timeout still stops a chapter that hangs. The same numbers are
 written to ``_build/notebook-times.json`` for comparison between runs.
 """
 
