@@ -2,17 +2,19 @@
 
 Every backward pass in convlib -- and every backward pass a reader writes in
 the exercises -- is checked the same way: perturb one input element by
-``+eps`` and ``-eps``, run the forward pass twice, and compare the centered
+``+h`` and ``-h``, run the forward pass twice, and compare the centered
 difference with the analytic gradient.
 
 For a function ``y = f(x)`` and an upstream gradient ``dout`` (the gradient
 of some loss ``L`` with respect to ``y``), the chain rule says
 ``dL/dx_i = sum_j dout_j * dy_j/dx_i``, which is approximated by::
 
-    sum(dout * (f(x + eps e_i) - f(x - eps e_i))) / (2 eps)
+    sum(dout * (f(x + h e_i) - f(x - h e_i))) / (2 h)
 
-The error of this estimate is ``O(eps**2)`` (truncation) plus roughly
-``machine_eps * |f| / eps`` (rounding); chapter 2 of the book plots both.
+The error of this estimate is ``O(h**2)`` (truncation) plus roughly
+``machine_eps * |f| / h`` (rounding); chapter 2 of the book plots both.
+The step is called ``h`` everywhere (``eps`` is a deprecated alias), so that
+the book's epsilon keeps one meaning.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import as_bool, as_int, as_numeric_array, as_real, check_callable
+from ._deprecation import UNSET, MarkedDefault, renamed_argument
 
 __all__ = [
     "numerical_gradient",
@@ -40,9 +43,9 @@ class GradientCheckWarning(UserWarning):
     """A numerical gradient computed in a precision too low to trust.
 
     Centred differences divide a difference of two nearly equal values by
-    ``2 * eps``; in float32 (about 7 significant digits) the rounding of
+    ``2 * h``; in float32 (about 7 significant digits) the rounding of
     ``f`` alone gives relative errors around ``1e-3`` for any useful
-    ``eps``, so a correct backward can look wrong. Check in float64.
+    ``h``, so a correct backward can look wrong. Check in float64.
     """
 
 
@@ -54,6 +57,16 @@ def _warn_low_precision(what: str, dtype: np.dtype, stacklevel: int) -> None:
         GradientCheckWarning,
         stacklevel=stacklevel + 1,
     )
+
+
+#: The default finite-difference step (marked: passing it and ``eps`` is an error too).
+_H = MarkedDefault(1e-5)
+
+
+def _step(call: str, h: Any, eps: Any) -> float:
+    """The finite-difference step from ``h`` or its deprecated alias ``eps``, checked."""
+    step = renamed_argument(call, "eps", "h", eps, h, stacklevel=4)
+    return as_real("h" if eps is UNSET else "eps", step, low=0.0, low_open=True)
 
 
 def _evaluate(f: Callable[[np.ndarray], Any], x: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -74,7 +87,9 @@ def numerical_gradient(
     f: Callable[[np.ndarray], Any],
     x: np.ndarray,
     dout: Any = None,
-    eps: float = 1e-5,
+    h: float = _H,
+    *,
+    eps: Any = UNSET,
 ) -> np.ndarray:
     """Centered-difference gradient of ``sum(dout * f(x))`` with respect to ``x``.
 
@@ -95,13 +110,15 @@ def numerical_gradient(
         ``x`` and must return the same value for the same ``x``.
     x : ndarray, any shape, floating point
         Point at which to differentiate. Use float64: in float32 the rounding
-        error swamps the estimate for any useful ``eps`` (relative errors
+        error swamps the estimate for any useful ``h`` (relative errors
         around ``1e-3``), and a :class:`GradientCheckWarning` says so.
     dout : array_like, shape of ``f(x)``, optional
         Upstream gradient. ``None`` means ones (the gradient of ``sum(f(x))``;
         for a scalar ``f``, simply ``df/dx``).
-    eps : float
-        Step size.
+    h : float
+        Step size, > 0.
+    eps : float, optional
+        Deprecated alias of ``h`` (``DeprecationWarning``); removed in 0.3.
 
     Returns
     -------
@@ -111,9 +128,10 @@ def numerical_gradient(
     Raises
     ------
     TypeError
-        If ``f`` is not callable or ``x`` is not a floating-point ndarray.
+        If ``f`` is not callable, ``x`` is not a floating-point ndarray, or
+        both ``h`` and ``eps`` are given.
     ValueError
-        If ``eps`` is not positive, ``dout`` does not have the shape of
+        If ``h`` is not positive, ``dout`` does not have the shape of
         ``f(x)``, ``f`` modifies ``x`` or ``f`` is not deterministic.
 
     Warns
@@ -135,7 +153,7 @@ def numerical_gradient(
         )
     if x.dtype.kind != "f":
         raise TypeError(f"x must be floating point to be perturbed, got dtype {x.dtype}")
-    eps = as_real("eps", eps, low=0.0, low_open=True)
+    h = _step("numerical_gradient", h, eps)
     d = None if dout is None else as_numeric_array("dout", dout).astype(np.float64)
     if x.dtype.itemsize < 8:
         _warn_low_precision("x", x.dtype, stacklevel=2)
@@ -159,9 +177,9 @@ def numerical_gradient(
             raise ValueError(f"dout has shape {d.shape} but f(x) has shape {first.shape}")
         for idx in np.ndindex(x.shape):
             old = x[idx]
-            x[idx] = expected[idx] = old + eps
+            x[idx] = expected[idx] = old + h
             plus = _evaluate(f, x, expected)
-            x[idx] = expected[idx] = old - eps
+            x[idx] = expected[idx] = old - h
             minus = _evaluate(f, x, expected)
             x[idx] = expected[idx] = old
             diff = plus - minus  # difference first: far less rounding than f+ - f-
@@ -169,7 +187,7 @@ def numerical_gradient(
                 raise ValueError(
                     f"f(x) changed shape from {first.shape} to {diff.shape} when x[{idx}] moved"
                 )
-            grad[idx] = (np.sum(diff) if d is None else np.sum(diff * d)) / (2 * eps)
+            grad[idx] = (np.sum(diff) if d is None else np.sum(diff * d)) / (2 * h)
     finally:
         x[...] = original  # also when f raised or modified x
     return grad
@@ -313,7 +331,7 @@ def _hint(analytic: np.ndarray, numerical: np.ndarray, bad: np.ndarray) -> str:
     if 0 < frac < 0.5:
         return (
             f"only {100 * frac:.1f}% of entries are wrong: look at borders, padding, "
-            "stride or overlapping windows -- or at inputs within eps of a kink "
+            "stride or overlapping windows -- or at inputs within h of a kink "
             "(ReLU at 0, tied maxima in max pooling)"
         )
     return ""
@@ -326,7 +344,8 @@ def check_gradients(
     *,
     wrt: Sequence[str] | None = None,
     dout: Any = None,
-    eps: float = 1e-5,
+    h: float = _H,
+    eps: Any = UNSET,
     tol: float = 1e-7,
     seed: int = 0,
     raise_on_failure: bool = True,
@@ -361,8 +380,12 @@ def check_gradients(
         whose gradient is not ``None``.
     dout : array_like, shape of ``out``, optional
         Upstream gradient; default: standard normal from ``seed``.
-    eps : float
-        Finite-difference step.
+    h : float
+        Finite-difference step, > 0.
+    eps : float, optional
+        Deprecated alias of ``h`` (``DeprecationWarning``): it is the step
+        here, not passed on to ``forward``. From convlib 0.3 on, ``eps``
+        goes to ``forward`` like any other keyword (batch norm's ``eps``).
     tol : float
         Largest acceptable relative error (see :func:`rel_error`).
     seed : int
@@ -385,9 +408,10 @@ def check_gradients(
     TypeError
         If ``forward`` or ``backward`` is not callable, ``inputs`` is neither
         a dict nor a list (a bare array: pass ``[x]``), ``wrt`` is not a list
-        of names, ``seed`` not an int or ``raise_on_failure`` not a bool.
+        of names, ``seed`` not an int, ``raise_on_failure`` not a bool, or
+        both ``h`` and ``eps`` are given.
     ValueError
-        If ``inputs`` is empty, ``wrt`` names an unknown input, ``eps`` or
+        If ``inputs`` is empty, ``wrt`` names an unknown input, ``h`` or
         ``tol`` is out of range, or ``forward`` modifies an input or is not
         deterministic.
 
@@ -412,7 +436,7 @@ def check_gradients(
     """
     check_callable("forward", forward)
     check_callable("backward", backward)
-    eps = as_real("eps", eps, low=0.0, low_open=True)
+    h = _step("check_gradients", h, eps)
     tol = as_real("tol", tol, low=0.0)
     seed = as_int("seed", seed, 0)
     raise_on_failure = as_bool("raise_on_failure", raise_on_failure)
@@ -504,7 +528,7 @@ def check_gradients(
             args[i] = xi
             return forward(*args, **kwargs)[0]
 
-        num = numerical_gradient(f, x, dout, eps=eps)
+        num = numerical_gradient(f, x, dout, h)
         errs = _rel_errors(g, num, 1e-3)
         worst: tuple[int, ...] = (
             tuple(int(k) for k in np.unravel_index(int(np.argmax(errs)), errs.shape))
