@@ -27,6 +27,7 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .adjoint import AdjointReport, check_adjoint
 from .arithmetic import conv_output_size, resolve_padding, same_padding
 from .batchnorm import (
     BatchNormCache,
@@ -126,6 +127,7 @@ __all__ = [
     "ActivationCache",
     "Adam",
     "adam_update",
+    "AdjointReport",
     "AvgPool2D",
     "avgpool2d_backward",
     "avgpool2d_backward_naive",
@@ -144,6 +146,7 @@ __all__ = [
     "blas_threads",
     "build_capstone",
     "build_lenet",
+    "check_adjoint",
     "check_gradients",
     "clear_workspace",
     "col2im",

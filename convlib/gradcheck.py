@@ -337,6 +337,51 @@ def _hint(analytic: np.ndarray, numerical: np.ndarray, bad: np.ndarray) -> str:
     return ""
 
 
+def _named_inputs(inputs: Any, wrt: Any) -> tuple[list[str], list[Any]]:
+    """Names and float64 copies of a checker's ``inputs`` (dict or list), with ``wrt`` checked.
+
+    Shared by :func:`check_gradients` and :func:`convlib.adjoint.check_adjoint`:
+    a dict's keys name the inputs, a list's get ``x0, x1, ...``; ``None``
+    entries stay ``None``; floating-point arrays are copied to float64, other
+    numeric arrays copied as they are.
+    """
+    if isinstance(inputs, Mapping):
+        names = [str(k) for k in inputs]
+        values = list(inputs.values())
+    elif isinstance(inputs, Sequence) and not isinstance(inputs, (str, bytes)):
+        values = list(inputs)
+        names = [f"x{i}" for i in range(len(values))]
+    else:
+        one = " (for one array x, pass [x])" if isinstance(inputs, np.ndarray) else ""
+        raise TypeError(
+            f"inputs must be a dict of named arrays or a list of arrays, the positional "
+            f"arguments of forward{one}; got {type(inputs).__name__}"
+        )
+    if not values:
+        raise ValueError("inputs is empty: give forward's positional arguments")
+    if wrt is not None:
+        if isinstance(wrt, str):
+            raise TypeError(
+                f"wrt must be a list of input names, got the string {wrt!r}: for one input, wrt=[{wrt!r}]"
+            )
+        if not isinstance(wrt, Collection):
+            raise TypeError(
+                f"wrt must be a list of input names, got {wrt!r} ({type(wrt).__name__})"
+            )
+    arrays: list[Any] = []
+    for name, v in zip(names, values):
+        if v is None:
+            arrays.append(None)
+            continue
+        a = as_numeric_array(name, v)
+        arrays.append(a.astype(np.float64) if a.dtype.kind == "f" else a.copy())
+    if wrt is not None:
+        unknown = [n for n in wrt if n not in names]
+        if unknown:
+            raise ValueError(f"wrt names {unknown} are not among the inputs {names}")
+    return names, arrays
+
+
 def check_gradients(
     forward: Callable[..., tuple[Any, Any]],
     backward: Callable[[np.ndarray, Any], Any],
@@ -440,40 +485,7 @@ def check_gradients(
     tol = as_real("tol", tol, low=0.0)
     seed = as_int("seed", seed, 0)
     raise_on_failure = as_bool("raise_on_failure", raise_on_failure)
-    if isinstance(inputs, Mapping):
-        names = [str(k) for k in inputs]
-        values = list(inputs.values())
-    elif isinstance(inputs, Sequence) and not isinstance(inputs, (str, bytes)):
-        values = list(inputs)
-        names = [f"x{i}" for i in range(len(values))]
-    else:
-        one = " (for one array x, pass [x])" if isinstance(inputs, np.ndarray) else ""
-        raise TypeError(
-            f"inputs must be a dict of named arrays or a list of arrays, the positional "
-            f"arguments of forward{one}; got {type(inputs).__name__}"
-        )
-    if not values:
-        raise ValueError("inputs is empty: give forward's positional arguments")
-    if wrt is not None:
-        if isinstance(wrt, str):
-            raise TypeError(
-                f"wrt must be a list of input names, got the string {wrt!r}: for one input, wrt=[{wrt!r}]"
-            )
-        if not isinstance(wrt, Collection):
-            raise TypeError(
-                f"wrt must be a list of input names, got {wrt!r} ({type(wrt).__name__})"
-            )
-    arrays: list[Any] = []
-    for name, v in zip(names, values):
-        if v is None:
-            arrays.append(None)
-            continue
-        a = as_numeric_array(name, v)
-        arrays.append(a.astype(np.float64) if a.dtype.kind == "f" else a.copy())
-    if wrt is not None:
-        unknown = [n for n in wrt if n not in names]
-        if unknown:
-            raise ValueError(f"wrt names {unknown} are not among the inputs {names}")
+    names, arrays = _named_inputs(inputs, wrt)
 
     snapshots = [None if a is None else a.copy() for a in arrays]
     out, cache = forward(*arrays, **kwargs)

@@ -44,6 +44,7 @@ LAYERS = {
         "convlib.batchnorm",
         "convlib.dropout",
         "convlib.gradcheck",
+        "convlib.adjoint",
         "convlib.update_rules",
         "convlib.errors",
         "convlib.memory",
