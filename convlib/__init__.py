@@ -37,6 +37,7 @@ from .batchnorm import (
     batchnorm_forward,
     batchnorm_forward_broadcast,
 )
+from .complex_step import complex_step_gradient
 from .conv import (
     Conv2DCache,
     col2im,
@@ -150,6 +151,7 @@ __all__ = [
     "check_gradients",
     "clear_workspace",
     "col2im",
+    "complex_step_gradient",
     "Conv2D",
     "conv2d_backward",
     "conv2d_backward_im2col",

@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_bool, as_int, as_numeric_array, as_real, check_callable
+from ._checks import (
+    as_bool,
+    as_int,
+    as_numeric_array,
+    as_real,
+    check_callable,
+)
 from ._deprecation import UNSET, MarkedDefault, renamed_argument
 
 __all__ = [

@@ -45,6 +45,7 @@ LAYERS = {
         "convlib.dropout",
         "convlib.gradcheck",
         "convlib.adjoint",
+        "convlib.complex_step",
         "convlib.update_rules",
         "convlib.errors",
         "convlib.memory",

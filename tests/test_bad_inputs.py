@@ -827,6 +827,48 @@ def gradcheck_rows() -> list[Bad]:
             VAL,
             ("dout", "(3,)", "(4, 6)"),
         ),
+        Bad(
+            "check_adjoint-forward-not-callable",
+            lambda: convlib.check_adjoint(3, convlib.relu_backward, [X2]),
+            TYP,
+            ("forward", "callable"),
+        ),
+        Bad(
+            "check_adjoint-inputs-int",
+            lambda: convlib.check_adjoint(relu_forward, convlib.relu_backward, 5),
+            TYP,
+            ("inputs",),
+        ),
+        Bad(
+            "check_adjoint-tol-negative",
+            lambda: convlib.check_adjoint(relu_forward, convlib.relu_backward, [X2], tol=-1.0),
+            VAL,
+            ("tol", "-1"),
+        ),
+        Bad(
+            "check_adjoint-rng-str",
+            lambda: convlib.check_adjoint(relu_forward, convlib.relu_backward, [X2], rng="a"),
+            TYP,
+            ("rng",),
+        ),
+        Bad(
+            "complex_step_gradient-f-not-callable",
+            lambda: convlib.complex_step_gradient(3, np.ones(3)),
+            TYP,
+            ("f", "callable"),
+        ),
+        Bad(
+            "complex_step_gradient-x-complex",
+            lambda: convlib.complex_step_gradient(square, np.ones(3) + 0j),
+            TYP,
+            ("x", "complex128"),
+        ),
+        Bad(
+            "complex_step_gradient-h-0",
+            lambda: convlib.complex_step_gradient(square, np.ones(3), h=0.0),
+            VAL,
+            ("h must be",),
+        ),
     ]
 
 
