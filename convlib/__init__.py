@@ -27,6 +27,7 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .adjoint import AdjointReport, check_adjoint
 from .arithmetic import conv_output_size, resolve_padding, same_padding
 from .batchnorm import (
     BatchNormCache,
@@ -36,6 +37,7 @@ from .batchnorm import (
     batchnorm_forward,
     batchnorm_forward_broadcast,
 )
+from .complex_step import complex_step_gradient
 from .conv import (
     Conv2DCache,
     col2im,
@@ -126,6 +128,7 @@ __all__ = [
     "ActivationCache",
     "Adam",
     "adam_update",
+    "AdjointReport",
     "AvgPool2D",
     "avgpool2d_backward",
     "avgpool2d_backward_naive",
@@ -144,9 +147,11 @@ __all__ = [
     "blas_threads",
     "build_capstone",
     "build_lenet",
+    "check_adjoint",
     "check_gradients",
     "clear_workspace",
     "col2im",
+    "complex_step_gradient",
     "Conv2D",
     "conv2d_backward",
     "conv2d_backward_im2col",

@@ -10,12 +10,17 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 _NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, floating point
+# True only inside complex_step_inputs() (see as_numeric_or_complex_array).
+_COMPLEX_STEP: ContextVar[bool] = ContextVar("convlib_complex_step", default=False)
 
 
 def as_numeric_array(name: str, value: Any) -> np.ndarray:
@@ -43,14 +48,26 @@ def as_numeric_array(name: str, value: Any) -> np.ndarray:
     except (ValueError, TypeError) as exc:  # ragged nested lists, etc.
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from None
     if arr.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype} (shape {arr.shape})")
+        why = ""
+        if arr.dtype.kind == "c" and _COMPLEX_STEP.get():
+            why = (  # inside complex_step_gradient: this function is not on the opt-in path
+                ": this function does not support the complex-step derivative (it is not "
+                "complex-analytic, or returns real numbers); check it with numerical_gradient"
+            )
+        raise TypeError(
+            f"{name} must hold real numbers, got dtype {arr.dtype} (shape {arr.shape}){why}"
+        )
     return arr
 
 
 def float_dtype(*arrays: np.ndarray) -> np.dtype:
-    """The dtype computations run in: NumPy promotion, integers -> float64."""
+    """The dtype computations run in: NumPy promotion, integers -> float64.
+
+    A complex dtype (only from :func:`as_numeric_or_complex_array`) stays
+    complex: casting to float would drop the imaginary part.
+    """
     dtype = np.result_type(*arrays)
-    if dtype.kind != "f":
+    if dtype.kind not in "fc":
         return np.dtype(np.float64)
     return dtype
 
@@ -684,3 +701,44 @@ def check_finite_gradient(name: str, grad: np.ndarray) -> None:
         f"the update was refused and nothing changed",
         name,
     )
+
+
+@contextmanager
+def complex_step_inputs() -> Iterator[None]:
+    """Open the opt-in complex path of :func:`as_numeric_or_complex_array` (complex-step derivative).
+
+    Entered by :func:`convlib.gradcheck.complex_step_gradient` around its calls
+    of ``f``; per thread and per task (a :class:`contextvars.ContextVar`).
+    """
+    token = _COMPLEX_STEP.set(True)
+    try:
+        yield
+    finally:
+        _COMPLEX_STEP.reset(token)
+
+
+def as_numeric_or_complex_array(name: str, value: Any) -> np.ndarray:
+    """:func:`as_numeric_array`, but complex arrays pass inside :func:`complex_step_inputs`.
+
+    The opt-in path for the functions that are complex-analytic in NumPy
+    (sums, products, ``exp``, ``tanh``, and ``maximum``/``argmax``, which
+    order complex numbers by real part first): only they call this, so the
+    complex-step derivative passes through them exactly. Outside
+    :func:`complex_step_inputs` a complex array is refused as by
+    :func:`as_numeric_array`, naming the way in; functions that call
+    :func:`as_numeric_array` refuse it always. Keep the dtype with
+    :func:`float_dtype`, which leaves complex dtypes complex.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not numeric, or complex outside :func:`complex_step_inputs`.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind == "c":
+        if _COMPLEX_STEP.get():
+            return value
+        raise TypeError(
+            f"{name} must hold real numbers, got dtype {value.dtype} (shape {value.shape}); "
+            f"complex input is accepted only inside convlib.complex_step_gradient"
+        )
+    return as_numeric_array(name, value)

@@ -46,3 +46,72 @@ def moved_names(old_module: str, moves: Mapping[str, str]) -> Callable[[str], An
         return value
 
     return __getattr__
+
+
+class _Unset:
+    """The default of a deprecated argument: tells "not passed" from any value."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+#: Default of a renamed argument's old name (see :func:`renamed_argument`).
+UNSET: Any = _Unset()
+
+
+class MarkedDefault(float):
+    """A float default that ``is`` tells apart from the same number passed explicitly.
+
+    The new name of a renamed argument keeps a plain number as its default in
+    the signature (``h: float = 1e-05``), while :func:`renamed_argument` can
+    still see whether the caller passed it together with the old name.
+    """
+
+
+def renamed_argument(
+    call: str, old: str, new: str, old_value: Any, new_value: Any, stacklevel: int = 3
+) -> Any:
+    """Resolve an argument renamed from ``old`` to ``new``, warning when the old name is used.
+
+    Parameters
+    ----------
+    call : str
+        The function, for the messages, e.g. ``"numerical_gradient"``.
+    old, new : str
+        The argument's old and new names, e.g. ``"eps"`` and ``"h"``.
+    old_value : object
+        What the caller passed as ``old``; :data:`UNSET` when not passed.
+    new_value : object
+        What the caller passed as ``new``; :data:`UNSET` or a
+        :class:`MarkedDefault` (the signature's own default object) when not
+        passed.
+    stacklevel : int
+        Of the warning: 3 points at the caller of the function that calls
+        this one.
+
+    Returns
+    -------
+    object
+        The value to use: ``old_value`` if only the old name was given (with
+        a ``DeprecationWarning`` naming the new one), else ``new_value``
+        (possibly the default).
+
+    Raises
+    ------
+    TypeError
+        If both names were given.
+    """
+    if old_value is UNSET:
+        return new_value
+    if new_value is not UNSET and not isinstance(new_value, MarkedDefault):
+        raise TypeError(
+            f"{call}() got both {new}={new_value!r} and its deprecated old name "
+            f"{old}={old_value!r}: pass only {new}"
+        )
+    warnings.warn(
+        f"{call}({old}=...) is deprecated: the argument is now called {new}, pass "
+        f"{new}={old_value!r}. The old name {old} will be removed in convlib {REMOVED_IN}.",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
+    return old_value

@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, as_real, check_cache_kind, check_dout, float_dtype
+from ._checks import (
+    as_numeric_array,
+    as_numeric_or_complex_array,
+    as_real,
+    check_cache_kind,
+    check_dout,
+    float_dtype,
+)
 
 __all__ = [
     "ActivationCache",
@@ -60,9 +67,15 @@ class ActivationCache:
     alpha: float = 0.0
 
 
-def _as_float(x: Any) -> np.ndarray:
-    """``x`` as a floating-point array (integers and booleans become float64)."""
-    x = as_numeric_array("x", x)
+def _as_float(x: Any, complex_step: bool = False) -> np.ndarray:
+    """``x`` as a floating-point array (integers and booleans become float64).
+
+    ``complex_step``: the activation is complex-analytic (``maximum`` and ``>``
+    order complex numbers by real part), so complex ``x`` passes inside
+    :func:`convlib.complex_step_gradient`.
+    """
+    check = as_numeric_or_complex_array if complex_step else as_numeric_array
+    x = check("x", x)
     return x.astype(float_dtype(x), copy=False)
 
 
@@ -109,7 +122,7 @@ def relu_forward(x: Any) -> tuple[np.ndarray, ActivationCache]:
     >>> relu_backward(np.ones(3), cache)  # the derivative at 0 is taken as 0
     array([0., 0., 1.])
     """
-    x = _as_float(x)
+    x = _as_float(x, complex_step=True)
     mask = x > 0
     # Against an array of zeros: with NumPy 2.4, np.maximum(x, 0) (a scalar)
     # takes about twice as long on large arrays.
@@ -163,7 +176,7 @@ def leaky_relu_forward(x: Any, alpha: float = 0.01) -> tuple[np.ndarray, Activat
     array([0.1, 0.1, 1. ])
     """
     alpha = _check_alpha(alpha)
-    x = _as_float(x)
+    x = _as_float(x, complex_step=True)
     # The slope, 1 where x > 0 and alpha elsewhere, built exactly (0 + 1 and
     # alpha + 0) without np.where, which is slow on a random mask.
     mask = x > 0
@@ -227,7 +240,7 @@ def sigmoid_forward(x: Any) -> tuple[np.ndarray, ActivationCache]:
     >>> out
     array([0. , 0.5, 1. ])
     """
-    x = _as_float(x)
+    x = _as_float(x)  # not complex-analytic: np.abs
     out = np.exp(np.minimum(x, 0))
     out /= 1 + np.exp(-np.abs(x))
     return out, ActivationCache("sigmoid", out, x.dtype)
@@ -265,7 +278,7 @@ def tanh_forward(x: Any) -> tuple[np.ndarray, ActivationCache]:
     cache : ActivationCache
         The output (the derivative is ``1 - out**2``).
     """
-    x = _as_float(x)
+    x = _as_float(x, complex_step=True)
     out = np.tanh(x)
     return out, ActivationCache("tanh", out, x.dtype)
 

@@ -53,7 +53,15 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_bool, as_numeric_array, as_real, check_cache, check_dout, float_dtype
+from ._checks import (
+    as_bool,
+    as_numeric_array,
+    as_numeric_or_complex_array,
+    as_real,
+    check_cache,
+    check_dout,
+    float_dtype,
+)
 from .errors import NonFiniteError
 
 __all__ = [
@@ -151,7 +159,10 @@ def _prepare(
     input with the same message. Returns ``(x, gamma, beta, training,
     momentum, eps)``, the arrays in the promoted floating-point dtype.
     """
-    x = as_numeric_array("x", x)
+    training = as_bool("training", training)
+    # Evaluation mode is affine in x: complex-step input passes. Training is not
+    # (a variance of complex numbers, complex running statistics): it refuses.
+    x = (as_numeric_array if training else as_numeric_or_complex_array)("x", x)
     if x.ndim < 2:
         raise ValueError(
             f"x must be (N, D) or (N, H, W, C): at least 2-D with features last, "
@@ -167,7 +178,6 @@ def _prepare(
             raise ValueError(
                 f"{name} must have shape ({c},), one per feature of x {x.shape}, got {arr.shape}"
             )
-    training = as_bool("training", training)
     _check_stat("running_mean", running_mean, c, training)
     _check_stat("running_var", running_var, c, training)
     momentum, eps = _check_options(momentum, eps)

@@ -33,6 +33,7 @@ import numpy as np
 from ._checks import (
     as_int,
     as_numeric_array,
+    as_numeric_or_complex_array,
     as_pair,
     check_cache,
     check_dout,
@@ -147,8 +148,9 @@ def _prepare(
 
     Returns ``(x_padded, w, b_flat, cache)``; the cache has no ``cols`` yet.
     """
-    x = as_numeric_array("x", x)
-    w = as_numeric_array("w", w)
+    # Sums of products only: complex input passes, for the complex-step derivative.
+    x = as_numeric_or_complex_array("x", x)
+    w = as_numeric_or_complex_array("w", w)
     check_ndim("x", x, 4, "(N, H, W, C)")
     check_ndim("w", w, 4, "(KH, KW, C, F)")
     n, h, wd, c = x.shape
@@ -164,7 +166,7 @@ def _prepare(
     arrays = [x, w]
     b_shape = None
     if b is not None:
-        b = as_numeric_array("b", b)
+        b = as_numeric_or_complex_array("b", b)
         b_shape = b.shape
         if b.shape not in ((f,), (1, 1, 1, f)):
             raise ValueError(

@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, check_cache, check_dout, check_ndim, float_dtype
+from ._checks import (
+    as_numeric_or_complex_array,
+    check_cache,
+    check_dout,
+    check_ndim,
+    float_dtype,
+)
 
 __all__ = [
     "DenseCache",
@@ -105,8 +111,8 @@ def dense_forward(x: Any, w: Any, b: Any = None) -> tuple[np.ndarray, DenseCache
     >>> out
     array([[2., 2., 4.]])
     """
-    x = as_numeric_array("x", x)
-    w = as_numeric_array("w", w)
+    x = as_numeric_or_complex_array("x", x)  # a product: complex-step input passes
+    w = as_numeric_or_complex_array("w", w)
     if x.ndim != 2:
         raise ValueError(
             f"x must be 2-D with shape (N, D), got shape {x.shape} ({x.ndim}-D); "
@@ -120,7 +126,7 @@ def dense_forward(x: Any, w: Any, b: Any = None) -> tuple[np.ndarray, DenseCache
         )
     arrays = [x, w]
     if b is not None:
-        b = as_numeric_array("b", b)
+        b = as_numeric_or_complex_array("b", b)
         if b.shape != (w.shape[1],):
             raise ValueError(
                 f"b must have shape ({w.shape[1]},) to match the {w.shape[1]} outputs "
@@ -196,7 +202,7 @@ def flatten_forward(x: Any) -> tuple[np.ndarray, FlattenCache]:
     >>> flatten_backward(out, cache).shape
     (2, 3, 3, 4)
     """
-    x = as_numeric_array("x", x)
+    x = as_numeric_or_complex_array("x", x)
     if x.ndim < 1:
         raise ValueError(
             f"x must have a batch axis, shape (N, ...), got a scalar of shape {x.shape}"

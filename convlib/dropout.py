@@ -27,7 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_bool, as_numeric_array, as_real, check_cache, check_dout, float_dtype
+from ._checks import (
+    as_bool,
+    as_numeric_array,
+    as_numeric_or_complex_array,
+    as_real,
+    check_cache,
+    check_dout,
+    float_dtype,
+)
 
 __all__ = ["DropoutCache", "dropout_forward", "dropout_backward"]
 
@@ -135,7 +143,9 @@ def dropout_forward(
         )
     p = _check_p(p)
     training = as_bool("training", training)
-    x = as_numeric_array("x", x)
+    # Evaluation mode is the identity: complex-step input passes. Training draws
+    # a fresh mask on every call, which the complex step cannot differentiate.
+    x = (as_numeric_array if training else as_numeric_or_complex_array)("x", x)
     dtype = float_dtype(x)
     x = x.astype(dtype, copy=False)
     if not training or p == 0.0:

@@ -2,17 +2,19 @@
 
 Every backward pass in convlib -- and every backward pass a reader writes in
 the exercises -- is checked the same way: perturb one input element by
-``+eps`` and ``-eps``, run the forward pass twice, and compare the centered
+``+h`` and ``-h``, run the forward pass twice, and compare the centered
 difference with the analytic gradient.
 
 For a function ``y = f(x)`` and an upstream gradient ``dout`` (the gradient
 of some loss ``L`` with respect to ``y``), the chain rule says
 ``dL/dx_i = sum_j dout_j * dy_j/dx_i``, which is approximated by::
 
-    sum(dout * (f(x + eps e_i) - f(x - eps e_i))) / (2 eps)
+    sum(dout * (f(x + h e_i) - f(x - h e_i))) / (2 h)
 
-The error of this estimate is ``O(eps**2)`` (truncation) plus roughly
-``machine_eps * |f| / eps`` (rounding); chapter 2 of the book plots both.
+The error of this estimate is ``O(h**2)`` (truncation) plus roughly
+``machine_eps * |f| / h`` (rounding); chapter 2 of the book plots both.
+The step is called ``h`` everywhere (``eps`` is a deprecated alias), so that
+the book's epsilon keeps one meaning.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_bool, as_int, as_numeric_array, as_real, check_callable
+from ._checks import (
+    as_bool,
+    as_int,
+    as_numeric_array,
+    as_real,
+    check_callable,
+)
+from ._deprecation import UNSET, MarkedDefault, renamed_argument
 
 __all__ = [
     "numerical_gradient",
@@ -40,9 +49,9 @@ class GradientCheckWarning(UserWarning):
     """A numerical gradient computed in a precision too low to trust.
 
     Centred differences divide a difference of two nearly equal values by
-    ``2 * eps``; in float32 (about 7 significant digits) the rounding of
+    ``2 * h``; in float32 (about 7 significant digits) the rounding of
     ``f`` alone gives relative errors around ``1e-3`` for any useful
-    ``eps``, so a correct backward can look wrong. Check in float64.
+    ``h``, so a correct backward can look wrong. Check in float64.
     """
 
 
@@ -54,6 +63,16 @@ def _warn_low_precision(what: str, dtype: np.dtype, stacklevel: int) -> None:
         GradientCheckWarning,
         stacklevel=stacklevel + 1,
     )
+
+
+#: The default finite-difference step (marked: passing it and ``eps`` is an error too).
+_H = MarkedDefault(1e-5)
+
+
+def _step(call: str, h: Any, eps: Any) -> float:
+    """The finite-difference step from ``h`` or its deprecated alias ``eps``, checked."""
+    step = renamed_argument(call, "eps", "h", eps, h, stacklevel=4)
+    return as_real("h" if eps is UNSET else "eps", step, low=0.0, low_open=True)
 
 
 def _evaluate(f: Callable[[np.ndarray], Any], x: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -74,7 +93,9 @@ def numerical_gradient(
     f: Callable[[np.ndarray], Any],
     x: np.ndarray,
     dout: Any = None,
-    eps: float = 1e-5,
+    h: float = _H,
+    *,
+    eps: Any = UNSET,
 ) -> np.ndarray:
     """Centered-difference gradient of ``sum(dout * f(x))`` with respect to ``x``.
 
@@ -95,13 +116,15 @@ def numerical_gradient(
         ``x`` and must return the same value for the same ``x``.
     x : ndarray, any shape, floating point
         Point at which to differentiate. Use float64: in float32 the rounding
-        error swamps the estimate for any useful ``eps`` (relative errors
+        error swamps the estimate for any useful ``h`` (relative errors
         around ``1e-3``), and a :class:`GradientCheckWarning` says so.
     dout : array_like, shape of ``f(x)``, optional
         Upstream gradient. ``None`` means ones (the gradient of ``sum(f(x))``;
         for a scalar ``f``, simply ``df/dx``).
-    eps : float
-        Step size.
+    h : float
+        Step size, > 0.
+    eps : float, optional
+        Deprecated alias of ``h`` (``DeprecationWarning``); removed in 0.3.
 
     Returns
     -------
@@ -111,9 +134,10 @@ def numerical_gradient(
     Raises
     ------
     TypeError
-        If ``f`` is not callable or ``x`` is not a floating-point ndarray.
+        If ``f`` is not callable, ``x`` is not a floating-point ndarray, or
+        both ``h`` and ``eps`` are given.
     ValueError
-        If ``eps`` is not positive, ``dout`` does not have the shape of
+        If ``h`` is not positive, ``dout`` does not have the shape of
         ``f(x)``, ``f`` modifies ``x`` or ``f`` is not deterministic.
 
     Warns
@@ -135,7 +159,7 @@ def numerical_gradient(
         )
     if x.dtype.kind != "f":
         raise TypeError(f"x must be floating point to be perturbed, got dtype {x.dtype}")
-    eps = as_real("eps", eps, low=0.0, low_open=True)
+    h = _step("numerical_gradient", h, eps)
     d = None if dout is None else as_numeric_array("dout", dout).astype(np.float64)
     if x.dtype.itemsize < 8:
         _warn_low_precision("x", x.dtype, stacklevel=2)
@@ -159,9 +183,9 @@ def numerical_gradient(
             raise ValueError(f"dout has shape {d.shape} but f(x) has shape {first.shape}")
         for idx in np.ndindex(x.shape):
             old = x[idx]
-            x[idx] = expected[idx] = old + eps
+            x[idx] = expected[idx] = old + h
             plus = _evaluate(f, x, expected)
-            x[idx] = expected[idx] = old - eps
+            x[idx] = expected[idx] = old - h
             minus = _evaluate(f, x, expected)
             x[idx] = expected[idx] = old
             diff = plus - minus  # difference first: far less rounding than f+ - f-
@@ -169,7 +193,7 @@ def numerical_gradient(
                 raise ValueError(
                     f"f(x) changed shape from {first.shape} to {diff.shape} when x[{idx}] moved"
                 )
-            grad[idx] = (np.sum(diff) if d is None else np.sum(diff * d)) / (2 * eps)
+            grad[idx] = (np.sum(diff) if d is None else np.sum(diff * d)) / (2 * h)
     finally:
         x[...] = original  # also when f raised or modified x
     return grad
@@ -313,109 +337,20 @@ def _hint(analytic: np.ndarray, numerical: np.ndarray, bad: np.ndarray) -> str:
     if 0 < frac < 0.5:
         return (
             f"only {100 * frac:.1f}% of entries are wrong: look at borders, padding, "
-            "stride or overlapping windows -- or at inputs within eps of a kink "
+            "stride or overlapping windows -- or at inputs within h of a kink "
             "(ReLU at 0, tied maxima in max pooling)"
         )
     return ""
 
 
-def check_gradients(
-    forward: Callable[..., tuple[Any, Any]],
-    backward: Callable[[np.ndarray, Any], Any],
-    inputs: Mapping[str, Any] | Sequence[Any],
-    *,
-    wrt: Sequence[str] | None = None,
-    dout: Any = None,
-    eps: float = 1e-5,
-    tol: float = 1e-7,
-    seed: int = 0,
-    raise_on_failure: bool = True,
-    **kwargs: Any,
-) -> GradientReport:
-    """Check a forward/backward pair against centered differences.
+def _named_inputs(inputs: Any, wrt: Any) -> tuple[list[str], list[Any]]:
+    """Names and float64 copies of a checker's ``inputs`` (dict or list), with ``wrt`` checked.
 
-    The pair follows convlib's functional convention::
-
-        out, cache = forward(*inputs, **kwargs)
-        grads = backward(dout, cache)   # one gradient per input, in order
-
-    Every array input is copied to float64 first. The same rules as in
-    :func:`numerical_gradient` apply: a ``forward`` that modifies an input in
-    place or gives two different outputs for the same inputs is refused with
-    a ``ValueError``, and an output in less than float64 precision gives a
-    :class:`GradientCheckWarning`.
-
-    Parameters
-    ----------
-    forward : callable
-        ``forward(*inputs, **kwargs) -> (out, cache)``.
-    backward : callable
-        ``backward(dout, cache)`` returning the gradients of the inputs, in the
-        order of ``inputs`` (a single array when there is one input). An entry
-        may be ``None`` for an input that has no gradient (e.g. labels).
-    inputs : dict of str to array_like, or sequence of array_like
-        Positional inputs of ``forward``. With a dict, its keys name the
-        inputs in the report; a sequence gets ``x0, x1, ...``.
-    wrt : sequence of str, optional
-        Names of the inputs to check; default: every floating-point input
-        whose gradient is not ``None``.
-    dout : array_like, shape of ``out``, optional
-        Upstream gradient; default: standard normal from ``seed``.
-    eps : float
-        Finite-difference step.
-    tol : float
-        Largest acceptable relative error (see :func:`rel_error`).
-    seed : int
-        Seed of the generator that draws ``dout``.
-    raise_on_failure : bool
-        Raise ``AssertionError`` with the report when a check fails.
-    **kwargs
-        Passed to ``forward`` (stride, padding, ...).
-
-    Returns
-    -------
-    GradientReport
-        Per input: max relative error, where it is worst, both values there.
-
-    Raises
-    ------
-    AssertionError
-        If a gradient is off by more than ``tol`` or has the wrong shape (and
-        ``raise_on_failure``). The message is the report.
-    TypeError
-        If ``forward`` or ``backward`` is not callable, ``inputs`` is neither
-        a dict nor a list (a bare array: pass ``[x]``), ``wrt`` is not a list
-        of names, ``seed`` not an int or ``raise_on_failure`` not a bool.
-    ValueError
-        If ``inputs`` is empty, ``wrt`` names an unknown input, ``eps`` or
-        ``tol`` is out of range, or ``forward`` modifies an input or is not
-        deterministic.
-
-    Warns
-    -----
-    GradientCheckWarning
-        If ``forward`` returns float32 (or float16) although it was given
-        float64 inputs.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from convlib import conv2d_forward, conv2d_backward
-    >>> rng = np.random.default_rng(0)
-    >>> report = check_gradients(
-    ...     conv2d_forward, conv2d_backward,
-    ...     {"x": rng.normal(size=(2, 5, 5, 3)), "w": rng.normal(size=(3, 3, 3, 4)),
-    ...      "b": rng.normal(size=4)},
-    ...     stride=2, padding="same")
-    >>> report.passed
-    True
+    Shared by :func:`check_gradients` and :func:`convlib.adjoint.check_adjoint`:
+    a dict's keys name the inputs, a list's get ``x0, x1, ...``; ``None``
+    entries stay ``None``; floating-point arrays are copied to float64, other
+    numeric arrays copied as they are.
     """
-    check_callable("forward", forward)
-    check_callable("backward", backward)
-    eps = as_real("eps", eps, low=0.0, low_open=True)
-    tol = as_real("tol", tol, low=0.0)
-    seed = as_int("seed", seed, 0)
-    raise_on_failure = as_bool("raise_on_failure", raise_on_failure)
     if isinstance(inputs, Mapping):
         names = [str(k) for k in inputs]
         values = list(inputs.values())
@@ -450,6 +385,113 @@ def check_gradients(
         unknown = [n for n in wrt if n not in names]
         if unknown:
             raise ValueError(f"wrt names {unknown} are not among the inputs {names}")
+    return names, arrays
+
+
+def check_gradients(
+    forward: Callable[..., tuple[Any, Any]],
+    backward: Callable[[np.ndarray, Any], Any],
+    inputs: Mapping[str, Any] | Sequence[Any],
+    *,
+    wrt: Sequence[str] | None = None,
+    dout: Any = None,
+    h: float = _H,
+    eps: Any = UNSET,
+    tol: float = 1e-7,
+    seed: int = 0,
+    raise_on_failure: bool = True,
+    **kwargs: Any,
+) -> GradientReport:
+    """Check a forward/backward pair against centered differences.
+
+    The pair follows convlib's functional convention::
+
+        out, cache = forward(*inputs, **kwargs)
+        grads = backward(dout, cache)   # one gradient per input, in order
+
+    Every array input is copied to float64 first. The same rules as in
+    :func:`numerical_gradient` apply: a ``forward`` that modifies an input in
+    place or gives two different outputs for the same inputs is refused with
+    a ``ValueError``, and an output in less than float64 precision gives a
+    :class:`GradientCheckWarning`.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(*inputs, **kwargs) -> (out, cache)``.
+    backward : callable
+        ``backward(dout, cache)`` returning the gradients of the inputs, in the
+        order of ``inputs`` (a single array when there is one input). An entry
+        may be ``None`` for an input that has no gradient (e.g. labels).
+    inputs : dict of str to array_like, or sequence of array_like
+        Positional inputs of ``forward``. With a dict, its keys name the
+        inputs in the report; a sequence gets ``x0, x1, ...``.
+    wrt : sequence of str, optional
+        Names of the inputs to check; default: every floating-point input
+        whose gradient is not ``None``.
+    dout : array_like, shape of ``out``, optional
+        Upstream gradient; default: standard normal from ``seed``.
+    h : float
+        Finite-difference step, > 0.
+    eps : float, optional
+        Deprecated alias of ``h`` (``DeprecationWarning``): it is the step
+        here, not passed on to ``forward``. From convlib 0.3 on, ``eps``
+        goes to ``forward`` like any other keyword (batch norm's ``eps``).
+    tol : float
+        Largest acceptable relative error (see :func:`rel_error`).
+    seed : int
+        Seed of the generator that draws ``dout``.
+    raise_on_failure : bool
+        Raise ``AssertionError`` with the report when a check fails.
+    **kwargs
+        Passed to ``forward`` (stride, padding, ...).
+
+    Returns
+    -------
+    GradientReport
+        Per input: max relative error, where it is worst, both values there.
+
+    Raises
+    ------
+    AssertionError
+        If a gradient is off by more than ``tol`` or has the wrong shape (and
+        ``raise_on_failure``). The message is the report.
+    TypeError
+        If ``forward`` or ``backward`` is not callable, ``inputs`` is neither
+        a dict nor a list (a bare array: pass ``[x]``), ``wrt`` is not a list
+        of names, ``seed`` not an int, ``raise_on_failure`` not a bool, or
+        both ``h`` and ``eps`` are given.
+    ValueError
+        If ``inputs`` is empty, ``wrt`` names an unknown input, ``h`` or
+        ``tol`` is out of range, or ``forward`` modifies an input or is not
+        deterministic.
+
+    Warns
+    -----
+    GradientCheckWarning
+        If ``forward`` returns float32 (or float16) although it was given
+        float64 inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convlib import conv2d_forward, conv2d_backward
+    >>> rng = np.random.default_rng(0)
+    >>> report = check_gradients(
+    ...     conv2d_forward, conv2d_backward,
+    ...     {"x": rng.normal(size=(2, 5, 5, 3)), "w": rng.normal(size=(3, 3, 3, 4)),
+    ...      "b": rng.normal(size=4)},
+    ...     stride=2, padding="same")
+    >>> report.passed
+    True
+    """
+    check_callable("forward", forward)
+    check_callable("backward", backward)
+    h = _step("check_gradients", h, eps)
+    tol = as_real("tol", tol, low=0.0)
+    seed = as_int("seed", seed, 0)
+    raise_on_failure = as_bool("raise_on_failure", raise_on_failure)
+    names, arrays = _named_inputs(inputs, wrt)
 
     snapshots = [None if a is None else a.copy() for a in arrays]
     out, cache = forward(*arrays, **kwargs)
@@ -504,7 +546,7 @@ def check_gradients(
             args[i] = xi
             return forward(*args, **kwargs)[0]
 
-        num = numerical_gradient(f, x, dout, eps=eps)
+        num = numerical_gradient(f, x, dout, h)
         errs = _rel_errors(g, num, 1e-3)
         worst: tuple[int, ...] = (
             tuple(int(k) for k in np.unravel_index(int(np.argmax(errs)), errs.shape))

@@ -23,14 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_numeric_array, float_dtype
+from ._checks import as_numeric_array, as_numeric_or_complex_array, float_dtype
 from .errors import NonFiniteError
 
 __all__ = ["softmax", "log_softmax", "softmax_cross_entropy", "mse_loss"]
 
 
-def _as_logits(logits: Any, name: str = "logits") -> np.ndarray:
-    z = as_numeric_array(name, logits)
+def _as_logits(logits: Any, name: str = "logits", complex_step: bool = False) -> np.ndarray:
+    # complex_step: exp, log and a shift by the (real-part) maximum are analytic.
+    z = (as_numeric_or_complex_array if complex_step else as_numeric_array)(name, logits)
     if z.ndim < 1 or z.shape[-1] == 0:
         raise ValueError(
             f"{name} must have a non-empty last axis of classes, shape (..., K), "
@@ -58,7 +59,7 @@ def log_softmax(logits: Any) -> np.ndarray:
     >>> log_softmax(np.array([[1000.0, 1000.0]]))  # no overflow
     array([[-0.69314718, -0.69314718]])
     """
-    z = _as_logits(logits)
+    z = _as_logits(logits, complex_step=True)
     shifted = z - z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -82,7 +83,7 @@ def softmax(logits: Any) -> np.ndarray:
     array([[0.25, 0.75],
            [1.  , 0.  ]])
     """
-    z = _as_logits(logits)
+    z = _as_logits(logits, complex_step=True)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

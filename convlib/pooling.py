@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import (
-    as_numeric_array,
+    as_numeric_or_complex_array,
     as_pair,
     check_cache,
     check_dout,
@@ -153,7 +153,8 @@ def _prepare(
 
     Returns ``(x, cache)``; the cache has neither ``argmax`` nor ``counts``.
     """
-    x = as_numeric_array("x", x)
+    # Max and argmax order complex numbers by real part: complex-step input passes.
+    x = as_numeric_or_complex_array("x", x)
     check_ndim("x", x, 4, "(N, H, W, C)")
     if min(x.shape) == 0:
         raise ValueError(f"x must not have empty axes, got shape {x.shape}")

@@ -36,7 +36,15 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._checks import as_int, as_numeric_array, as_pads, as_pair, as_real, check_ndim
+from ._checks import (
+    as_int,
+    as_numeric_array,
+    as_numeric_or_complex_array,
+    as_pads,
+    as_pair,
+    as_real,
+    check_ndim,
+)
 from .arithmetic import Pads
 
 __all__ = [
@@ -88,11 +96,11 @@ def pad_spatial(x: Any, pads: Any, value: float = 0.0) -> np.ndarray:
     >>> pad_spatial(np.ones((1, 2, 2, 1)), ((1, 0), (0, 2))).shape
     (1, 3, 4, 1)
     """
-    x = as_numeric_array("x", x)
+    x = as_numeric_or_complex_array("x", x)  # complex-step input passes
     check_ndim("x", x, 4, "(N, H, W, C)")
     pads = as_pads("pads", pads)
     value = as_real("value", value, finite=False)
-    if x.dtype.kind != "f" and not np.isfinite(value):
+    if x.dtype.kind not in "fc" and not np.isfinite(value):
         raise ValueError(
             f"value {value} cannot be stored in x of dtype {x.dtype}: pad a floating-point x"
         )
@@ -283,7 +291,7 @@ def _checked_windows_args(
     ``TypeError``/``ValueError`` naming the argument (and, when the window
     does not fit, ``x_padded``'s shape).
     """
-    x_padded = as_numeric_array("x_padded", x_padded)
+    x_padded = as_numeric_or_complex_array("x_padded", x_padded)  # complex-step input passes
     check_ndim("x_padded", x_padded, 4, "(N, Hp, Wp, C)")
     kernel = as_pair("kernel_size", kernel_size, 1)
     step = as_pair("stride", stride, 1)

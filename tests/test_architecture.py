@@ -44,6 +44,8 @@ LAYERS = {
         "convlib.batchnorm",
         "convlib.dropout",
         "convlib.gradcheck",
+        "convlib.adjoint",
+        "convlib.complex_step",
         "convlib.update_rules",
         "convlib.errors",
         "convlib.memory",

@@ -224,9 +224,9 @@ HYPER = [
     ),
     # Functions without a class.
     Hyper(
-        "eps",
+        "h",
         2.0**-8,
-        lambda v: [numerical_gradient(square, X2.copy(), eps=v)],
+        lambda v: [numerical_gradient(square, X2.copy(), h=v)],
         bad=[(0.0, ValueError), (-1e-5, ValueError), (float("nan"), ValueError), *REAL_TYPE_ERRORS],
     ),
     Hyper(
@@ -236,9 +236,9 @@ HYPER = [
         bad=[(-0.5, ValueError), (float("inf"), ValueError), *REAL_TYPE_ERRORS],
     ),
     Hyper(
-        "eps",
+        "h",
         2.0**-12,
-        lambda v: gradcheck_report(eps=v),
+        lambda v: gradcheck_report(h=v),
         bad=[(0.0, ValueError), *REAL_TYPE_ERRORS],
     ),
     Hyper(

@@ -751,22 +751,22 @@ def gradcheck_rows() -> list[Bad]:
             "numerical_gradient-x-str", lambda: convlib.numerical_gradient(square, "x"), TYP, ("x",)
         ),
         Bad(
-            "numerical_gradient-eps-str",
-            lambda: convlib.numerical_gradient(square, np.ones(3), eps="a"),
+            "numerical_gradient-h-str",
+            lambda: convlib.numerical_gradient(square, np.ones(3), h="a"),
             TYP,
-            ("eps",),
+            ("h must be",),
         ),
         Bad(
-            "numerical_gradient-eps-0",
-            lambda: convlib.numerical_gradient(square, np.ones(3), eps=0.0),
+            "numerical_gradient-h-0",
+            lambda: convlib.numerical_gradient(square, np.ones(3), h=0.0),
             VAL,
-            ("eps",),
+            ("h must be",),
         ),
         Bad(
-            "numerical_gradient-eps-negative",
-            lambda: convlib.numerical_gradient(square, np.ones(3), eps=-1e-5),
+            "numerical_gradient-h-negative",
+            lambda: convlib.numerical_gradient(square, np.ones(3), h=-1e-5),
             VAL,
-            ("eps",),
+            ("h must be",),
         ),
         Bad(
             "numerical_gradient-dout-shape",
@@ -808,10 +808,10 @@ def gradcheck_rows() -> list[Bad]:
             ("tol", "-1"),
         ),
         Bad(
-            "check_gradients-eps-str",
-            lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2], eps="a"),
+            "check_gradients-h-str",
+            lambda: convlib.check_gradients(relu_forward, convlib.relu_backward, [X2], h="a"),
             TYP,
-            ("eps",),
+            ("h must be",),
         ),
         Bad(
             "check_gradients-inputs-int",
@@ -826,6 +826,48 @@ def gradcheck_rows() -> list[Bad]:
             ),
             VAL,
             ("dout", "(3,)", "(4, 6)"),
+        ),
+        Bad(
+            "check_adjoint-forward-not-callable",
+            lambda: convlib.check_adjoint(3, convlib.relu_backward, [X2]),
+            TYP,
+            ("forward", "callable"),
+        ),
+        Bad(
+            "check_adjoint-inputs-int",
+            lambda: convlib.check_adjoint(relu_forward, convlib.relu_backward, 5),
+            TYP,
+            ("inputs",),
+        ),
+        Bad(
+            "check_adjoint-tol-negative",
+            lambda: convlib.check_adjoint(relu_forward, convlib.relu_backward, [X2], tol=-1.0),
+            VAL,
+            ("tol", "-1"),
+        ),
+        Bad(
+            "check_adjoint-rng-str",
+            lambda: convlib.check_adjoint(relu_forward, convlib.relu_backward, [X2], rng="a"),
+            TYP,
+            ("rng",),
+        ),
+        Bad(
+            "complex_step_gradient-f-not-callable",
+            lambda: convlib.complex_step_gradient(3, np.ones(3)),
+            TYP,
+            ("f", "callable"),
+        ),
+        Bad(
+            "complex_step_gradient-x-complex",
+            lambda: convlib.complex_step_gradient(square, np.ones(3) + 0j),
+            TYP,
+            ("x", "complex128"),
+        ),
+        Bad(
+            "complex_step_gradient-h-0",
+            lambda: convlib.complex_step_gradient(square, np.ones(3), h=0.0),
+            VAL,
+            ("h must be",),
         ),
     ]
 
@@ -1055,9 +1097,9 @@ def same_rows() -> list[Same]:
             lambda: convlib.adam_update(p, g, v, v, 3, 0.1, 0.5, 0.999, 1e-8),
         ),
         Same(
-            "numerical_gradient-eps-float64",
-            lambda: convlib.numerical_gradient(np.sin, np.ones(3), eps=np.float64(1e-4)),
-            lambda: convlib.numerical_gradient(np.sin, np.ones(3), eps=1e-4),
+            "numerical_gradient-h-float64",
+            lambda: convlib.numerical_gradient(np.sin, np.ones(3), h=np.float64(1e-4)),
+            lambda: convlib.numerical_gradient(np.sin, np.ones(3), h=1e-4),
         ),
         Same(
             "rel_error-floor-float32",

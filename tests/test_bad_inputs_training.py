@@ -1245,6 +1245,7 @@ NO_ROW = {
     "Pool2DCache": "a cache (see ActivationCache)",
     "DatasetNotFoundError": "an exception class",
     "GradientReport": "a result, made by check_gradients",
+    "AdjointReport": "a result, made by check_adjoint",
     "History": "a result, made by fit",
     "ModelSummary": "a result, made by Sequential.summary",
     "Parameter": "a result, made by Sequential.parameters",

@@ -64,13 +64,13 @@ def test_numerical_gradient_of_square_is_two_x() -> None:
 
 
 def test_numerical_gradient_is_centered() -> None:
-    # For a cubic the centered difference is exact up to eps**2:
+    # For a cubic the centered difference is exact up to h**2:
     # ((x+e)^3 - (x-e)^3) / (2e) = 3x^2 + e^2. A one-sided difference would
     # be off by 3*x*e instead.
     x = np.array([-1.5, 0.0, 0.5, 2.0])
-    eps = 1e-2
-    num = numerical_gradient(lambda v: v**3, x, eps=eps)
-    np.testing.assert_allclose(num, 3 * x**2 + eps**2, rtol=1e-9, atol=1e-12)
+    h = 1e-2
+    num = numerical_gradient(lambda v: v**3, x, h=h)
+    np.testing.assert_allclose(num, 3 * x**2 + h**2, rtol=1e-9, atol=1e-12)
 
 
 def test_numerical_gradient_of_matrix_product_with_dout() -> None:
@@ -113,8 +113,8 @@ def test_numerical_gradient_restores_x() -> None:
     [
         ([1.0, 2.0], {}, TypeError, "x"),  # a list cannot be perturbed in place
         (np.array([1, 2]), {}, TypeError, "x"),  # integers cannot be perturbed
-        (np.array([1.0, 2.0]), {"eps": 0.0}, ValueError, "eps"),
-        (np.array([1.0, 2.0]), {"eps": -1e-5}, ValueError, "eps"),
+        (np.array([1.0, 2.0]), {"h": 0.0}, ValueError, "h must be"),
+        (np.array([1.0, 2.0]), {"h": -1e-5}, ValueError, "h must be"),
         (np.array([1.0, 2.0]), {"dout": np.ones(3)}, ValueError, "dout"),
     ],
 )
@@ -572,7 +572,7 @@ def test_numerical_gradient_warns_in_float32() -> None:
     assert issubclass(GradientCheckWarning, UserWarning)
     x = np.array([1.0, 2.0], dtype=np.float32)
     with pytest.warns(GradientCheckWarning, match=r"float32.*1e-3.*float64"):
-        g = numerical_gradient(lambda v: v**2, x, eps=1e-2)
+        g = numerical_gradient(lambda v: v**2, x, h=1e-2)
     np.testing.assert_allclose(g, [2.0, 4.0], rtol=1e-2)
 
 
@@ -616,7 +616,7 @@ def test_check_gradients_warns_when_forward_computes_in_float32() -> None:
 
     x = np.array([[1.0, 2.0]])
     with pytest.warns(GradientCheckWarning, match="forward's output has dtype float32"):
-        check_gradients(forward, lambda dout, cache: 2 * x * dout, {"x": x}, eps=1e-2, tol=1e-1)
+        check_gradients(forward, lambda dout, cache: 2 * x * dout, {"x": x}, h=1e-2, tol=1e-1)
 
 
 # --------------------------------------------------------------------------
@@ -676,3 +676,44 @@ def test_check_gradients_accepts_wrt_as_a_tuple_or_set_and_numpy_seed() -> None:
             affine_forward, affine_backward, affine_inputs(), wrt=wrt, seed=np.int64(3)
         )
         assert {r.name for r in report.inputs} == {"x", "w"}
+
+
+# --------------------------------------------------------------------------
+# the step is called h; eps is a deprecated alias (issue 14)
+# --------------------------------------------------------------------------
+
+
+def test_eps_is_a_deprecated_alias_of_h_in_numerical_gradient() -> None:
+    x = np.array([0.3, 1.2])
+    with pytest.warns(DeprecationWarning, match=r"numerical_gradient\(eps=\.\.\.\).*h=0\.01"):
+        old = numerical_gradient(np.sin, x.copy(), eps=1e-2)
+    new = numerical_gradient(np.sin, x.copy(), h=1e-2)
+    np.testing.assert_array_equal(old, new)  # the same step, the same numbers
+    # and not the default step: a step of 1e-2 leaves an O(h**2) error
+    assert rel_error(new, numerical_gradient(np.sin, x.copy())) > 1e-6
+
+
+def test_eps_is_a_deprecated_alias_of_h_in_check_gradients() -> None:
+    x = np.array([[0.3, 1.2]])
+
+    def forward(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return v**3, v
+
+    with pytest.warns(DeprecationWarning, match=r"check_gradients\(eps=\.\.\.\)"):
+        old = check_gradients(forward, lambda d, v: 3 * v**2 * d, [x], eps=1e-2, tol=1.0)
+    new = check_gradients(forward, lambda d, v: 3 * v**2 * d, [x], h=1e-2, tol=1.0)
+    assert old.max_rel_error == new.max_rel_error
+    assert new.max_rel_error["x0"] > 1e-6  # the O(h**2) error of h = 1e-2 shows
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-3])  # also the default value, passed explicitly
+def test_passing_both_h_and_eps_is_a_type_error(h: float) -> None:
+    with pytest.raises(TypeError, match=r"both h=.* and its deprecated old name eps=0\.001"):
+        numerical_gradient(np.sin, np.ones(2), h=h, eps=1e-3)
+    with pytest.raises(TypeError, match=r"check_gradients\(\) got both h="):
+        check_gradients(lambda v: (v, None), lambda d, c: d, [np.ones(2)], h=h, eps=1e-3)
+
+
+def test_a_bad_eps_is_named_eps_in_the_message() -> None:
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match=r"^eps must be"):
+        numerical_gradient(np.sin, np.ones(2), eps=0.0)

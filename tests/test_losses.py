@@ -112,7 +112,7 @@ def test_cross_entropy_huge_logits_equal_shifted_moderate_ones():
     # And the gradient of the shifted problem checks out numerically.
     big = z * 50 + 1e4
     _, d_big = softmax_cross_entropy(big, labels)
-    num = numerical_gradient(lambda v: softmax_cross_entropy(v, labels)[0], big, eps=1e-4)
+    num = numerical_gradient(lambda v: softmax_cross_entropy(v, labels)[0], big, h=1e-4)
     assert rel_error(d_big, num) < 1e-6  # float64 rounding of losses ~1e2 limits this check
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_bool, as_numeric_array, as_rng, as_shape
+from .._checks import as_bool, as_numeric_array, as_numeric_or_complex_array, as_rng, as_shape
 
 __all__ = ["Layer", "as_generator", "init_weights", "INITS"]
 
@@ -184,9 +184,12 @@ class Layer:
         ndarray, shape (N, ...) -- see :meth:`output_shape`
         """
         self._cache = None  # a failed forward must not leave a stale cache behind
-        x = as_numeric_array("x", x)
-        if x.dtype != self.dtype:
-            x = x.astype(self.dtype)
+        # Complex input only inside complex_step_gradient, kept complex in the
+        # layer's precision; the layer's function then accepts or refuses it.
+        x = as_numeric_or_complex_array("x", x)
+        dtype = self.dtype if x.dtype.kind != "c" else np.result_type(self.dtype, np.complex64)
+        if x.dtype != dtype:
+            x = x.astype(dtype)
         self._check_input(x)
         out, self._cache = self._forward(x)
         return out
