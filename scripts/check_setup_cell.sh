@@ -100,7 +100,24 @@ for path in sorted(Path(sys.argv[2]).glob("*.ipynb")):
             continue
         lines = "".join(cell["source"]).splitlines()
         code = "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))
-        for node in ast.walk(ast.parse(code)):
+        tree = ast.parse(code)
+        # Optional imports (in the body of a `try` that catches ImportError,
+        # such as chapter 6's comparison with PyTorch) are not required.
+        optional = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Try)
+            and any(
+                isinstance(handler.type, ast.Name)
+                and handler.type.id in ("ImportError", "ModuleNotFoundError")
+                for handler in node.handlers
+            )
+            for statement in node.body
+            for inner in ast.walk(statement)
+        }
+        for node in ast.walk(tree):
+            if id(node) in optional:
+                continue
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
