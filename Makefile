@@ -1,7 +1,8 @@
 # Build and test the book "Backpropagation through a CNN, from scratch".
 #
 #   make book    create .venv if needed, install, build the book (_build/html)
-#   make test    lint, type check, unit tests + doctests, core install, every notebook (nbval), strict book build
+#   make test    lint, type check, unit tests + doctests, core install, Colab setup cell,
+#                every notebook (nbval) and the strict book build side by side
 #   make help    all targets
 #
 # Everything runs inside a virtual environment made with the Python you have
@@ -34,6 +35,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # type names like "array_like" are prose, not objects); --keep-going: report
 # every warning, then fail.
 JB_FLAGS ?= -W --keep-going
+JUPYTER_BOOK ?= $(BIN)/jupyter-book
 
 # Print how long a stage took:  $(call timed,label,command)
 define timed
@@ -43,19 +45,21 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install book pdf book-all test lint typecheck test-unit test-core test-notebooks test-book check-site clean distclean
+.PHONY: help venv install jupyter-cache-key book pdf book-all test lint typecheck test-unit test-core test-setup-cell test-execute test-notebooks test-book check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
 	@echo "make pdf             build the PDF edition into $(PDF) (installs TeX with apt-get if needed)"
-	@echo "make test            run every test: lint, type check, unit tests and doctests, core install, notebooks, strict book build"
+	@echo "make test            run every test: lint, type check, unit tests and doctests, core install, Colab setup cell, notebooks and strict book build (side by side), site check"
 	@echo "make lint            ruff check and ruff format --check (settings in pyproject.toml)"
 	@echo "make typecheck       mypy over convlib/ (settings in pyproject.toml's [tool.mypy])"
 	@echo "make test-unit       pytest over tests/ and the doctests in convlib/"
 	@echo "make test-core       pip install convlib without extras in a fresh venv, check no matplotlib, train"
-	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/"
+	@echo "make test-setup-cell the notebooks' Colab setup cell installs convlib from a wheel in a fresh venv"
+	@echo "make test-execute    test-notebooks and test-book side by side (each executes every notebook once)"
+	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/, with times against book/_budgets.yml"
 	@echo "make test-book       jupyter-book build . $(JB_FLAGS) --all (warnings are errors)"
-	@echo "make check-site      open every page of _build/html in headless Chromium (scripts/check_site.py)"
+	@echo "make check-site      check every page of _build/html in headless Chromium (Playwright), screenshots in _build/screenshots"
 	@echo "make install         create .venv and install requirements.txt and convlib (editable)"
 	@echo "make clean           remove _build and caches; make distclean also removes .venv"
 	@echo "Variables: PYTHON=$(PYTHON) VENV=$(VENV)"
@@ -76,25 +80,48 @@ install: $(STAMP)
 
 # --- the book -------------------------------------------------------------
 
-book: $(STAMP)
-	$(call timed,book build,$(BIN)/jupyter-book build . $(JB_FLAGS))
+# Executed notebooks are kept in $(JCACHE) (jupyter-cache; _config.yml has
+# execute_notebooks: cache), so the HTML and PDF builds share one execution.
+# jupyter-cache knows each notebook's code but not convlib's: jupyter-cache-key
+# empties the cache whenever convlib/, pyproject.toml or requirements.txt
+# change (their digest is kept beside the cache), and the strict build of
+# make test always starts from an empty cache, so it executes every notebook.
+# The cache lives under _build/, never in the user's cache folder.
+JCACHE := _build/.jupyter_cache
+JCACHE_KEY = $(shell $(PYTHON) -c 'import hashlib, pathlib; h = hashlib.sha256(); files = sorted(pathlib.Path("convlib").rglob("*.py")) + [pathlib.Path("pyproject.toml"), pathlib.Path("requirements.txt")]; [h.update(str(f).encode() + b"\0" + f.read_bytes()) for f in files]; print(h.hexdigest()[:16])')
+
+jupyter-cache-key:
+	@key="$(JCACHE_KEY)"; \
+	if [ -z "$$key" ]; then echo "ERROR: could not hash convlib's sources with $(PYTHON)" >&2; exit 1; fi; \
+	if [ -d $(JCACHE) ] && [ "$$(cat $(JCACHE)/convlib-key 2>/dev/null)" != "$$key" ]; then \
+	  echo "==> convlib or the pins changed since the notebooks were executed: emptying $(JCACHE)"; \
+	  rm -rf $(JCACHE); \
+	fi; \
+	mkdir -p $(JCACHE); echo "$$key" > $(JCACHE)/convlib-key
+
+book: $(STAMP) jupyter-cache-key
+	$(call timed,book build,$(JUPYTER_BOOK) build . $(JB_FLAGS))
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
 # The PDF edition: the whole book through Jupyter Book 1's LaTeX builder
 # (XeLaTeX, Sphinx's standard class; settings in _config.yml's latex: and
 # latex_elements). scripts/install_tex.sh installs TeX from Debian's packages
 # when it is missing (root or passwordless sudo). Not part of `make test`.
+# It shares the HTML build's execution through the jupyter-cache under
+# _build/: after `make book` (or `make test`) it executes no notebook again.
 PDF := _build/latex/convlib-book.pdf
-pdf: $(STAMP)
+pdf: $(STAMP) jupyter-cache-key
 	@bash scripts/install_tex.sh >/dev/null
-	$(call timed,PDF build,$(BIN)/jupyter-book build . --builder pdflatex)
+	$(call timed,PDF build,$(JUPYTER_BOOK) build . --builder pdflatex)
 	@test -s $(PDF) || { echo "ERROR: $(PDF) was not written" >&2; exit 1; }
 	@grep -o "Output written on [^ ]* ([0-9]* pages" _build/latex/convlib-book.log | sed 's/^Output written on /==> /;s/ (/: /'
 	@if [ -d _build/html ]; then cp $(PDF) _build/html/convlib-book.pdf; echo "==> copied to _build/html/convlib-book.pdf"; fi
 
 # A from-scratch build: every page is read and every notebook executed again.
 book-all: $(STAMP)
-	$(call timed,book build (all pages),$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
+	rm -rf $(JCACHE)
+	@$(MAKE) --no-print-directory jupyter-cache-key
+	$(call timed,book build (all pages),$(JUPYTER_BOOK) build . $(JB_FLAGS) --all)
 
 # --- tests ----------------------------------------------------------------
 # `make test` runs every stage even when one fails, prints how long each
@@ -129,18 +156,51 @@ test-unit: $(STAMP)
 test-core:
 	$(call timed,core install check,bash scripts/check_core_install.sh $(PYTHON))
 
+# The notebooks' first cell (scripts/notebook_setup_cell.py) installs convlib
+# on Colab. Here it runs in a fresh environment made with $(PYTHON), against a
+# wheel of the working tree, and must make `import convlib` work; no notebook
+# is executed (scripts/check_setup_cell.sh; about a minute with pip's cache).
+test-setup-cell:
+	$(call timed,Colab setup cell in a fresh venv,bash scripts/check_setup_cell.sh $(PYTHON))
+
+# nbval; book/conftest.py prints each notebook's execution time against its
+# budget in book/_budgets.yml (over budget: a warning line, not a failure).
+# A subset: make test-notebooks NOTEBOOKS=book/01_chain_rule.ipynb
 test-notebooks: $(STAMP)
 	@if [ -z "$(NOTEBOOKS)" ]; then echo "ERROR: no notebooks in book/" >&2; exit 5; fi
 	$(call pytest_stage,notebooks (nbval-lax),--nbval-lax $(NOTEBOOKS))
 
 test-book: $(STAMP)
-	$(call timed,strict book build,$(BIN)/jupyter-book build . $(JB_FLAGS) --all)
+	@rm -rf $(JCACHE); $(MAKE) --no-print-directory jupyter-cache-key
+	$(call timed,strict book build,$(JUPYTER_BOOK) build . $(JB_FLAGS) --all)
 
-# Every page of the built book in headless Chromium: no JavaScript error,
-# every image loads, MathJax typesets the math, nothing comes from the
-# network. Needs Chromium or Chrome (bash scripts/install_chromium.sh
-# installs Debian's). Without a browser the check is skipped with a notice,
-# except on CI (CI=true), where .ci/run installs one and a skip is an error.
+# nbval and the strict build each execute every notebook once, so a make test
+# executes each notebook twice, never more. They run side by side, one per
+# core, each with one BLAS thread (two multi-threaded BLAS pools on two cores
+# would only fight). Their output goes to $(EXEC_LOGS)/ and is printed whole,
+# the build's first, once both have finished, so the two never interleave; the
+# target fails if either failed.
+EXEC_LOGS := _build/test-logs
+test-execute: $(STAMP)
+	@mkdir -p $(EXEC_LOGS); start=$$(date +%s); \
+	echo "==> notebooks (nbval) and strict book build, side by side (output: $(EXEC_LOGS)/)"; \
+	export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1; \
+	$(MAKE) --no-print-directory test-notebooks >$(EXEC_LOGS)/notebooks.log 2>&1 & nbval_pid=$$!; \
+	$(MAKE) --no-print-directory test-book >$(EXEC_LOGS)/book.log 2>&1 & book_pid=$$!; \
+	nbval=0; wait $$nbval_pid || nbval=$$?; \
+	book=0; wait $$book_pid || book=$$?; \
+	cat $(EXEC_LOGS)/book.log $(EXEC_LOGS)/notebooks.log; \
+	echo "==> notebooks and book build side by side: $$(( $$(date +%s) - start )) s, nbval exit $$nbval, book build exit $$book"; \
+	[ $$nbval -eq 0 ] && [ $$book -eq 0 ]
+
+# Every page of the built book in headless Chromium, driven by Playwright
+# (scripts/check_site.py): no JavaScript error, every image loads, MathJax
+# typesets the math, nothing comes from the network, no Python traceback in
+# an output; a full-page screenshot of every page goes to _build/screenshots/.
+# Needs Chromium or Chrome (bash scripts/install_chromium.sh installs
+# Debian's; Playwright downloads no browser). Without a browser the check is
+# skipped with a notice, except on CI (CI=true), where .ci/run installs one
+# and a skip is an error.
 check-site: $(STAMP)
 	@if [ ! -f _build/html/index.html ]; then echo "ERROR: _build/html/index.html not found: run make book first" >&2; exit 2; fi
 	@if [ "$${CI:-}" != "true" ] && ! bash scripts/install_chromium.sh --find >/dev/null 2>&1; then \
@@ -150,11 +210,12 @@ check-site: $(STAMP)
 	fi
 
 check-site-run:
-	$(call timed,site check in Chromium,$(VPY) scripts/check_site.py _build/html)
+	@rm -rf _build/screenshots  # no screenshot of a page that is gone
+	$(call timed,site check in Chromium,$(VPY) scripts/check_site.py _build/html --screenshots _build/screenshots)
 
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \
-	for t in lint typecheck test-unit test-core test-notebooks test-book check-site; do \
+	for t in lint typecheck test-unit test-core test-setup-cell test-execute check-site; do \
 	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \
 	echo "==> all tests: $$(( $$(date +%s) - total_start )) s"; \

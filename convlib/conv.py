@@ -16,7 +16,7 @@ cache of any forward pass and the tests hold every tier against the others:
 Like every framework, the operation is a cross-correlation: the kernel is
 *not* flipped::
 
-    out[n, i, j, f] = b[f] + sum_{p, q, c} xp[n, i*sh + p*dh, j*sw + q*dw, c] * w[p, q, c, f]
+    out[n, i, j, f] = b[f] + sum_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] * w[u, v, c, f]
 
 where ``xp`` is the zero-padded input, ``(sh, sw)`` the stride and
 ``(dh, dw)`` the dilation (the window geometry is in :mod:`convlib.windows`).
@@ -282,8 +282,9 @@ def conv2d_backward_naive(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Convolution backward pass with explicit loops (the reference).
 
-    Every output pixel ``out[i, r, s, k]`` was a dot product of one patch of
-    the padded input with filter ``k``; its upstream gradient flows back to
+    Every output ``out[n, i, j, f]`` (image ``n``, output pixel ``(i, j)``,
+    filter ``f``) was a dot product of one patch of the padded input with
+    filter ``f``; its upstream gradient ``dout[n, i, j, f]`` flows back to
     the filter (scaled by the patch), to the patch (scaled by the filter) and
     to the bias.
 
@@ -302,21 +303,22 @@ def conv2d_backward_naive(
     """
     dout = _check_backward(dout, cache)
     xp, w = cache.x_padded, cache.w
-    n, oh, ow, f = cache.out_shape
+    n_images, oh, ow, n_filters = cache.out_shape
     kh, kw = w.shape[:2]
     (sh, sw), (dh, dw) = cache.stride, cache.dilation
     dxp = np.zeros(xp.shape, dtype=dout.dtype)
     dw_ = np.zeros(w.shape, dtype=dout.dtype)
-    for i in range(n):
-        for r in range(oh):
-            for s in range(ow):
-                rows = slice(r * sh, r * sh + dh * (kh - 1) + 1, dh)
-                cols = slice(s * sw, s * sw + dw * (kw - 1) + 1, dw)
-                patch = xp[i, rows, cols, :]
-                for k in range(f):
-                    g = dout[i, r, s, k]
-                    dw_[:, :, :, k] += g * patch
-                    dxp[i, rows, cols, :] += g * w[:, :, :, k]
+    for n in range(n_images):
+        for i in range(oh):
+            for j in range(ow):
+                # The input rows i' and columns j' that output pixel (i, j) read.
+                rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                patch = xp[n, rows, cols, :]
+                for f in range(n_filters):
+                    dy = dout[n, i, j, f]  # one number of the upstream gradient
+                    dw_[:, :, :, f] += dy * patch
+                    dxp[n, rows, cols, :] += dy * w[:, :, :, f]
     # Every output pixel added its upstream gradient to the bias of its filter.
     db = None if cache.b_shape is None else dout.sum(axis=(0, 1, 2)).reshape(cache.b_shape)
     return crop_spatial(dxp, cache.pads, cache.x_shape[1:3]), dw_, db
@@ -351,7 +353,8 @@ def im2col(x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1) 
     -------
     cols : ndarray, shape (N * OH * OW, KH * KW * C)
         Row ``(n, i, j)`` (row-major) holds the window of output pixel
-        ``(i, j)`` of image ``n``, read in ``(p, q, c)`` order -- the memory
+        ``(i, j)`` of image ``n``, read in ``(u, v, c)`` order (kernel tap row,
+        tap column, channel) -- the memory
         order of ``w``, so that ``cols @ w.reshape(-1, F)`` is the
         convolution. One reshape of :func:`convlib.windows.window_view`: the
         windows overlap, so this copies them (only a 1x1 window with stride 1
@@ -417,7 +420,7 @@ def col2im(
 
     Notes
     -----
-    One addition per kernel tap ``(p, q)``: column block ``(p, q, :)`` of
+    One addition per kernel tap ``(u, v)``: column block ``(u, v, :)`` of
     ``dcols``, reshaped to ``(N, OH, OW, C)``, is added onto the strided slice
     :func:`convlib.windows.tap_slices` that tap read. ``col2im(dcols, cache)``,
     the signature of earlier releases, still works for one release: it warns
@@ -462,10 +465,10 @@ def col2im(
     )
     dwindows = dcols.reshape(n, oh, ow, kh, kw, c)
     dx_padded = np.zeros((n, hp, wp, c), dtype=float_dtype(dcols))
-    for p in range(kh):
-        for q in range(kw):
-            rows, cols = tap_slices(p, q, (oh, ow), stride, dilation)
-            dx_padded[:, rows, cols, :] += dwindows[:, :, :, p, q, :]
+    for u in range(kh):
+        for v in range(kw):  # kernel tap (u, v): one strided slice of the padded input
+            rows, cols = tap_slices(u, v, (oh, ow), stride, dilation)
+            dx_padded[:, rows, cols, :] += dwindows[:, :, :, u, v, :]
     return dx_padded
 
 

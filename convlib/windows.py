@@ -2,10 +2,10 @@
 
 A layer that slides a ``KH x KW`` window (a convolution kernel, a pooling
 window) over the padded input ``xp`` with stride ``(sh, sw)`` and dilation
-``(dh, dw)`` reads, for output pixel ``(i, j)`` and window tap ``(p, q)``, the
+``(dh, dw)`` reads, for output pixel ``(i, j)`` and window tap ``(u, v)``, the
 padded pixel::
 
-    xp[n, i*sh + p*dh, j*sw + q*dw, c]
+    xp[n, i*sh + u*dh, j*sw + v*dw, c]
 
 Everything in this module follows from that one formula:
 
@@ -14,12 +14,13 @@ Everything in this module follows from that one formula:
 * :func:`window_output_hw` -- how many windows fit, ``(OH, OW)``.
 * :func:`window_view` -- every window of every image at once, as a read-only
   view of shape ``(N, OH, OW, KH, KW, C)`` (nothing is copied).
-* :func:`tap_slices` -- for one tap ``(p, q)``, the rows and columns that all
-  output pixels read: one strided slice of the padded input.
+* :func:`tap_slices` -- for one tap ``(u, v)`` (its arguments ``p, q``), the
+  rows and columns that all output pixels read: one strided slice of the
+  padded input.
 * :func:`receptive_field` -- for one output pixel ``(i, j)``, the rows and
   columns of its window.
 * :func:`tap_phases` -- the taps grouped by *stride phase*: the padded rows
-  ``u * sh + a`` with the same ``a`` form phase ``a``, and tap ``p`` reads
+  ``q * sh + a`` with the same ``a`` form phase ``a``, and tap row ``u`` reads
   consecutive rows of one phase. The tuned tier (:mod:`convlib.fast`)
   scatters gradients phase by phase.
 * :class:`WindowGeometry` -- the numbers above bundled for one layer call;
@@ -235,10 +236,11 @@ def _strided_windows(
 def window_view(x_padded: Any, kernel_size: Any, stride: Any = 1, dilation: Any = 1) -> np.ndarray:
     """Every window of every image, as a read-only view of the padded input.
 
-    Element ``[n, i, j, p, q, c]`` is ``x_padded[n, i*sh + p*dh, j*sw + q*dw, c]``.
-    That address is linear in each of the six indices, so with
-    ``x_padded.strides == (s0, s1, s2, s3)`` the view simply has the strides
-    ``(s0, sh*s1, sw*s2, dh*s1, dw*s2, s3)``: no data is copied.
+    Element ``[n, i, j, u, v, c]`` (image ``n``, output pixel ``(i, j)``, kernel
+    tap ``(u, v)``, channel ``c``) is ``x_padded[n, i*sh + u*dh, j*sw + v*dw, c]``.
+    That address is linear in each of the six indices, so with byte strides
+    ``x_padded.strides == (B0, B1, B2, B3)`` the view simply has the strides
+    ``(B0, sh*B1, sw*B2, dh*B1, dw*B2, B3)``: no data is copied.
 
     Parameters
     ----------
@@ -375,21 +377,21 @@ class TapPhase:
     """The window taps that read one stride phase of the padded input.
 
     Split the padded rows by their remainder modulo the stride,
-    ``row = u * sh + a``: phase ``a`` holds rows ``a, a + sh, a + 2 sh, ...``
-    at positions ``u = 0, 1, 2, ...``. Tap ``p`` of output row ``i`` reads row
-    ``i * sh + p * dh``, which is position ``u = i + (p * dh) // sh`` of phase
-    ``a = (p * dh) % sh``: over all output rows, *consecutive* positions of one
-    phase. Columns likewise.
+    ``row = q * sh + a``: phase ``a`` holds rows ``a, a + sh, a + 2 sh, ...``
+    at positions ``q = 0, 1, 2, ...``. Tap row ``u`` of output row ``i`` reads
+    row ``i * sh + u * dh``, which is position ``q = i + (u * dh) // sh`` of
+    phase ``a = (u * dh) % sh``: over all output rows, *consecutive* positions
+    of one phase. Columns likewise.
 
     Attributes
     ----------
     row_phase, col_phase : int
         ``a`` and ``b``, the phase of the rows and of the columns.
-    taps : tuple of (p, q, u0, v0)
-        Every tap ``(p, q)`` of this phase, in row-major order, with the
-        position ``(u0, v0)`` at which output pixel ``(0, 0)`` reads it: tap
-        ``(p, q)`` of all outputs reads positions ``u0 : u0 + OH`` and
-        ``v0 : v0 + OW`` of the phase.
+    taps : tuple of (u, v, row0, col0)
+        Every kernel tap ``(u, v)`` of this phase, in row-major order, with the
+        position ``(row0, col0)`` at which output pixel ``(0, 0)`` reads it:
+        tap ``(u, v)`` of all outputs reads positions ``row0 : row0 + OH`` and
+        ``col0 : col0 + OW`` of the phase.
     """
 
     row_phase: int
@@ -403,11 +405,11 @@ def _tap_phases(
 ) -> tuple[TapPhase, ...]:
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
     groups: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
-    for p in range(kh):
-        u0, a = divmod(p * dh, sh)
-        for q in range(kw):
-            v0, b = divmod(q * dw, sw)
-            groups.setdefault((a, b), []).append((p, q, u0, v0))
+    for u in range(kh):
+        row0, a = divmod(u * dh, sh)
+        for v in range(kw):
+            col0, b = divmod(v * dw, sw)
+            groups.setdefault((a, b), []).append((u, v, row0, col0))
     return tuple(TapPhase(a, b, tuple(groups[a, b])) for a, b in sorted(groups))
 
 

@@ -31,25 +31,9 @@ find_browser() {
 if find_browser; then exit 0; fi
 if [ "${1:-}" = "--find" ]; then exit 1; fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install_chromium: no Chromium/Chrome found and no apt-get to install one;" \
-       "install Chromium or Chrome and set CHROMIUM=/path/to/it" >&2
-  exit 1
-fi
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif sudo -n true 2>/dev/null; then
-  SUDO=(sudo -n)
-else
-  echo "install_chromium: no Chromium/Chrome found; run as root or with passwordless sudo:" \
-       "apt-get install chromium" >&2
-  exit 1
-fi
-
-echo "install_chromium: installing Debian's chromium with apt-get" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq >&2
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >&2
+# shellcheck source=scripts/apt_install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
+apt_install install_chromium chromium || exit 1
 
 if find_browser; then exit 0; fi
 echo "install_chromium: chromium was installed but does not run (chromium --version failed)" >&2

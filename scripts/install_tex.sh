@@ -40,25 +40,9 @@ if [ "${1:-}" = "--find" ]; then
   exit 1
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install_tex: TeX is missing and there is no apt-get; install TeX Live with" \
-       "XeLaTeX, latexmk and the DejaVu fonts yourself (packages: ${PACKAGES[*]})" >&2
-  exit 1
-fi
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif sudo -n true 2>/dev/null; then
-  SUDO=(sudo -n)
-else
-  echo "install_tex: run as root or with passwordless sudo:" \
-       "apt-get install ${PACKAGES[*]}" >&2
-  exit 1
-fi
-
-echo "install_tex: installing ${PACKAGES[*]} with apt-get" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq >&2
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >&2
+# shellcheck source=scripts/apt_install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
+apt_install install_tex "${PACKAGES[@]}" || exit 1
 
 if have_all; then command -v xelatex; exit 0; fi
 echo "install_tex: the packages were installed but a tool is still missing" >&2

@@ -1,21 +1,23 @@
-"""Tests for ``scripts/check_site.py``, the headless-browser check of the built book.
+"""Tests for ``scripts/check_site.py``, the Playwright check of the built book.
 
-The checker's logic (which pages, which URLs are allowed, what counts as raw
-TeX or an external resource, what a page's failures are) is tested on
-synthetic data and needs no browser. The tests marked ``browser`` open a tiny
-synthetic site, written here, in real headless Chromium: one good page, and
-one page for each fault the checker must report (a CDN script, a broken
-image, raw TeX without MathJax, a JavaScript error...). They are skipped
-when no Chromium/Chrome or no ``websocket-client`` is installed, and the
-MathJax pages also when the MathJax files (``django-static-mathjax``) are
-missing.
+The pure logic (which pages, which URLs are allowed, raw TeX, resource links
+to another host, a page's failures) is tested on synthetic data. The tests
+marked ``browser`` serve a tiny synthetic site, written here, to the system's
+Chromium through Playwright: one good page, and one page per fault the check
+must report (a CDN script, a late request, a broken image, raw TeX, a
+MathJax that does not load, a TeX error, a JavaScript error, a Python
+traceback in a cell's output). They are skipped without Chromium/Chrome or
+Playwright, the MathJax pages also without the MathJax files
+(``django-static-mathjax``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib.util
 import io
+import shutil
 import struct
 import sys
 import urllib.error
@@ -40,7 +42,6 @@ def _load_script() -> ModuleType:
 
 
 cs = _load_script()
-
 ORIGIN = "http://127.0.0.1:8000"
 
 
@@ -48,41 +49,26 @@ def png_bytes(width: int = 3, height: int = 2) -> bytes:
     """A valid RGB PNG of the given size (red pixels)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
 
     rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
 
 
-# ---------------------------------------------------------------------------
-# Pure logic
+# --- pure logic ----------------------------------------------------------
 
 
 def test_find_pages_lists_html_pages_and_skips_static_fragments(tmp_path: Path) -> None:
-    for name in [
-        "index.html",
-        "genindex.html",
-        "search.html",
-        "book/ch1.html",
-        "_modules/pkg/mod.html",
-        "_static/webpack-macros.html",
-        "_sources/book/ch1.html",
-        "book/notes.txt",
-    ]:
+    for name in ["index.html", "search.html", "book/ch1.html", "_modules/pkg/mod.html",
+                 "_static/webpack-macros.html", "_sources/book/ch1.html", "book/notes.txt"]:  # fmt: skip
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("<html></html>")
     assert cs.find_pages(tmp_path) == [
         "_modules/pkg/mod.html",
         "book/ch1.html",
-        "genindex.html",
         "index.html",
         "search.html",
     ]
@@ -90,10 +76,12 @@ def test_find_pages_lists_html_pages_and_skips_static_fragments(tmp_path: Path) 
     assert cs.find_pages(tmp_path, ["nothing*"]) == []
 
 
-def test_search_page_gets_a_query_and_other_pages_do_not() -> None:
+def test_search_page_gets_a_query_and_screenshots_mirror_the_page_path() -> None:
     assert cs.page_query("search.html", "gradient check") == "?q=gradient+check"
     assert cs.page_query("search.html", "") == ""
     assert cs.page_query("book/ch1.html", "gradient") == ""
+    assert cs.screenshot_path(Path("/s"), "book/ch1.html") == Path("/s/book/ch1.png")
+    assert cs.screenshot_path(Path("/s"), "index.html") == Path("/s/index.png")
 
 
 @pytest.mark.parametrize(
@@ -117,35 +105,26 @@ def test_only_the_local_server_and_inline_urls_are_allowed(url: str, allowed: bo
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "is_tex"),
     [
-        "the energy $$E = mc^2$$ of",
-        r"inline \(x^2\) left alone",
-        r"display \[ \frac{a}{b} \]",
-        r"\begin{align} a &= b \end{align}",
-        r"the rate $\alpha$ is small",
-        "a square $x^2$ here",
-        "an index $w_{ij}$ here",
+        ("the energy $$E = mc^2$$ of", True),
+        (r"inline \(x^2\) left alone", True),
+        (r"display \[ \frac{a}{b} \]", True),
+        (r"\begin{align} a &= b \end{align}", True),
+        (r"the rate $\alpha$ is small", True),
+        ("a square $x^2$ here", True),
+        ("an index $w_{ij}$ here", True),
+        ("it costs $5 and $10", False),
+        ("US$ 3 or 4 $", False),
+        (r"C:\Users\me", False),
+        ("a backslash \\ alone", False),
+        ("price_list and $HOME", False),
     ],
 )
-def test_raw_tex_is_found(text: str) -> None:
+def test_raw_tex_is_found_and_ordinary_text_is_not(text: str, is_tex: bool) -> None:
     snippets = cs.find_raw_tex([text])
-    assert snippets, text
+    assert bool(snippets) is is_tex, snippets
     assert all(s in " ".join(text.split()) for s in snippets)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "it costs $5 and $10",
-        "US$ 3 or 4 $",
-        r"C:\Users\me",
-        "a backslash \\ alone",
-        "price_list and $HOME",
-    ],
-)
-def test_ordinary_text_is_not_raw_tex(text: str) -> None:
-    assert cs.find_raw_tex([text]) == []
 
 
 def test_find_raw_tex_stops_at_the_limit() -> None:
@@ -160,7 +139,6 @@ def test_external_resource_links_finds_what_the_browser_would_fetch() -> None:
     <link rel="preconnect" href="https://fonts.gstatic.com">
     <link rel="stylesheet" href="_static/theme.css">
     <link rel="canonical" href="https://book.example.org/ch1.html">
-    <link rel="next" href="https://book.example.org/ch2.html">
     </head><body>
     <a href="https://github.com/convlib/convlib">repository</a>
     <img src="data:image/png;base64,iVBORw0KGgo=">
@@ -184,30 +162,21 @@ def good_probe(**math: object) -> dict[str, object]:
     return {
         "final_url": f"{ORIGIN}/book/ch1.html",
         "images": [{"src": f"{ORIGIN}/_images/a.png", "complete": True, "naturalWidth": 640}],
-        "math": {
-            "mathjax": "ready",
-            "elements": 2,
-            "untypeset": 0,
-            "containers": 2,
-            "errors": [],
-            **math,
-        },
+        "math": {"mathjax": "ready", "elements": 2, "untypeset": 0, "containers": 2, "errors": []}
+        | math,
+        "tracebacks": [],
         "texts": ["plain text with a $ sign"],
     }
 
 
 def clean_result(**changes: object) -> object:
-    result = cs.PageResult(
-        page="book/ch1.html",
-        url=f"{ORIGIN}/book/ch1.html",
-        requests=[
-            cs.Request(f"{ORIGIN}/book/ch1.html", "Document", status=200),
-            cs.Request("data:image/png;base64,iVBORw0KGgo=", "Image", status=200),
-            cs.Request(f"{ORIGIN}/favicon.ico", "Other", status=404),  # the browser's probe
-            cs.Request(f"{ORIGIN}/_static/a.js", "Script", error="net::ERR_ABORTED", canceled=True),
-        ],
-        probe=good_probe(),
-    )
+    requests = [
+        cs.Request(f"{ORIGIN}/book/ch1.html", "document", status=200),
+        cs.Request("data:image/png;base64,iVBORw0KGgo=", "image", status=200),
+        cs.Request(f"{ORIGIN}/favicon.ico", "other", status=404),  # the browser's own probe
+        cs.Request(f"{ORIGIN}/_static/a.js", "script", error="net::ERR_ABORTED", canceled=True),
+    ]
+    result = cs.PageResult(page="book/ch1.html", requests=requests, probe=good_probe())
     for name, value in changes.items():
         setattr(result, name, value)
     return result
@@ -218,70 +187,67 @@ def test_a_clean_page_has_no_failures() -> None:
 
 
 def test_every_kind_of_fault_is_reported() -> None:
+    probe = good_probe(untypeset=1, untypeset_example=r"\(x\)", errors=["Missing argument"])
+    probe["images"] = [
+        {"src": f"{ORIGIN}/_images/missing.png", "complete": True, "naturalWidth": 0}
+    ]
+    probe["texts"] = ["left over $$E = mc^2$$ here"]
+    probe["tracebacks"] = ["ValueError: x must be 4-D", "KeyError: 'w'"]
     result = clean_result(
         requests=[
             cs.Request(
-                "https://cdn.example.org/lib.js", "Script", error="net::ERR_NAME_NOT_RESOLVED"
+                "https://cdn.example.org/lib.js", "script", error="net::ERR_NAME_NOT_RESOLVED"
             ),
-            cs.Request(f"{ORIGIN}/_images/missing.png", "Image", status=404),
-            cs.Request(f"{ORIGIN}/_static/cut.js", "Script", error="net::ERR_CONNECTION_RESET"),
+            cs.Request(f"{ORIGIN}/_images/missing.png", "image", status=404),
+            cs.Request(f"{ORIGIN}/_static/cut.js", "script", error="net::ERR_CONNECTION_RESET"),
         ],
         exceptions=["ReferenceError: nope is not defined at x.js:3"],
         console_errors=["boom", "boom", "other"],
         static_external=['<script src="https://cdn.example.org/lib.js">'],
-        probe=good_probe(
-            untypeset=1, untypeset_example=r"\(x\)", errors=["Missing argument for \\frac"]
-        )
-        | {
-            "images": [
-                {"src": f"{ORIGIN}/_images/missing.png", "complete": True, "naturalWidth": 0}
-            ],
-            "texts": ["left over $$E = mc^2$$ here"],
-        },
+        screenshot_error="Cannot take screenshot",
+        probe=probe,
     )
-    failures = cs.page_failures(result, ORIGIN)
     expected = [
         "network: HTML links a resource on another host",
-        "network: Script to https://cdn.example.org/lib.js",
+        "network: script to https://cdn.example.org/lib.js",
         "http 404: /_images/missing.png",
         "failed to load /_static/cut.js: net::ERR_CONNECTION_RESET",
         "js exception: ReferenceError",
         "console error: boom (2 times)",
         "console error: other",
+        "screenshot: Cannot take screenshot",
         "image did not load: /_images/missing.png",
         "math: 1 of 2 formulas not typeset",
         "math: MathJax error",
         "math: raw TeX in the text",
+        "traceback: 2 Python traceback(s) in the page's output, e.g. 'ValueError: x must be 4-D'",
     ]
+    failures = cs.page_failures(result, ORIGIN)
     assert len(failures) == len(expected), failures
     for message, start in zip(failures, expected, strict=True):
         assert message.startswith(start), (message, start)
 
 
-def test_math_without_a_working_mathjax_fails() -> None:
-    for state in ["absent", "not started (its script did not load or failed)", "failed: Error: x"]:
-        result = clean_result(probe=good_probe(mathjax=state, untypeset=2, containers=0))
-        failures = cs.page_failures(result, ORIGIN)
-        assert any(f"MathJax is {state}" in f for f in failures), failures
-        assert any("2 of 2 formulas not typeset" in f for f in failures), failures
+@pytest.mark.parametrize("state", ["absent", "not started (its script did not load)", "failed: x"])
+def test_math_without_a_working_mathjax_fails(state: str) -> None:
+    result = clean_result(probe=good_probe(mathjax=state, untypeset=2, containers=0))
+    failures = cs.page_failures(result, ORIGIN)
+    assert f"math: page has 2 formulas but MathJax is {state}" in failures, failures
+    assert any("2 of 2 formulas not typeset" in f for f in failures), failures
 
 
 def test_a_failed_mathjax_fails_even_on_a_page_without_formulas() -> None:
-    result = clean_result(
-        probe=good_probe(mathjax="still typesetting after the timeout", elements=0, containers=0)
-    )
-    assert cs.page_failures(result, ORIGIN) == [
+    probe = good_probe(mathjax="still typesetting after the timeout", elements=0, containers=0)
+    assert cs.page_failures(clean_result(probe=probe), ORIGIN) == [
         "math: MathJax is still typesetting after the timeout"
     ]
 
 
 def test_a_page_that_did_not_load_or_was_never_probed_fails() -> None:
-    assert cs.page_failures(
-        clean_result(probe=None, load_error="not loaded within 30 s"), ORIGIN
-    ) == ["load: not loaded within 30 s"]
-    assert cs.page_failures(clean_result(probe=None), ORIGIN) == [
-        "load: the page was never checked"
-    ]
+    not_loaded = clean_result(probe=None, load_error="not loaded within 30 s")
+    assert cs.page_failures(not_loaded, ORIGIN) == ["load: not loaded within 30 s"]
+    never = cs.page_failures(clean_result(probe=None), ORIGIN)
+    assert never == ["load: the page was never checked"]
 
 
 def test_an_image_that_never_completed_fails() -> None:
@@ -291,18 +257,13 @@ def test_an_image_that_never_completed_fails() -> None:
     ]
 
 
-def test_summary_lines() -> None:
-    result = clean_result(seconds=1.234)
-    assert cs.format_page(result, [], ORIGIN) == (
-        "PASS  book/ch1.html  1.23 s  (4 requests, 1 images, 2 formulas)"
-    )
-    redirected = clean_result(page="index.html", seconds=0.5)
-    assert cs.format_page(redirected, ["x"], ORIGIN).startswith("FAIL  index.html  0.50 s")
-    assert "redirected to book/ch1.html" in cs.format_page(redirected, ["x"], ORIGIN)
+def test_summary_lines_and_urls() -> None:
+    line = cs.format_page(clean_result(seconds=1.234), [], ORIGIN)
+    assert line == "PASS  book/ch1.html  1.23 s  (4 requests, 1 images, 2 formulas)"
+    redirected = cs.format_page(clean_result(page="index.html", seconds=0.5), ["x"], ORIGIN)
+    assert redirected.startswith("FAIL  index.html  0.50 s")
+    assert "redirected to book/ch1.html" in redirected
     assert cs.count_line(21, 2) == "21 passed, 2 failed"
-
-
-def test_short_url_is_relative_to_the_server_and_cut_short() -> None:
     assert cs.short_url(f"{ORIGIN}/book/ch1.html", ORIGIN) == "/book/ch1.html"
     long = "data:image/png;base64," + "A" * 500
     assert cs.short_url(long, ORIGIN, limit=40) == long[:37] + "..."
@@ -314,8 +275,7 @@ def test_site_server_serves_the_folder_on_localhost(tmp_path: Path) -> None:
     with cs.SiteServer(tmp_path) as server:
         assert server.origin.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(f"{server.origin}/book/ch1.html", timeout=10) as answer:
-            assert answer.status == 200
-            assert answer.read() == b"<p>hello</p>"
+            assert (answer.status, answer.read()) == (200, b"<p>hello</p>")
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(f"{server.origin}/missing.html", timeout=10)
         assert error.value.code == 404
@@ -338,14 +298,21 @@ def test_main_needs_a_built_site(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "index.html not found" in capsys.readouterr().err
 
 
-# ---------------------------------------------------------------------------
-# In a real browser, on a synthetic site
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="needs Playwright")
+@pytest.mark.skipif(shutil.which("true") is None, reason="needs the `true` command")
+def test_a_browser_that_does_not_start_is_a_setup_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    assert cs.main([str(tmp_path), "--browser", "true", "--no-screenshots"]) == 2
+    assert "did not start" in capsys.readouterr().err
+
+
+# --- in Chromium, through Playwright, on a synthetic site ------------------
 
 
 def _browser_or_none() -> str | None:
-    try:
-        import websocket  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         return None
     try:
         return cs.find_browser()
@@ -354,22 +321,19 @@ def _browser_or_none() -> str | None:
 
 
 BROWSER = _browser_or_none()
-browser = pytest.mark.skipif(BROWSER is None, reason="needs Chromium/Chrome and websocket-client")
+browser = pytest.mark.skipif(BROWSER is None, reason="needs Chromium/Chrome and Playwright")
 
 
 def _mathjax_dir() -> Path | None:
     spec = importlib.util.find_spec("mathjax")
     for location in (spec.submodule_search_locations or []) if spec else []:
-        es5 = Path(location) / "static" / "mathjax" / "es5"
-        if (es5 / "tex-chtml.js").is_file():
-            return es5
+        if (Path(location) / "static/mathjax/es5/tex-chtml.js").is_file():
+            return Path(location) / "static/mathjax/es5"
     return None
 
 
 MATHJAX = _mathjax_dir()
-needs_mathjax = pytest.mark.skipif(
-    MATHJAX is None, reason="needs the MathJax files (django-static-mathjax)"
-)
+needs_mathjax = pytest.mark.skipif(MATHJAX is None, reason="needs django-static-mathjax")
 
 #: Head of a page in book/ that loads MathJax the way Sphinx does.
 MATHJAX_HEAD = """<script>window.MathJax = {"options": {"processHtmlClass":
@@ -378,14 +342,20 @@ MATHJAX_HEAD = """<script>window.MathJax = {"options": {"processHtmlClass":
 
 
 def page(body: str, head: str = "") -> str:
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title>'
-        f"{head}</head><body>{body}</body></html>"
-    )
+    head = f'<meta charset="utf-8"><title>t</title>{head}'
+    return f'<!DOCTYPE html><html lang="en"><head>{head}</head><body>{body}</body></html>'
 
 
 PNG = png_bytes()
 PNG_URI = "data:image/png;base64," + base64.b64encode(PNG).decode()
+PLAIN_TRACEBACK = """<div class="cell_output docutils container"><div class="output stderr
+highlight-myst-ansi notranslate"><pre>Traceback (most recent call last):
+  File "x.py", line 1, in &lt;module&gt;
+ValueError: x must be 4-D</pre></div></div>"""
+IPYTHON_TRACEBACK = """<div class="cell_output docutils container"><div class="output traceback
+highlight-ipythontb notranslate"><pre><span>KeyError</span>  Traceback
+Cell In[3], line 1
+KeyError: 'w'</pre></div></div>"""
 
 #: Synthetic pages: name -> HTML. "good*" pages must pass, the others fail.
 PAGES = {
@@ -397,9 +367,9 @@ PAGES = {
         <p>Inline <span class="math notranslate nohighlight">\\(y = x^2\\)</span> and a display:</p>
         <div class="math notranslate nohighlight">\\[\\frac{{\\partial L}}{{\\partial x}} = 2x\\]</div>
         <div class="highlight"><pre>print("$$ not math $$ and \\\\(neither\\\\)")</pre></div>
-        <p>It costs $5.</p>
-        <img alt="file" src="../_images/fig.png">
-        <img alt="inline" src="{PNG_URI}">
+        <p>It costs $5. Prose may quote "Traceback (most recent call last)" outside outputs.</p>
+        <div class="cell_output"><pre>loss 0.25</pre></div>
+        <img alt="file" src="../_images/fig.png"><img alt="inline" src="{PNG_URI}">
         <img alt="set by a script, like an animation frame" id="frame">
         <div style="height: 4000px"></div>
         <img alt="lazy, far below" loading="lazy" src="../_images/fig.png">
@@ -414,24 +384,25 @@ PAGES = {
         "<p>hi</p><script>setTimeout(() => "
         "fetch('http://api.example.invalid/x').catch(() => {}), 50);</script>"
     ),
+    "book/websocket.html": page(
+        "<p>hi</p><script>try { new WebSocket('ws://socket.example.invalid/x'); } catch (e) {}</script>"
+    ),
     "book/broken_img.html": page('<p>hi</p><img alt="gone" src="../_images/missing.png">'),
     "book/raw_tex.html": page('<p>Energy $$E = mc^2$$ and <span class="math">\\(x\\)</span>.</p>'),
     "book/mathjax_404.html": page(
         '<p><span class="math">\\(x\\)</span></p>',
         '<script defer src="../_static/no-mathjax/tex-chtml.js"></script>',
     ),
-    "book/tex_error.html": page(
-        '<p><span class="math">\\(\\frac{a}\\)</span></p>',
-        MATHJAX_HEAD,
-    ),
+    "book/tex_error.html": page('<p><span class="math">\\(\\frac{a}\\)</span></p>', MATHJAX_HEAD),
     "book/js_error.html": page("<p>hi</p><script>console.error('boom'); notAFunction();</script>"),
+    "book/traceback.html": page(f"<p>Two failed cells:</p>{PLAIN_TRACEBACK}{IPYTHON_TRACEBACK}"),
     "_static/webpack-macros.html": "<p>a template fragment, not a page</p>",
 }
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("site")
+    root = tmp_path_factory.mktemp("site") / "html"
     for name, text in PAGES.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
@@ -444,20 +415,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def results(site: Path) -> dict[str, tuple[object, list[str]]]:
-    """Every page of the synthetic site, checked in one browser."""
+    """Every page of the synthetic site, checked in one browser, with screenshots."""
     assert BROWSER is not None
-    out = {}
-    with cs.SiteServer(site) as server, cs.Browser(BROWSER) as chromium:
-        checker = cs.PageChecker(chromium.connect(), server.origin, timeout=30)
-        for name in cs.find_pages(site):
-            result = checker.check(name, f"{server.origin}/{name}")
-            result.static_external = cs.external_resource_links((site / name).read_text())
-            out[name] = (result, cs.page_failures(result, server.origin))
-    return out
+    pages, shots = cs.find_pages(site), site.parent / "screenshots"
 
+    async def run(origin: str) -> list[object]:
+        checks = cs.check_pages(site, pages, BROWSER, origin, timeout=30, screenshots=shots)
+        return [result async for result in checks]
 
-def failures_of(results: dict[str, tuple[object, list[str]]], name: str) -> list[str]:
-    return results[name][1]
+    with cs.SiteServer(site) as server:
+        checked = asyncio.run(run(server.origin))
+        return {r.page: (r, cs.page_failures(r, server.origin)) for r in checked}
 
 
 @browser
@@ -472,14 +440,28 @@ def test_good_page_passes_with_math_images_and_lazy_and_scripted_images(
 ) -> None:
     result, failures = results["book/good.html"]
     assert failures == []
-    probe = result.probe
-    assert probe["math"]["mathjax"] == "ready"
-    assert probe["math"]["elements"] == 2
-    assert probe["math"]["containers"] == 2
-    assert [image["naturalWidth"] for image in probe["images"]] == [3, 3, 3, 3]
+    assert result.probe["math"] | {"errors": None} == {
+        "mathjax": "ready", "elements": 2, "untypeset": 0, "untypeset_example": "",
+        "containers": 2, "errors": None,
+    }  # fmt: skip
+    assert [image["naturalWidth"] for image in result.probe["images"]] == [3, 3, 3, 3]
+    assert result.probe["tracebacks"] == []
     assert any(
         r.url.endswith("/_static/mathjax/tex-chtml.js") and r.status == 200 for r in result.requests
     )
+
+
+@browser
+def test_a_full_page_screenshot_is_written_where_the_page_is(
+    site: Path, results: dict[str, tuple[object, list[str]]]
+) -> None:
+    shot = site.parent / "screenshots" / "book" / "good.png"
+    assert results["book/good.html"][0].screenshot == str(shot)
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    assert width == cs.VIEWPORT["width"] and height > 4000  # the whole page, not the viewport
+    assert (site.parent / "screenshots" / "book" / "js_error.png").is_file()  # failing pages too
 
 
 @browser
@@ -492,81 +474,106 @@ def test_redirect_is_followed(results: dict[str, tuple[object, list[str]]]) -> N
 
 @browser
 def test_cdn_script_is_reported_twice(results: dict[str, tuple[object, list[str]]]) -> None:
-    failures = failures_of(results, "book/cdn.html")
-    assert any(
-        f.startswith("network: HTML links") and "cdn.example.invalid" in f for f in failures
-    ), failures
-    assert any(f == "network: Script to https://cdn.example.invalid/lib.js" for f in failures), (
-        failures
-    )
+    failures = results["book/cdn.html"][1]
+    assert any(f.startswith("network: HTML links") and "cdn.example.invalid" in f for f in failures)
+    assert "network: script to https://cdn.example.invalid/lib.js" in failures, failures
 
 
 @browser
 def test_request_made_after_load_is_reported(results: dict[str, tuple[object, list[str]]]) -> None:
-    failures = failures_of(results, "book/late_fetch.html")
+    failures = results["book/late_fetch.html"][1]
     assert any(f.startswith("network: ") and "api.example.invalid" in f for f in failures), failures
 
 
 @browser
+def test_websocket_is_reported(results: dict[str, tuple[object, list[str]]]) -> None:
+    failures = results["book/websocket.html"][1]
+    assert "network: websocket to ws://socket.example.invalid/x" in failures, failures
+
+
+@browser
 def test_broken_image_is_reported(results: dict[str, tuple[object, list[str]]]) -> None:
-    failures = failures_of(results, "book/broken_img.html")
+    failures = results["book/broken_img.html"][1]
     assert "http 404: /_images/missing.png" in failures, failures
     assert any(f.startswith("image did not load: /_images/missing.png") for f in failures), failures
+    assert not any(f.startswith("console error") for f in failures), failures  # said once
 
 
 @browser
 def test_raw_tex_without_mathjax_is_reported(results: dict[str, tuple[object, list[str]]]) -> None:
-    failures = failures_of(results, "book/raw_tex.html")
+    failures = results["book/raw_tex.html"][1]
     assert "math: page has 1 formulas but MathJax is absent" in failures, failures
     assert any(f.startswith("math: 1 of 1 formulas not typeset") for f in failures), failures
-    assert any(
-        f.startswith("math: raw TeX in the text") and "$$E = mc^2$$" in f for f in failures
-    ), failures
+    assert any(f.startswith("math: raw TeX") and "$$E = mc^2$$" in f for f in failures), failures
 
 
 @browser
 def test_mathjax_that_does_not_load_is_reported(
     results: dict[str, tuple[object, list[str]]],
 ) -> None:
-    failures = failures_of(results, "book/mathjax_404.html")
+    failures = results["book/mathjax_404.html"][1]
     assert "http 404: /_static/no-mathjax/tex-chtml.js" in failures, failures
     assert any(
         f.startswith("math: page has 1 formulas but MathJax is not started") for f in failures
-    ), failures
+    )
 
 
 @browser
 @needs_mathjax
 def test_tex_error_is_reported(results: dict[str, tuple[object, list[str]]]) -> None:
-    failures = failures_of(results, "book/tex_error.html")
-    assert any(f.startswith("math: MathJax error") for f in failures), failures
+    assert any(f.startswith("math: MathJax error") for f in results["book/tex_error.html"][1])
 
 
 @browser
 def test_js_error_and_console_error_are_reported(
     results: dict[str, tuple[object, list[str]]],
 ) -> None:
-    failures = failures_of(results, "book/js_error.html")
+    failures = results["book/js_error.html"][1]
     assert any(
         f.startswith("js exception: ReferenceError: notAFunction is not defined") for f in failures
-    ), failures
-    assert "console error: boom" in failures, failures
+    )
+    assert any(f.startswith("console error: boom") for f in failures), failures
 
 
 @browser
-def test_main_prints_a_line_per_page_and_the_count(
-    site: Path, capsys: pytest.CaptureFixture[str]
+def test_python_tracebacks_in_outputs_are_reported(
+    results: dict[str, tuple[object, list[str]]],
+) -> None:
+    result, failures = results["book/traceback.html"]
+    assert result.probe["tracebacks"] == ["ValueError: x must be 4-D", "KeyError: 'w'"]
+    assert failures == [
+        "traceback: 2 Python traceback(s) in the page's output, e.g. 'ValueError: x must be 4-D'"
+    ]
+
+
+@browser
+def test_a_browser_gone_mid_run_fails_the_page_instead_of_the_run() -> None:
+    from playwright.async_api import async_playwright
+
+    async def run() -> object:
+        async with async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(executable_path=BROWSER)
+            await chromium.close()
+            return await cs.check_page(chromium, "book/x.html", f"{ORIGIN}/book/x.html", 10, None)
+
+    result = asyncio.run(run())
+    assert cs.page_failures(result, ORIGIN)[0].startswith("load: could not open a tab: ")
+
+
+@browser
+def test_check_site_prints_a_line_per_page_and_the_count(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = io.StringIO()
-    n_passed, n_failed = cs.check_site(
-        site, BROWSER, only=["book/js_error.html", "book/cdn.html"], jobs=2, out=out
-    )
+    counts = cs.check_site(site, BROWSER, only=["book/js_error.html", "book/cdn.html"], out=out)
     lines = out.getvalue().splitlines()
-    assert (n_passed, n_failed) == (0, 2)
+    assert counts == (0, 2)
     assert [line.split()[:2] for line in lines if line.startswith(("PASS", "FAIL"))] == [
         ["FAIL", "book/cdn.html"],
         ["FAIL", "book/js_error.html"],
     ]
     assert lines[-1] == "0 passed, 2 failed"
-    assert cs.main([str(site), "--only", "book/js_error.html", "--jobs", "1"]) == 1
+    args = [str(site), "--only", "book/js_error.html", "--screenshots", str(tmp_path / "shots")]
+    assert cs.main(args) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "0 passed, 1 failed"
+    assert (tmp_path / "shots" / "book" / "js_error.png").is_file()

@@ -246,3 +246,83 @@ def test_synthetic_digits_seed_is_an_int_or_a_generator():
             synthetic_digits(5, seed=bad)
     with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
         synthetic_digits(5, seed=-1)
+
+
+def _shifted_copy(image, down, right, background):
+    """``image`` (H, W, C) moved by (down, right), the entering pixels set to ``background``."""
+    h, w, _ = image.shape
+    s = max(abs(down), abs(right))
+    padded = np.pad(image, ((s, s), (s, s), (0, 0)), mode="constant", constant_values=background)
+    return padded[s - down : s - down + h, s - right : s - right + w]
+
+
+def test_random_shift_fills_the_uncovered_border_with_the_background_not_the_edge():
+    # Standardised MNIST-like digits whose strokes touch the border, as 813 MNIST
+    # training digits do: edge padding (convlib 0.2) smeared them into stripes.
+    levels = np.zeros((50, 8, 8), np.uint8)
+    levels[:, 0, 2:6] = 255  # a stroke along the top row
+    levels[:, 3:7, -1] = 200  # one along the right column
+    levels[:, 4, 3] = 90
+    x = prepare_images(levels)
+    background = prepare_images(np.zeros((1, 1, 1), np.uint8))[0, 0, 0, 0]
+    assert background < -0.4  # the background is not 0 after standardising
+    out = random_shift(x, np.random.default_rng(5), max_shift=2)
+    ink_before = np.count_nonzero(x > background, axis=(1, 2, 3))
+    ink_after = np.count_nonzero(out > background, axis=(1, 2, 3))
+    assert np.all(ink_after <= ink_before)  # a shift never creates ink ...
+    assert np.any(ink_after < ink_before)  # ... and pushes some out at the border
+    moves = set()
+    for image, original in zip(out, x):
+        found = [
+            (d, r)
+            for d in range(-2, 3)
+            for r in range(-2, 3)
+            if np.array_equal(image, _shifted_copy(original, d, r, background))
+        ]
+        assert len(found) == 1  # exactly one move, background entering
+        moves.add(found[0])
+    assert len(moves) > 10
+
+
+def test_random_shift_min_fill_is_each_images_own_minimum_per_channel():
+    x = np.empty((2, 4, 4, 2))
+    x[0, ..., 0], x[0, ..., 1], x[1, ..., 0], x[1, ..., 1] = -3.0, 5.0, 0.25, -1.0
+    x[:, 1:3, 1:3, :] += 10.0  # "ink" in the middle
+    seen = set()
+    for seed in range(10):
+        out = random_shift(x, seed, max_shift=1)
+        # every pixel is its image's background or its ink: nothing from another image/channel
+        for n in range(2):
+            for c in range(2):
+                bg = x[n, 0, 0, c]
+                assert set(np.unique(out[n, ..., c])) <= {bg, bg + 10.0}
+                seen.add(int(np.count_nonzero(out[n, ..., c] == bg + 10.0)))
+    assert seen == {4}  # the 2 x 2 ink block is never cut at max_shift=1 here
+
+
+def test_random_shift_with_a_fixed_fill():
+    x = np.full((3, 5, 5, 1), 100, np.uint8)
+    out = random_shift(x, np.random.default_rng(0), max_shift=2, fill=7)
+    assert out.dtype == np.uint8
+    assert set(np.unique(out)) <= {7, 100}
+    shifted = np.count_nonzero(out == 7, axis=(1, 2, 3))
+    expected = random_shift(x.astype(np.float64), np.random.default_rng(0), 2, fill=7.0)
+    np.testing.assert_array_equal(out, expected)  # same shifts whatever the dtype and fill
+    assert shifted.max() > 0
+
+
+@pytest.mark.parametrize(
+    "fill, error, message",
+    [
+        ("edge", TypeError, 'fill must be "min" or a real number'),
+        (None, TypeError, 'fill must be "min" or a real number'),
+        (np.zeros(2), TypeError, 'fill must be "min" or a real number'),
+        (np.nan, ValueError, "fill must be a finite number"),
+        (0.5, ValueError, r"fill=0\.5 cannot be stored exactly in x's dtype uint8"),
+        (300, ValueError, r"fill=300 cannot be stored exactly in x's dtype uint8"),
+    ],
+)
+def test_random_shift_rejects_a_bad_fill(fill, error, message):
+    x = np.zeros((2, 4, 4, 1), np.uint8)
+    with pytest.raises(error, match=message):
+        random_shift(x, 0, fill=fill)

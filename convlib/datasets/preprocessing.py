@@ -15,7 +15,8 @@ wrong inputs.
 
 :func:`to_float_nhwc` stops at [0, 1]; :func:`prepare_images` goes on and
 standardises, ``(x - mean) / std``, with MNIST's statistics by default.
-:func:`random_shift` is the data augmentation of the capstone chapter and
+:func:`random_shift` is the data augmentation of the capstone chapter (it
+fills the pixels it uncovers with the background) and
 :func:`one_hot` encodes labels.
 """
 
@@ -185,36 +186,57 @@ def prepare_images(
     return out
 
 
-def random_shift(x: np.ndarray, rng: np.random.Generator | int, max_shift: int = 2) -> np.ndarray:
+def random_shift(
+    x: np.ndarray, rng: np.random.Generator | int, max_shift: int = 2, fill: float | str = "min"
+) -> np.ndarray:
     """Data augmentation: translate each image by a random whole number of pixels.
 
-    Each image moves by ``(dy, dx)``, each drawn uniformly from
-    ``-max_shift ... max_shift``; the pixels that enter at a border copy the
-    border's values (``np.pad(..., mode="edge")``), which for MNIST is the
-    background. A digit moved by two pixels is still the same digit, so the
+    Each image moves by ``(down, right)``, each drawn uniformly from
+    ``-max_shift ... max_shift``. The pixels that enter at a border are the
+    background, ``fill``; the pixels pushed out at the opposite border are
+    lost. A digit moved by two pixels is still the same digit, so the
     network sees "new" training images every epoch.
+
+    The default ``fill="min"`` takes each image's own minimum (per channel)
+    as its background. That is the right value whatever the normalisation:
+    every MNIST image has blank pixels, which are its minimum, 0 as raw
+    levels or in [0, 1], and ``(0 - MNIST_MEAN) / MNIST_STD`` (about -0.424)
+    after :func:`prepare_images`. A fixed ``fill=0.0`` would be the
+    background only *before* standardising; after it, 0.0 is a faint grey
+    stripe. Copying the border pixels (``np.pad(..., mode="edge")``, what
+    convlib 0.2 did) is wrong too: MNIST centres each digit by
+    its centre of mass, not inside a margin, and a stroke that touches the
+    border would be smeared into a stripe across the entering pixels.
 
     Parameters
     ----------
     x : ndarray, shape (N, H, W, C)
+        A batch of images (raw levels, in [0, 1], or standardised).
     rng : numpy.random.Generator or int
         Where the shifts are drawn from; an int is a seed (``>= 0``) for
         ``numpy.random.default_rng``.
     max_shift : int
         ``>= 0``; 0 returns a copy of ``x``.
+    fill : "min" or real number, default "min"
+        The value of the pixels that enter at a border: ``"min"`` for each
+        image's minimum over its pixels (one value per image and channel,
+        shape (N, 1, 1, C)), or one number for every image (it must be
+        representable in ``x``'s dtype, e.g. a whole number for uint8).
 
     Returns
     -------
     ndarray, shape (N, H, W, C)
-        A new array.
+        A new array, of ``x``'s dtype.
 
     Raises
     ------
     TypeError
-        If ``x`` is not numeric, ``max_shift`` not an int, or ``rng``
-        neither a Generator nor an int seed.
+        If ``x`` is not numeric, ``max_shift`` not an int, ``rng`` neither a
+        Generator nor an int seed, or ``fill`` neither ``"min"`` nor a real
+        number.
     ValueError
-        If ``x`` is not 4-D or ``max_shift`` (or a seed) is negative.
+        If ``x`` is not 4-D, ``max_shift`` (or a seed) is negative, or
+        ``fill`` is not finite or not representable in ``x``'s dtype.
 
     Examples
     --------
@@ -223,16 +245,26 @@ def random_shift(x: np.ndarray, rng: np.random.Generator | int, max_shift: int =
     >>> out = random_shift(x, np.random.default_rng(0), max_shift=1)
     >>> np.argwhere(out[0, :, :, 0] == 1).tolist()   # moved by at most one pixel
     [[1, 2]]
+    >>> x = np.full((1, 3, 3, 1), -0.5); x[0, 0, :, 0] = 2.0   # ink on the top row
+    >>> random_shift(x, np.random.default_rng(35), max_shift=1)[0, :, :, 0]  # down 1
+    array([[-0.5, -0.5, -0.5],
+           [ 2. ,  2. ,  2. ],
+           [-0.5, -0.5, -0.5]])
     """
     x = as_numeric_array("x", x)
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, H, W, C), got {x.shape}")
     s = as_int("max_shift", max_shift, 0)
     rng = as_rng("rng", rng)
-    if s == 0:
+    background = _shift_fill(fill, x)
+    if s == 0 or x.size == 0:
         return x.copy()
-    n, h, w, _ = x.shape
-    padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)), mode="edge")
+    n, h, w, c = x.shape
+    if background is None:
+        background = x.min(axis=(1, 2), keepdims=True)  # (N, 1, 1, C)
+    padded = np.empty((n, h + 2 * s, w + 2 * s, c), dtype=x.dtype)
+    padded[...] = background
+    padded[:, s : s + h, s : s + w, :] = x
     # windows[i, a, b] is the H x W crop of image i starting at row a, column b
     # (numpy's stub types axis= as one index; a tuple of axes is documented and works.)
     windows = np.lib.stride_tricks.sliding_window_view(  # type: ignore[call-overload]
@@ -242,6 +274,24 @@ def random_shift(x: np.ndarray, rng: np.random.Generator | int, max_shift: int =
     left = rng.integers(0, 2 * s + 1, size=n)
     crops = windows[np.arange(n), top, left]  # (N, C, H, W)
     return np.ascontiguousarray(np.moveaxis(crops, 1, -1))
+
+
+def _shift_fill(fill: Any, x: np.ndarray) -> Any:
+    """``None`` for ``fill="min"``, else ``fill`` as a scalar of ``x``'s dtype (checked)."""
+    if isinstance(fill, str):
+        if fill != "min":
+            raise TypeError(f'fill must be "min" or a real number, got {fill!r}')
+        return None
+    try:
+        value = as_real("fill", fill)
+    except TypeError:
+        raise TypeError(
+            f'fill must be "min" or a real number, got {fill!r} ({type(fill).__name__})'
+        ) from None
+    cast = np.array(value).astype(x.dtype)[()]
+    if float(cast) != value:
+        raise ValueError(f"fill={value:g} cannot be stored exactly in x's dtype {x.dtype}")
+    return cast
 
 
 def one_hot(labels: Any, num_classes: int = 10, dtype: Any = np.float32) -> np.ndarray:

@@ -432,7 +432,7 @@ def im2col_figure(
     ax2.set_xticks(range(k), [f"{p},{q}" for p in range(kh) for q in range(kw)], fontsize=7)
     ax2.tick_params(length=0, labeltop=True, labelbottom=False)
     ax2.set_ylabel("output pixel (i, j)", fontsize=8)
-    ax2.set_xlabel("kernel tap p,q", fontsize=8)
+    ax2.set_xlabel("kernel tap (u, v)", fontsize=8)
     return fig
 
 
