@@ -123,7 +123,13 @@ def test_the_scanner_reads_symbols_as_the_book_writes_them():
         r"\sigma", r"\varepsilon",
     }  # fmt: skip
     assert symbols(r"x \star w") == {"x", r"\star", "w"}
-    assert symbols(r"\mathbb E[m_t] + \mathbb{E}[g] + \sum_\ell") == {r"\mathbbE", "m", "t", "g", r"\ell"}
+    assert symbols(r"\mathbb E[m_t] + \mathbb{E}[g] + \sum_\ell") == {
+        r"\mathbbE",
+        "m",
+        "t",
+        "g",
+        r"\ell",
+    }
     assert symbols(r"\operatorname{softmax}(z)_k \text{ with } P") == {"z", "k", "P"}
     assert math_spans("a `$x$` and $y$ and\n$$\nz\n$$") == ["\nz\n", "y"]
 
@@ -141,9 +147,7 @@ def test_the_table_gives_each_symbol_one_row():
 def test_every_symbol_of_every_chapter_is_in_the_notation_table():
     listed = set().union(*(syms for syms, _ in notation_table()))
     missing = {
-        sym: sorted(chapters)
-        for sym, chapters in chapter_symbols().items()
-        if sym not in listed
+        sym: sorted(chapters) for sym, chapters in chapter_symbols().items() if sym not in listed
     }
     assert not missing, (
         "symbols used in the book's mathematics but missing from the notation table "

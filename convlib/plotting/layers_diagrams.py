@@ -292,7 +292,7 @@ def softmax_gradient_figure(logits: Any, label: int, *, dpi: float = 100) -> Fig
         cmap=GRAD_CMAP,
         vmin=-lim,
         vmax=lim,
-        title="$\\partial \\hat y_k / \\partial z_{k'} = \\mathrm{diag}(\\hat y) - \\hat y\\,\\hat y^{\\top}$",
+        title=r"$\partial \hat y_k / \partial z_{k'} = \mathrm{diag}(\hat y) - \hat y\,\hat y^{\top}$",
         fontsize=7 if k > 4 else 8,
     )
     axes[1].set_axis_on()
@@ -391,10 +391,14 @@ def loss_saturation_figure(
     fig = _new_figure(figsize=(7.6, 2.8), dpi=dpi)
     ax_l, ax_g = fig.subplots(1, 2)
     ax_l.plot(c["t"], c["ce"], color=_F_COLOR, lw=2, label="cross-entropy", gid="ce")
-    ax_l.plot(c["t"], c["mse"], color=_DF_COLOR, lw=2, label="squared error of $\\hat y$", gid="mse")
+    ax_l.plot(
+        c["t"], c["mse"], color=_DF_COLOR, lw=2, label="squared error of $\\hat y$", gid="mse"
+    )
     ax_l.set_title("loss", fontsize=10)
     ax_g.plot(c["t"], c["dce"], color=_F_COLOR, lw=2, label="cross-entropy", gid="dce")
-    ax_g.plot(c["t"], c["dmse"], color=_DF_COLOR, lw=2, label="squared error of $\\hat y$", gid="dmse")
+    ax_g.plot(
+        c["t"], c["dmse"], color=_DF_COLOR, lw=2, label="squared error of $\\hat y$", gid="dmse"
+    )
     ax_g.axhline(0, color="0.8", lw=0.8, zorder=0)
     ax_g.set_title("gradient with respect to the true logit", fontsize=10)
     for ax in (ax_l, ax_g):
