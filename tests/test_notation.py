@@ -3,7 +3,8 @@
 The preface (``book/00_preface.md``, section "Notation") promises one table
 of every symbol the book uses, one meaning each. This test reads the
 symbols out of that table and out of the mathematics of every chapter
-(the ``$...$`` and ``$$...$$`` spans of the notebooks' Markdown cells) and
+(the ``$...$`` and ``$$...$$`` spans of the notebooks' Markdown cells and of
+the ``.md`` pages) and
 fails when a chapter writes a symbol the table does not list, or when the
 table lists one twice. It cannot tell what a symbol *means* where it is
 used -- that is for a reader -- but it stops a new letter from slipping in
@@ -86,22 +87,42 @@ def _markdown_cells(path: Path) -> list[str]:
     return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
 
 
+def _pages() -> dict[str, list[str]]:
+    """Page stem -> its Markdown texts: the notebooks' Markdown cells and the
+    ``.md`` pages (the preface without its notation section, which names the
+    retired symbols)."""
+    pages = {path.stem: _markdown_cells(path) for path in sorted(BOOK.glob("*.ipynb"))}
+    for path in sorted(BOOK.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if path == PREFACE:
+            start, end = _notation_section(text)
+            text = text[:start] + text[end:]
+        pages[path.stem] = [text]
+    return pages
+
+
 def chapter_symbols() -> dict[str, set[str]]:
-    """symbol -> the chapters (notebook stems) whose mathematics uses it."""
+    """symbol -> the pages (notebook or Markdown stems) whose mathematics uses it."""
     used: dict[str, set[str]] = defaultdict(set)
-    for path in sorted(BOOK.glob("*.ipynb")):
-        for cell in _markdown_cells(path):
-            for span in math_spans(cell):
+    for stem, texts in _pages().items():
+        for text in texts:
+            for span in math_spans(text):
                 for sym in symbols(span):
-                    used[sym].add(path.stem)
+                    used[sym].add(stem)
     return dict(used)
+
+
+def _notation_section(text: str) -> tuple[int, int]:
+    start = text.index("(preface-notation)=")
+    end = re.compile(r"^\(preface-[a-z-]+\)=", re.M).search(text, start + 1)
+    assert end is not None, "the notation section must be followed by another section"
+    return start, end.start()
 
 
 def notation_table() -> list[tuple[set[str], str]]:
     """The rows of the preface's notation table: (symbols of the first column, the row)."""
     text = PREFACE.read_text(encoding="utf-8")
-    start = text.index("(preface-notation)=")
-    end = re.compile(r"^\(preface-[a-z-]+\)=", re.M).search(text, start + 1).start()
+    start, end = _notation_section(text)
     rows = []
     for line in text[start:end].splitlines():
         if not line.startswith("| $"):
