@@ -181,6 +181,23 @@ def test_retired_symbols_are_not_used(retired):
     assert retired not in chapter_symbols()
 
 
+def test_epsilon_and_sigma_never_stand_alone():
+    # epsilon is always eps_mach or eps_A (batch norm's constant is varepsilon);
+    # sigma is a variance sigma^2 or the standard deviation sigma_eps, never alone
+    bare_epsilon = re.compile(r"\\epsilon(?!_\{\\text\{(?:mach|A)\}\})")
+    bare_sigma = re.compile(r"\\sigma(?![_^A-Za-z])")
+    found = sorted(
+        {
+            f"{stem}: {span.strip()[:60]!r}"
+            for stem, texts in _pages().items()
+            for text in texts
+            for span in math_spans(text)
+            if bare_epsilon.search(span) or bare_sigma.search(span)
+        }
+    )
+    assert not found, f"a bare epsilon or sigma: {found}"
+
+
 def test_kernel_and_output_sizes_are_written_kh_kw_oh_ow():
     # the table's KH, KW, OH, OW; K alone is the number of classes, O is O(.)
     subscripted = re.compile(r"\b[KO]_\{?[HW]\b")
