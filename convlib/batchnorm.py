@@ -18,6 +18,10 @@ averages *in place*::
     running_mean = momentum * running_mean + (1 - momentum) * mu
     running_var  = momentum * running_var  + (1 - momentum) * var * m / (m - 1)
 
+In the book's notation (its preface's table) ``m`` is written M, ``xc`` is
+x_ctr, ``inv`` is r = 1/sigma_eps and ``std`` is sigma_eps = sqrt(var + eps);
+the cache keeps the count as ``m``.
+
 The running variance uses the *unbiased* batch variance, as PyTorch does (the
 normalization itself uses the biased one, as every framework does). Note that
 ``momentum`` here is the weight of the *old* value, as in Keras (whose

@@ -5,7 +5,7 @@ survivors are multiplied by ``1 / (1 - p)``, so the expected value of every
 output element equals its input: ``E[out] = (1 - p) * x / (1 - p) = x``.
 ``p`` is the probability of *dropping* an element, as PyTorch's ``p`` (Keras
 calls it ``rate``); the book writes it ``q`` in formulas, where ``p`` is
-padding.
+padding, and writes the random mask of zeros and ones ``xi``.
 Because the scaling happens during training ("inverted" dropout), evaluation
 needs no correction at all: the layer is the identity there.
 

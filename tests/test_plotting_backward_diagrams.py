@@ -283,3 +283,14 @@ def test_the_animation_is_still_importable_from_backward_diagrams():
     assert backward_diagrams.backward_accumulation_steps is backward_accumulation_steps
     with pytest.raises(AttributeError):
         backward_diagrams.no_such_name  # noqa: B018
+
+
+def test_1d_graph_titles_use_taps_u_and_input_pixels_i_prime():
+    # the book's notation: taps u (k is a class index), input pixels i', upright d
+    fig = touch_graph_figure(np.arange(5.0), np.array([1.0, -1.0, 2.0]), dy=np.ones(3))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0].startswith(r"forward: $y_i = b + \sum_u w_u\, x_{i+u}$")
+    assert (
+        titles[1]
+        == r"backward, same edges reversed: $\mathrm{d}x_{i'} = \sum_u \mathrm{d}y_{i'-u}\, w_u$"
+    )

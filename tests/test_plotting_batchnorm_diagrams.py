@@ -69,10 +69,10 @@ def test_graph_data_matches_batchnorm_forward():
 
 
 def test_graph_edge_kinds_follow_the_shapes():
-    """Reductions go from (m, C) to (C,), broadcasts from (C,) into (m, C)."""
+    """Reductions go from (M, C) to (C,), broadcasts from (C,) into (M, C)."""
     for e in BN_EDGES:
         src, dst = BN_NODES[e.source].shape, BN_NODES[e.target].shape
-        expected = {("(m, C)", "(C,)"): "reduce", ("(C,)", "(m, C)"): "broadcast"}.get(
+        expected = {("(M, C)", "(C,)"): "reduce", ("(C,)", "(M, C)"): "broadcast"}.get(
             (src, dst), "elementwise"
         )
         assert e.kind == expected, e
@@ -198,3 +198,12 @@ def test_jacobians_reject_bad_input():
         jacobian_figure({})
     with pytest.raises(ValueError, match="2-D"):
         jacobian_figure({"v": np.zeros(3)})
+
+
+def test_graph_labels_use_the_books_notation():
+    # M values per feature (m is the optimizers' first moment), x_ctr the centred input
+    labels = " ".join(node.label for node in BN_NODES.values())
+    shapes = {node.shape for node in BN_NODES.values()}
+    assert shapes == {"(M, C)", "(C,)"}
+    assert "x_c " not in labels and "x_c^" not in labels and "x_c\\," not in labels
+    assert r"x_{\mathrm{ctr}} = x - \mu" in labels

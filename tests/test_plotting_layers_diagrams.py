@@ -288,3 +288,18 @@ def test_pooling_figure_rejects_bad_arguments():
         pooling_figure(X44, 2, dout=np.ones((3, 3)))
     with pytest.raises(ValueError, match="2-D"):
         pooling_figure(np.ones((1, 4, 4, 1)), 2)
+
+
+def test_softmax_figures_write_the_books_notation():
+    # the prediction is y-hat and the label tau (p is padding, y a layer's output)
+    from convlib.plotting.layers_diagrams import loss_saturation_figure, softmax_gradient_figure
+
+    fig = softmax_gradient_figure([2.0, 1.0, 0.1, -1.0], label=1)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == r"$\hat y = \mathrm{softmax}(z)$"
+    assert r"\hat y_k / \partial z_{k'}" in titles[1]
+    assert titles[2] == r"$\partial L / \partial z = \hat y - \tau$"
+    assert (fig.axes[1].get_xlabel(), fig.axes[1].get_ylabel()) == ("$k'$", "$k$")
+    fig = loss_saturation_figure((-8.0, 8.0), num_classes=3)
+    labels = [ln.get_label() for ax in fig.axes for ln in ax.get_lines() if ln.get_gid()]
+    assert r"squared error of $\hat y$" in labels and not any("$p$" in s for s in labels)

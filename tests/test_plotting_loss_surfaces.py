@@ -242,3 +242,19 @@ def test_surface_is_a_frozen_dataclass_usable_by_hand():
     )
     tr = run_optimizer(s, lambda p: SGD(p, lr=0.25), (1.0, 0.5), 2)
     assert np.allclose(tr.path[-1], [0.25, 0.5])
+
+
+def test_figure_axes_are_the_parameters_and_titles_give_the_formula_with_its_numbers():
+    # the book's notation: the parameters are theta_1, theta_2 (x and y are a
+    # layer's input and output), and a surface's title is its formula
+    bowl, banana = quadratic_surface((1.0, 20.0)), rosenbrock_surface()
+    assert bowl.name == r"bowl $\frac{1}{2}\,(\theta_1^2 + 20\,\theta_2^2)$"
+    assert banana.name == r"Rosenbrock $(1 - \theta_1)^2 + 100\,(\theta_2 - \theta_1^2)^2$"
+    assert "1.5 - \\theta_1" in rosenbrock_surface(1.5, 30.0).name
+    assert "30\\,(\\theta_2" in rosenbrock_surface(1.5, 30.0).name
+    assert "3\\,\\theta_1^2 + 0.5\\,\\theta_2^2" in quadratic_surface((3.0, 0.5)).name
+    for s in (bowl, banana):
+        tr = run_optimizer(s, lambda ps: SGD(ps, lr=1e-3), [-1.0, 1.0], 3)
+        ax = trajectories_figure(s, {"SGD": tr}).axes[0]
+        assert (ax.get_xlabel(), ax.get_ylabel()) == (r"$\theta_1$", r"$\theta_2$")
+        assert ax.get_title() == s.name

@@ -181,14 +181,14 @@ def touch_graph_figure(
 ) -> Figure:
     """Which inputs each output of a 1-D correlation touches, and the way back.
 
-    The top row of each panel holds the inputs ``x_j``, the bottom row the
+    The top row of each panel holds the inputs ``x_i'``, the bottom row the
     outputs ``y_i``, each output centred under the window it reads. An edge
-    joins ``x_{i+k}`` and ``y_i`` for every tap ``k``; it is coloured by ``k``
-    and labelled ``w_k`` near the output. The first panel (forward) points the
+    joins ``x_{i+u}`` and ``y_i`` for every tap ``u``; it is coloured by ``u``
+    and labelled ``w_u`` near the output. The first panel (forward) points the
     edges down, from inputs to outputs, and writes the values of ``x`` and
     ``y``. With ``dy`` a second panel (backward) runs the *same* edges upward:
-    each output sends ``dy_i * w_k`` to the input at the other end, and each
-    input node shows the sum it receives, ``dx_j``.
+    each output sends ``dy_i * w_u`` to the input at the other end, and each
+    input node shows the sum it receives, ``dx_i'``.
 
     ``y`` comes from :func:`convlib.conv2d_forward` and ``dx`` from
     :func:`convlib.conv2d_backward`, applied to ``x`` as a ``(1, 1, L, 1)``
@@ -309,9 +309,9 @@ def touch_graph_figure(
                 bbox=dict(box, facecolor="#eef7ee", edgecolor=color),
             )
         if forward:
-            title = r"forward: $y_i = b + \sum_k w_k\, x_{i+k}$" + f"  (b = {fmt_fn(b)})"
+            title = r"forward: $y_i = b + \sum_u w_u\, x_{i+u}$" + f"  (b = {fmt_fn(b)})"
         else:
-            title = r"backward, same edges reversed: $dx_j = \sum_k dy_{j-k}\, w_k$"
+            title = r"backward, same edges reversed: $\mathrm{d}x_{i'} = \sum_u \mathrm{d}y_{i'-u}\, w_u$"
         ax.set_title(title, fontsize=10, color=color)
         ax.set_xlim(-0.6, length - 0.4)
         ax.set_ylim(-0.3, 1.3)

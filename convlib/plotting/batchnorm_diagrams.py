@@ -85,22 +85,23 @@ class GraphEdge(NamedTuple):
     kind: str
 
 
-#: The forward graph of batch normalization for one batch of ``m`` values
-#: per feature and ``C`` features. Parameters (gamma, beta) are inputs.
+#: The forward graph of batch normalization for one batch of ``M`` values
+#: per feature and ``C`` features, in the book's notation (``x_ctr`` is the
+#: centred input). Parameters (gamma, beta) are inputs.
 #:
 #: :meta hide-value:
 BN_NODES: dict[str, GraphNode] = {
-    "x": GraphNode(0.0, 0.0, "$x$", "(m, C)", None),
+    "x": GraphNode(0.0, 0.0, "$x$", "(M, C)", None),
     "mu": GraphNode(1.7, 1.5, r"$\mu = \mathrm{mean}(x)$", "(C,)", 8),
-    "xc": GraphNode(3.4, 0.0, r"$x_c = x - \mu$", "(m, C)", 7),
-    "var": GraphNode(5.1, 1.5, r"$\sigma^2 = \mathrm{mean}(x_c^2)$", "(C,)", 6),
+    "xc": GraphNode(3.4, 0.0, r"$x_{\mathrm{ctr}} = x - \mu$", "(M, C)", 7),
+    "var": GraphNode(5.1, 1.5, r"$\sigma^2 = \mathrm{mean}(x_{\mathrm{ctr}}^2)$", "(C,)", 6),
     "std": GraphNode(6.8, 1.5, r"$\sigma_\varepsilon = \sqrt{\sigma^2 + \varepsilon}$", "(C,)", 5),
     "inv": GraphNode(8.5, 1.5, r"$r = 1 / \sigma_\varepsilon$", "(C,)", 4),
-    "xhat": GraphNode(8.5, 0.0, r"$\hat{x} = x_c\, r$", "(m, C)", 3),
+    "xhat": GraphNode(8.5, 0.0, r"$\hat{x} = x_{\mathrm{ctr}}\, r$", "(M, C)", 3),
     "gamma": GraphNode(10.2, -1.5, r"$\gamma$", "(C,)", None),
-    "y": GraphNode(10.2, 0.0, r"$\tilde{y} = \gamma\, \hat{x}$", "(m, C)", 2),
+    "y": GraphNode(10.2, 0.0, r"$\tilde{y} = \gamma\, \hat{x}$", "(M, C)", 2),
     "beta": GraphNode(11.9, -1.5, r"$\beta$", "(C,)", None),
-    "out": GraphNode(11.9, 0.0, r"$y = \tilde{y} + \beta$", "(m, C)", 1),
+    "out": GraphNode(11.9, 0.0, r"$y = \tilde{y} + \beta$", "(M, C)", 1),
 }
 
 #: Forward edges of :data:`BN_NODES`.
@@ -128,7 +129,7 @@ EDGE_COLORS: dict[str, str] = {
 
 _EDGE_LEGEND = {
     "elementwise": "element-wise (backward: element-wise)",
-    "reduce": "mean over the batch (backward: broadcast, divide by m)",
+    "reduce": "mean over the batch (backward: broadcast, divide by M)",
     "broadcast": "(C,) vector broadcast over the batch (backward: sum over the batch)",
 }
 

@@ -267,7 +267,7 @@ def softmax_gradient_figure(logits: Any, label: int, *, dpi: float = 100) -> Fig
     -------
     matplotlib.figure.Figure
         Three Axes: bars of ``p = softmax(logits)`` (``gid="p"``, the true
-        class in green); the Jacobian ``diag(p) - p p^T`` as an annotated
+        class in green; titled with the book's y-hat); the Jacobian ``diag(p) - p p^T`` as an annotated
         grid (one image); bars of ``dlogits = p - onehot(label)``
         (``gid="dlogits"``) from :func:`convlib.losses.softmax_cross_entropy`.
     """
@@ -282,7 +282,7 @@ def softmax_gradient_figure(logits: Any, label: int, *, dpi: float = 100) -> Fig
     _, dlogits = softmax_cross_entropy(z[None, :], np.array([label]))
     fig = _new_figure(figsize=(3.0 + 0.45 * k + 5.2, 2.8), dpi=dpi)
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.0, 1.1, 1.0]})
-    _bars(axes[0], p, label, "$p = \\mathrm{softmax}(z)$", "p")
+    _bars(axes[0], p, label, "$\\hat y = \\mathrm{softmax}(z)$", "p")
     axes[0].set_ylim(0, 1)
     lim = _symmetric_limit(jac)
     draw_array(
@@ -292,18 +292,18 @@ def softmax_gradient_figure(logits: Any, label: int, *, dpi: float = 100) -> Fig
         cmap=GRAD_CMAP,
         vmin=-lim,
         vmax=lim,
-        title="$\\partial p_i / \\partial z_j = \\mathrm{diag}(p) - p\\,p^{\\top}$",
+        title=r"$\partial \hat y_k / \partial z_{k'} = \mathrm{diag}(\hat y) - \hat y\,\hat y^{\top}$",
         fontsize=7 if k > 4 else 8,
     )
     axes[1].set_axis_on()
     axes[1].set_xticks(np.arange(k))
     axes[1].set_yticks(np.arange(k))
     axes[1].tick_params(labelsize=8, length=0)
-    axes[1].set_xlabel("$j$", fontsize=8)
-    axes[1].set_ylabel("$i$", fontsize=8)
+    axes[1].set_xlabel("$k'$", fontsize=8)
+    axes[1].set_ylabel("$k$", fontsize=8)
     for spine in axes[1].spines.values():
         spine.set_visible(False)
-    _bars(axes[2], dlogits[0], label, "$\\partial L / \\partial z = p - y$", "dlogits")
+    _bars(axes[2], dlogits[0], label, "$\\partial L / \\partial z = \\hat y - \\tau$", "dlogits")
     axes[2].set_ylim(-1, 1)
     fig.tight_layout()
     return fig
@@ -391,10 +391,14 @@ def loss_saturation_figure(
     fig = _new_figure(figsize=(7.6, 2.8), dpi=dpi)
     ax_l, ax_g = fig.subplots(1, 2)
     ax_l.plot(c["t"], c["ce"], color=_F_COLOR, lw=2, label="cross-entropy", gid="ce")
-    ax_l.plot(c["t"], c["mse"], color=_DF_COLOR, lw=2, label="squared error of $p$", gid="mse")
+    ax_l.plot(
+        c["t"], c["mse"], color=_DF_COLOR, lw=2, label="squared error of $\\hat y$", gid="mse"
+    )
     ax_l.set_title("loss", fontsize=10)
     ax_g.plot(c["t"], c["dce"], color=_F_COLOR, lw=2, label="cross-entropy", gid="dce")
-    ax_g.plot(c["t"], c["dmse"], color=_DF_COLOR, lw=2, label="squared error of $p$", gid="dmse")
+    ax_g.plot(
+        c["t"], c["dmse"], color=_DF_COLOR, lw=2, label="squared error of $\\hat y$", gid="dmse"
+    )
     ax_g.axhline(0, color="0.8", lw=0.8, zorder=0)
     ax_g.set_title("gradient with respect to the true logit", fontsize=10)
     for ax in (ax_l, ax_g):

@@ -46,8 +46,15 @@ def _points(name: str, p: Any) -> np.ndarray:
     """``p`` as a float64 array whose last axis has length 2."""
     arr = np.asarray(as_numeric_array(name, p), dtype=np.float64)
     if arr.ndim == 0 or arr.shape[-1] != 2:
-        raise ValueError(f"{name} must have shape (..., 2) (points (x, y)), got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must have shape (..., 2) (points (theta_1, theta_2)), got shape {arr.shape}"
+        )
     return arr
+
+
+def _coef(c: float) -> str:
+    """``c`` as a coefficient in a mathtext formula (``""`` for 1)."""
+    return "" if c == 1 else rf"{c:g}\,"
 
 
 def _pair(name: str, value: Any) -> tuple[float, float]:
@@ -101,23 +108,26 @@ def quadratic_surface(
     xlim: tuple[float, float] = (-11.0, 11.0),
     ylim: tuple[float, float] = (-4.0, 4.0),
 ) -> Surface:
-    """The bowl ``f(x, y) = (a x**2 + b y**2) / 2``.
+    """The bowl ``L(theta) = (lambda_1 theta_1**2 + lambda_2 theta_2**2) / 2``.
 
-    Its Hessian is ``diag(a, b)``: with ``b >> a`` the bowl is a long narrow
-    valley along ``x`` (condition number ``b / a``), where plain gradient
-    descent zig-zags across and crawls along.
+    The parameters are ``theta = (theta_1, theta_2)``, the first drawn along
+    the horizontal axis. The Hessian is ``diag(lambda_1, lambda_2)``: with
+    ``lambda_2 >> lambda_1`` the bowl is a long narrow valley along
+    ``theta_1`` (condition number ``kappa = lambda_2 / lambda_1``), where
+    plain gradient descent zig-zags across and crawls along.
 
     Parameters
     ----------
     curvatures : (float, float)
-        ``(a, b)``, both > 0.
+        ``(lambda_1, lambda_2)``, both > 0.
     xlim, ylim : (float, float)
         Window for the contour plot.
 
     Returns
     -------
     Surface
-        Minimum 0 at ``(0, 0)``.
+        Minimum 0 at ``(0, 0)``; its name (the contour plot's title) is the
+        formula with the curvatures' values.
 
     Examples
     --------
@@ -126,22 +136,25 @@ def quadratic_surface(
     (10.5, [1.0, 20.0])
     """
     try:
-        a, b = curvatures
+        lam1, lam2 = curvatures
     except (TypeError, ValueError):
-        raise TypeError(f"curvatures must be a pair (a, b), got {curvatures!r}") from None
-    a = as_real("curvatures[0]", a, low=0, low_open=True)
-    b = as_real("curvatures[1]", b, low=0, low_open=True)
+        raise TypeError(
+            f"curvatures must be a pair (lambda_1, lambda_2), got {curvatures!r}"
+        ) from None
+    lam1 = as_real("curvatures[0]", lam1, low=0, low_open=True)
+    lam2 = as_real("curvatures[1]", lam2, low=0, low_open=True)
     xlim, ylim = _pair("xlim", xlim), _pair("ylim", ylim)
 
     def value(p: Any) -> np.ndarray:
         p = _points("p", p)
-        return 0.5 * (a * p[..., 0] ** 2 + b * p[..., 1] ** 2)
+        return 0.5 * (lam1 * p[..., 0] ** 2 + lam2 * p[..., 1] ** 2)
 
     def grad(p: Any) -> np.ndarray:
         p = _points("p", p)
-        return p * np.array([a, b])
+        return p * np.array([lam1, lam2])
 
-    return Surface(f"quadratic, curvatures {a:g} and {b:g}", value, grad, (0.0, 0.0), xlim, ylim)
+    name = rf"bowl $\frac{{1}}{{2}}\,({_coef(lam1)}\theta_1^2 + {_coef(lam2)}\theta_2^2)$"
+    return Surface(name, value, grad, (0.0, 0.0), xlim, ylim)
 
 
 def rosenbrock_surface(
@@ -150,14 +163,15 @@ def rosenbrock_surface(
     xlim: tuple[float, float] = (-2.0, 2.0),
     ylim: tuple[float, float] = (-1.0, 3.0),
 ) -> Surface:
-    """Rosenbrock's function ``f(x, y) = (a - x)**2 + b (y - x**2)**2``.
+    """Rosenbrock's function ``L(theta) = (a - theta_1)**2 + b (theta_2 - theta_1**2)**2``.
 
-    A curved, flat-bottomed valley along the parabola ``y = x**2``, steep
-    across and nearly flat along, with its minimum 0 at ``(a, a**2)``.
+    A curved, flat-bottomed valley along the parabola ``theta_2 = theta_1**2``,
+    steep across and nearly flat along, with its minimum 0 at ``(a, a**2)``.
 
     Parameters
     ----------
     a, b : float
+        The function's two constants (Rosenbrock's names for them);
         ``b > 0`` sets how steep the valley walls are.
     xlim, ylim : (float, float)
         Window for the contour plot.
@@ -165,6 +179,9 @@ def rosenbrock_surface(
     Returns
     -------
     Surface
+        Its name (the contour plot's title) is the formula with the numbers
+        ``a`` and ``b`` written in, e.g.
+        ``(1 - theta_1)**2 + 100 (theta_2 - theta_1**2)**2``.
 
     Examples
     --------
@@ -178,16 +195,17 @@ def rosenbrock_surface(
 
     def value(p: Any) -> np.ndarray:
         p = _points("p", p)
-        x, y = p[..., 0], p[..., 1]
-        return (a - x) ** 2 + b * (y - x**2) ** 2
+        t1, t2 = p[..., 0], p[..., 1]
+        return (a - t1) ** 2 + b * (t2 - t1**2) ** 2
 
     def grad(p: Any) -> np.ndarray:
         p = _points("p", p)
-        x, y = p[..., 0], p[..., 1]
-        r = y - x**2
-        return np.stack([-2.0 * (a - x) - 4.0 * b * x * r, 2.0 * b * r], axis=-1)
+        t1, t2 = p[..., 0], p[..., 1]
+        r = t2 - t1**2
+        return np.stack([-2.0 * (a - t1) - 4.0 * b * t1 * r, 2.0 * b * r], axis=-1)
 
-    return Surface(f"Rosenbrock, a = {a:g}, b = {b:g}", value, grad, (a, a * a), xlim, ylim)
+    name = rf"Rosenbrock $({a:g} - \theta_1)^2 + {_coef(b)}(\theta_2 - \theta_1^2)^2$"
+    return Surface(name, value, grad, (a, a * a), xlim, ylim)
 
 
 # --------------------------------------------------------------------------
@@ -346,7 +364,8 @@ def trajectories_figure(
     levels : int
         Number of contour lines (log-spaced).
     title : str, optional
-        Default: the surface's name.
+        Default: the surface's name (its formula). The axes are labelled
+        with the parameters' names, ``theta_1`` across and ``theta_2`` up.
     marker_every : int
         Put a dot on every ``marker_every``-th point of each path.
 
@@ -398,8 +417,8 @@ def trajectories_figure(
     ax.plot(*first.path[0], marker="s", color="black", markersize=6, linestyle="none", gid="start")
     ax.set_xlim(*surface.xlim)
     ax.set_ylim(*surface.ylim)
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("$y$")
+    ax.set_xlabel(r"$\theta_1$")
+    ax.set_ylabel(r"$\theta_2$")
     ax.set_title(surface.name if title is None else title, fontsize=10)
     ax.legend(fontsize=8, loc="best")
     if ax_loss is not None:
