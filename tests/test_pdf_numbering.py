@@ -1,4 +1,4 @@
-"""The PDF edition numbers chapters 1-12 as the web book does.
+"""The PDF edition numbers its chapters as the web book does (1, 2, ..., Part III included).
 
 Sphinx's LaTeX writer makes every page a numbered chapter. Raw LaTeX blocks
 (ignored by the HTML build) switch numbering off for the front matter,
