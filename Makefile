@@ -45,11 +45,12 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install jupyter-cache-key book pdf book-all test lint typecheck test-unit test-core test-setup-cell test-execute test-notebooks test-book check-site clean distclean
+.PHONY: help venv install jupyter-cache-key book pdf student book-all test lint typecheck test-unit test-core test-setup-cell test-execute test-notebooks test-book test-student check-site clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
 	@echo "make pdf             build the PDF edition into $(PDF) (installs TeX with apt-get if needed)"
+	@echo "make student         build the student edition (no solutions; stubs graded by convlib.exercises) into $(STUDENT)/html, and a zip of its notebooks"
 	@echo "make test            run every test: lint, type check, unit tests and doctests, core install, Colab setup cell, notebooks and strict book build (side by side), site check"
 	@echo "make lint            ruff check and ruff format --check (settings in pyproject.toml)"
 	@echo "make typecheck       mypy over convlib/ (settings in pyproject.toml's [tool.mypy])"
@@ -59,6 +60,7 @@ help:
 	@echo "make test-execute    test-notebooks and test-book side by side (each executes every notebook once)"
 	@echo "make test-notebooks  pytest --nbval-lax over every notebook in book/, with times against book/_budgets.yml"
 	@echo "make test-book       jupyter-book build . $(JB_FLAGS) --all (warnings are errors)"
+	@echo "make test-student    the student edition from the notebooks the last build executed, strictly (-W), without executing them"
 	@echo "make check-site      check every page of _build/html in headless Chromium (Playwright), screenshots in _build/screenshots"
 	@echo "make install         create .venv and install requirements.txt and convlib (editable)"
 	@echo "make clean           remove _build and caches; make distclean also removes .venv"
@@ -180,6 +182,21 @@ test-book: $(STAMP)
 # would only fight). Their output goes to $(EXEC_LOGS)/ and is printed whole,
 # the build's first, once both have finished, so the two never interleave; the
 # target fails if either failed.
+# The student edition (scripts/student_edition.py): the notebooks the book
+# build executed (from the jupyter-cache, so nothing runs again), with every
+# solution removed and a stub plus a grading cell for each exercise that has
+# a checker; built strictly into its own site, with a zip of its notebooks.
+STUDENT := _build/student
+student: book
+	@$(MAKE) --no-print-directory test-student
+	@echo "Open $(CURDIR)/$(STUDENT)/html/index.html; notebooks: $(STUDENT)/convlib-book-student-notebooks.zip"
+
+test-student: $(STAMP)
+	$(call timed,student edition: notebooks without solutions,$(VPY) scripts/student_edition.py --cache $(JCACHE) --out $(STUDENT))
+	$(call timed,student edition: strict build (no execution),$(JUPYTER_BOOK) build $(STUDENT)/src $(JB_FLAGS) --all --path-output $(STUDENT)/build)
+	@rm -rf $(STUDENT)/html && cp -r $(STUDENT)/build/_build/html $(STUDENT)/html
+	@cp $(STUDENT)/convlib-book-student-notebooks.zip $(STUDENT)/html/
+
 EXEC_LOGS := _build/test-logs
 test-execute: $(STAMP)
 	@mkdir -p $(EXEC_LOGS); start=$$(date +%s); \
@@ -215,7 +232,7 @@ check-site-run:
 
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \
-	for t in lint typecheck test-unit test-core test-setup-cell test-execute check-site; do \
+	for t in lint typecheck test-unit test-core test-setup-cell test-execute test-student check-site; do \
 	  $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 	done; \
 	echo "==> all tests: $$(( $$(date +%s) - total_start )) s"; \

@@ -48,3 +48,12 @@ def test_the_pdf_is_built_after_the_html_it_reuses_and_deploy_needs_both():
     book = job_targets("book")
     assert book.index("test-book") < book.index("check-site") < book.index("pdf")
     assert set(WORKFLOW["jobs"]["deploy"]["needs"]) == {"checks", "book"}
+
+
+def test_the_student_edition_is_built_from_the_strict_build_and_published():
+    book = job_targets("book")
+    assert book.index("test-book") < book.index("test-student")
+    steps = WORKFLOW["jobs"]["book"]["steps"]
+    upload = next(i for i, s in enumerate(steps) if "upload-pages-artifact" in s.get("uses", ""))
+    student = next(i for i, s in enumerate(steps) if "make test-student" in s.get("run", ""))
+    assert student < upload and "_build/html/student" in steps[student]["run"]
