@@ -401,7 +401,7 @@ def _intro_note(text: str) -> str:
         "This edition of the book has no solutions. Where an exercise asks you to\n"
         "implement a function, a cell holds a stub to fill in and the next one\n"
         "grades it with `convlib.exercises`. "
-        f"[Download the notebooks]({ZIP_NAME}) to work through them.\n"
+        f"{{download}}`Download the notebooks <{ZIP_NAME}>` to work through them.\n"
         "```\n"
     )
     lines = text.splitlines(keepends=True)
@@ -477,6 +477,7 @@ def build_source(root: Path, out: Path, cache_path: Path | None) -> dict[str, li
             )
         archive.writestr("convlib-book-student/README.txt", _ZIP_README)
     tmp_zip.replace(zip_path)
+    shutil.copy2(zip_path, (src / f"{toc['root']}.md").parent / ZIP_NAME)  # for {download}
     return stubs
 
 
