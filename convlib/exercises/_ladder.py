@@ -66,13 +66,16 @@ class Outcome:
     ``focus`` replaces the closing "look first at what this case adds" line
     when the checker knows better (an Adam case failing at its first step).
     ``notes`` are printed after the success line (e.g. a correct but
-    different formula).
+    different formula). ``explained`` marks a problem explained in full,
+    which needs no hint of what the case adds.
     """
 
     problems: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     focus: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: a problem already explained in full (a ``(out, cache)`` pair): no routed hint
+    explained: bool = False
 
 
 # --------------------------------------------------------------------------
@@ -161,7 +164,7 @@ def _as_result(
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.10g}"
+    return f"{v + 0.0:.10g}"  # + 0.0: no "-0"
 
 
 def _compare(name: str, yours: np.ndarray, expected: np.ndarray) -> str | None:
@@ -251,6 +254,7 @@ def _check_outputs(
                 f"only {names[0]}"
             )
             outcome.hints.append(f"return {names[0]} alone; the checker needs no cache")
+            outcome.explained = True
             return [None]
         result = (result,)
     arrays: list[np.ndarray | None] = []
@@ -332,6 +336,8 @@ def _routed_hints(
     Falls back to ``table[""][name]`` (the formula of that output) when the
     feature has no hint for it, and to ``table[feature]["*"]`` for any output.
     """
+    if outcome.explained:
+        return
     wrong = [names[k] for k in _wrong(yours, expected)]
     if not wrong:
         wrong = [n for n, y in zip(names, yours) if y is None]  # shape or dtype problems

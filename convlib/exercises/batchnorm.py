@@ -98,7 +98,7 @@ def _variants(
     dout: np.ndarray, x: np.ndarray, gamma: np.ndarray, eps: float
 ) -> list[tuple[str, list[np.ndarray | None]]]:
     def v(**kw: Any) -> list[np.ndarray | None]:
-        return _bn_variant(dout, x, gamma, eps, **kw)
+        return _bn_variant(dout, x, gamma, kw.pop("eps", eps), **kw)
 
     out = [
         (
@@ -131,6 +131,11 @@ def _variants(
         ),
         ("dgamma multiplies dout by the NORMALIZED input xhat, not by x", v(dgamma_from_x=True)),
     ]
+    for own in (1e-5, 1e-8, 1e-3):
+        if own != eps:
+            out.append(
+                (f"the eps argument ({eps:g}) is ignored: your code uses eps = {own:g}", v(eps=own))
+            )
     if x.ndim > 2:
         out.append(
             (
@@ -218,9 +223,11 @@ def check_batchnorm_backward(
                     f"{m} normalized values used the same {name[1:]}"
                 )
                 found = True
-        found = _match_variants(outcome, yours, expected, _variants(dout, x, gamma, eps)) or found
-        found = _scale_hints(outcome, names, yours, expected, {"M": m, "N": shape[0]}) or found
-        if not found:
+        if _match_variants(outcome, yours, expected, _variants(dout, x, gamma, eps)):
+            found = True
+        else:  # a constant factor (e.g. 1/M beside the "averaged" hint), unless a variant says more
+            found = _scale_hints(outcome, names, yours, expected, {"M": m, "N": shape[0]}) or found
+        if not found and not outcome.explained:
             _routed_hints(outcome, names, yours, expected, _HINTS, case.feature)
         return outcome
 

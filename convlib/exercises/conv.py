@@ -188,7 +188,7 @@ def _forward_variants(
         out.append(
             (
                 "every output channel uses filter 0: output channel f uses w[..., f]",
-                [conv(x, np.repeat(w[..., :1], f, axis=3), np.repeat(b[:1], f))],
+                [conv(x, np.repeat(w[..., :1], f, axis=3), b)],
             )
         )
     if n > 1:
@@ -268,7 +268,7 @@ def check_conv_forward(
         found = _match_variants(
             outcome, yours, [expected], _forward_variants(x, w, b, s, p, expected)
         )
-        if not found:
+        if not found and not outcome.explained:
             _routed_hints(outcome, ["out"], yours, [expected], _FORWARD_HINTS, case.feature)
         return outcome
 
@@ -445,15 +445,19 @@ def check_conv_backward(
         if not outcome.problems:
             return outcome
         result = call.result
+        found = False
         if isinstance(result, (tuple, list)) and len(result) == 3:
-            _shape_hints(outcome, [_safe_shape(r) for r in result], o, cache.x_padded.shape)
-        found = _match_variants(
-            outcome, yours, expected, _backward_variants(dout, x, w, b, s, p, expected)
+            found = _shape_hints(outcome, [_safe_shape(r) for r in result], o, cache.x_padded.shape)
+        found = (
+            _match_variants(
+                outcome, yours, expected, _backward_variants(dout, x, w, b, s, p, expected)
+            )
+            or found
         )
         n, oh, ow, _ = out.shape
         factors = {"N": n, "N*OH*OW": n * oh * ow, "OH*OW": oh * ow, "KH*KW": o["w"][0] * o["w"][1]}
-        found = _scale_hints(outcome, names, yours, expected, factors) or found
-        if not found:
+        found = found or _scale_hints(outcome, names, yours, expected, factors)
+        if not found and not outcome.explained:
             _routed_hints(outcome, names, yours, expected, _BACKWARD_HINTS, case.feature)
         return outcome
 
@@ -462,7 +466,9 @@ def check_conv_backward(
 
 def _shape_hints(
     outcome: Outcome, shapes: list[Any], o: dict[str, Any], padded: tuple[int, ...]
-) -> None:
+) -> bool:
+    """Hints for wrong shapes of (dx, dw, db); returns whether it gave one."""
+    before = len(outcome.hints)
     dx_shape, dw_shape, db_shape = shapes
     if dx_shape is not None and dx_shape != tuple(o["x"]):
         if dx_shape == padded:
@@ -480,3 +486,4 @@ def _shape_hints(
         )
     if dw_shape is not None and dw_shape != tuple(o["w"]):
         outcome.hints.append("dw always has the kernel's shape (KH, KW, C, F)")
+    return len(outcome.hints) > before

@@ -58,8 +58,9 @@ _ROW_MAX = (
 )
 _CLIP = (
     "the loss is capped: clipping the probabilities (to avoid log(0)) limits each example's "
-    "loss to -log(clip), about 16 for 1e-7, but a logit 800 below the maximum costs 800. "
-    "Compute log p = z - max - log(sum(exp(z - max))) instead of log(clip(p))"
+    "loss to -log(clip), about 16 for 1e-7, while a label whose logit lies far below its row's "
+    "maximum costs more. Compute log p = z - max - log(sum(exp(z - max))) instead of "
+    "log(clip(p))"
 )
 _HINTS: dict[str, dict[str, str]] = {
     "": {
