@@ -289,7 +289,8 @@ def _match_variants(
     """Add the hint of every known wrong variant that explains the wrong outputs.
 
     A variant (hint, outputs) explains them when every output of yours that
-    disagrees with ``expected`` agrees with the variant's (a ``None`` output
+    disagrees with ``expected`` agrees with the variant's, and every output
+    of yours that is right agrees with the variant's too (a ``None`` output
     of the variant: the same as the correct one). Returns whether one did.
     """
     wrong = _wrong(yours, expected)
@@ -297,10 +298,16 @@ def _match_variants(
         return False
     found = False
     for hint, outputs in variants:
-        if all(
+        explains = all(
             outputs[k] is not None and _compare("", yours[k], outputs[k]) is None  # type: ignore[arg-type]
             for k in wrong
-        ):
+        )
+        consistent = all(
+            outputs[k] is None or yours[k] is None or _compare("", yours[k], outputs[k]) is None  # type: ignore[arg-type]
+            for k in range(len(outputs))
+            if k not in wrong
+        )
+        if explains and consistent:
             outcome.hints.append(hint)
             found = True
     return found

@@ -220,13 +220,14 @@ def check_batchnorm_backward(
             if y is not None and _compare(name, y, ref) and np.allclose(y * m, ref):
                 outcome.hints.append(
                     f"{name} is averaged over the batch; it must be SUMMED: every one of the "
-                    f"{m} normalized values used the same {name[1:]}"
+                    f"{m} normalized values used the same {name[1:]} (yours is the right answer "
+                    f"times {1 / m:.6g} = 1/M)"
                 )
                 found = True
         if _match_variants(outcome, yours, expected, _variants(dout, x, gamma, eps)):
             found = True
-        else:  # a constant factor (e.g. 1/M beside the "averaged" hint), unless a variant says more
-            found = _scale_hints(outcome, names, yours, expected, {"M": m, "N": shape[0]}) or found
+        elif not found:
+            found = _scale_hints(outcome, names, yours, expected, {"M": m, "N": shape[0]})
         if not found and not outcome.explained:
             _routed_hints(outcome, names, yours, expected, _HINTS, case.feature)
         return outcome
