@@ -7,6 +7,7 @@ buggy version must be caught, with a message that points at the mistake.
 
 from __future__ import annotations
 
+import contextvars
 import re
 import threading
 
@@ -583,3 +584,21 @@ def test_adam_failure_at_the_first_step_does_not_blame_the_number_of_steps():
     assert "at step t = 1" in message
     assert "fails at the first step of this case, t = 1" in message
     assert "look first at what this case adds" not in message
+
+
+_SETTING: contextvars.ContextVar[str] = contextvars.ContextVar("setting", default="default")
+
+
+def test_the_worker_thread_sees_the_callers_context_variables():
+    seen = []
+
+    def fn(x, w, b, stride, pad):
+        seen.append(_SETTING.get())
+        return conv_forward(x, w, b, stride, pad)
+
+    token = _SETTING.set("the caller's")
+    try:
+        ex.check_conv_forward(fn, verbose=False)
+    finally:
+        _SETTING.reset(token)
+    assert set(seen) == {"the caller's"}

@@ -19,6 +19,7 @@ does not keep the interpreter alive) after the checker has given up on it.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import traceback
@@ -86,7 +87,12 @@ def _run_with_limit(fn: Callable[..., Any], args: tuple[Any, ...], time_limit: f
     if time_limit is None:
         target()
     else:
-        worker = threading.Thread(target=target, name="convlib-exercise-case", daemon=True)
+        # The worker runs in a copy of the caller's context, so context variables
+        # (NumPy's error state, convlib's settings) are the caller's, as without a limit.
+        context = contextvars.copy_context()
+        worker = threading.Thread(
+            target=context.run, args=(target,), name="convlib-exercise-case", daemon=True
+        )
         worker.start()
         worker.join(time_limit)
         if worker.is_alive():
