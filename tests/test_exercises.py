@@ -602,3 +602,12 @@ def test_the_worker_thread_sees_the_callers_context_variables():
     finally:
         _SETTING.reset(token)
     assert set(seen) == {"the caller's"}
+
+
+def test_a_wrong_signature_is_told_how_the_checker_calls():
+    def three_parameters(x, pool, stride):
+        return maxpool_forward(x, pool, stride, 0)
+
+    message = _message(ex.check_maxpool_forward, three_parameters)
+    assert "raised TypeError" in message
+    assert "calls your function as fn(x, pool, stride, pad), positionally" in message

@@ -68,12 +68,15 @@ def _where(exc: BaseException) -> str | None:
     if not mine:
         return None
     f = mine[-1]
-    line = f" `{f.line.strip()}`" if f.line else ""
-    return f"line {f.lineno} of {f.name}:{line}"
+    line = f": `{f.line.strip()}`" if f.line else ""
+    return f"line {f.lineno} of {f.name}{line}"
 
 
-def _run_with_limit(fn: Callable[..., Any], args: tuple[Any, ...], time_limit: float | None) -> Any:
-    """``fn(*args)`` with floating-point warnings off, in a worker thread when limited."""
+def _run_with_limit(
+    fn: Callable[..., Any], inputs: Mapping[str, Any], time_limit: float | None
+) -> Any:
+    """``fn(*inputs.values())`` with floating-point warnings off, in a worker thread when limited."""
+    args = tuple(inputs.values())
     box: dict[str, Any] = {}
 
     def target() -> None:
@@ -120,6 +123,11 @@ def _run_with_limit(fn: Callable[..., Any], args: tuple[Any, ...], time_limit: f
         hints = []
         if isinstance(exc, NotImplementedError):
             hints.append("the function is still a stub: write its body, then run the check again")
+        elif isinstance(exc, TypeError) and where is None:  # the call itself failed
+            hints.append(
+                f"the checker calls your function as fn({', '.join(inputs)}), positionally: "
+                "check its parameters"
+            )
         raise _CaseError(problems, hints) from exc
     return box["value"]
 
@@ -147,7 +155,7 @@ def _call(
     inputs = dict(inputs)
     pristine = {k: v.copy() for k, v in inputs.items() if isinstance(v, np.ndarray)}
     allowed = frozenset(may_modify)
-    result = _run_with_limit(fn, tuple(inputs.values()), time_limit)
+    result = _run_with_limit(fn, inputs, time_limit)
     call = Call(result, inputs, allowed)
     for name, before in pristine.items():
         if name not in allowed and _changed(before, inputs[name]):

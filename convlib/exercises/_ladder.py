@@ -233,6 +233,14 @@ def _check_outputs(
     """
     outcome.problems.extend(call.problems)  # inputs modified in place
     result = call.result
+    if result is None:
+        what = names[0] if len(names) == 1 else f"the tuple ({', '.join(names)})"
+        outcome.problems.append(f"your function returned None instead of {what}")
+        outcome.hints.append(
+            "is the function still a stub (`...` or `pass`), or does it miss its `return`?"
+        )
+        outcome.explained = True
+        return [None] * len(names)
     if len(names) > 1:
         if not isinstance(result, (tuple, list)) or len(result) != len(names):
             got = (

@@ -221,7 +221,7 @@ def check_maxpool_forward(
         if not outcome.problems:
             return outcome
         shape = _safe_shape(call.result)
-        if yours[0] is None and shape is not None and shape != expected.shape:
+        if yours[0] is None and not outcome.explained and shape not in (None, expected.shape):
             outcome.hints.append(
                 f"the output has shape (N, OH, OW, C) = {expected.shape}: "
                 "OH = (H + 2*pad - pool) // stride + 1, and the channels stay"
