@@ -305,13 +305,14 @@ def _match_variants(
     if not wrong:
         return False
     found = False
+
+    def agree(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+        return a is not None and b is not None and _compare("", a, b) is None
+
     for hint, outputs in variants:
-        explains = all(
-            outputs[k] is not None and _compare("", yours[k], outputs[k]) is None  # type: ignore[arg-type]
-            for k in wrong
-        )
+        explains = all(agree(yours[k], outputs[k]) for k in wrong)
         consistent = all(
-            outputs[k] is None or yours[k] is None or _compare("", yours[k], outputs[k]) is None  # type: ignore[arg-type]
+            outputs[k] is None or yours[k] is None or agree(yours[k], outputs[k])
             for k in range(len(outputs))
             if k not in wrong
         )
@@ -331,7 +332,8 @@ def _scale_hints(
     """Add a constant-factor hint for each wrong output that is the answer times a constant."""
     found = False
     for k in _wrong(yours, expected):
-        hint = _scale_hint(names[k], yours[k], expected[k], factors)  # type: ignore[arg-type]
+        y = yours[k]
+        hint = None if y is None else _scale_hint(names[k], y, expected[k], factors)
         if hint:
             outcome.hints.append(hint)
             found = True

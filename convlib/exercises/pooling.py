@@ -121,6 +121,7 @@ def _pool_input(case: Case, seed: int) -> np.ndarray:
 
 def _windows(xp: np.ndarray, k: int, s: int, oh: int, ow: int) -> np.ndarray:
     """(N, OH, OW, C, k, k): window (i, j) starting at (i*s, j*s) of ``xp``."""
+    # NumPy's stubs accept no tuple for axis (the function does)
     v = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(1, 2))  # type: ignore[call-overload]
     return v[:, ::s, ::s][:, :oh, :ow]
 
