@@ -255,7 +255,6 @@ def check_adam_step(
         names = ["param", "m", "v"]
         for t, g in enumerate(grads, start=1):
             ref = list(adam_update(p.copy(), g, m.copy(), v.copy(), t, lr, b1, b2, eps))
-            variants = _variants(p, g, m, v, t, o)
             inputs = {
                 "param": p.copy(),
                 "grad": g.copy(),
@@ -287,7 +286,7 @@ def check_adam_step(
             yours = _check_outputs(outcome, names, call, ref)
             if outcome.problems:
                 outcome.problems.insert(0, f"at step t = {t}:")
-                _hints(outcome, yours, ref, variants, case, t, i)
+                _hints(outcome, yours, ref, _variants(p, g, m, v, t, o), case, t, i)
                 return outcome
             p, m, v = (np.array(y, dtype=np.float64) for y in yours)
         return outcome
