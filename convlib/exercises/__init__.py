@@ -21,12 +21,28 @@ The functions the reader writes have plain signatures (no caches)::
 Images are NHWC, conv filters ``(KH, KW, C, F)``, ``pad`` an int (that many
 pixels on every side), ``pool`` and ``stride`` ints.
 
+Every checker is called the same way, ``check_x(fn, *, seed=0, verbose=True,
+time_limit=30.0)``, and checks the same things on every case: the structure of
+what ``fn`` returns (a ``(out, cache)`` pair, the layers' convention, is
+recognised and explained), each array's dtype (float64; complex is refused),
+its shape, that ``fn`` modified none of its inputs in place (except the
+``param``, ``m`` and ``v`` of an Adam step) and returned no array sharing memory
+with an input, and the numbers, with one relative tolerance (``1e-6``),
+printing the worst entry. An exception keeps the case number, and the line of
+the reader's code that raised. ``time_limit`` (seconds per call) works in any
+thread: the case runs in a worker thread and the checker stops waiting when
+the time is up (Python cannot kill a thread, so a call that never returns
+keeps running in the background); ``time_limit=None`` runs ``fn`` in the
+calling thread without a limit.
+
 One module per topic, named after the convlib module whose reference it
 grades against: :mod:`~convlib.exercises.conv`,
 :mod:`~convlib.exercises.pooling`, :mod:`~convlib.exercises.losses`,
 :mod:`~convlib.exercises.batchnorm` and :mod:`~convlib.exercises.optim`;
 the ladder they share (cases, comparisons, the failure message) lives in
-``convlib/exercises/_ladder.py``. Every checker is importable from here.
+``convlib/exercises/_ladder.py``, the calling of the reader's function (time
+limit, exceptions, inputs watched) in ``convlib/exercises/_calling.py``.
+Every checker is importable from here.
 """
 
 from ._ladder import (
