@@ -1260,6 +1260,7 @@ NO_ROW = {
     "DatasetNotFoundError": "an exception class",
     "GradientReport": "a result, made by check_gradients",
     "AdjointReport": "a result, made by check_adjoint",
+    "ConvCost": "a result, made by conv_cost (rows conv_cost-*)",
     "History": "a result, made by fit",
     "ModelSummary": "a result, made by Sequential.summary",
     "Parameter": "a result, made by Sequential.parameters",

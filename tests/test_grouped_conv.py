@@ -365,10 +365,27 @@ def test_groups_one_is_the_ungrouped_fast_path() -> None:
     for one in (1, np.int64(1)):
         out, c1 = conv2d_forward(x, w, b, 1, "same", 1, one)
         np.testing.assert_array_equal(out, plain)
+        assert type(c1) is Conv2DCache and c1.cols is not None
         for got, want in zip(
             conv2d_backward(np.ones_like(out), c1), conv2d_backward(np.ones_like(out), cache)
         ):
             np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("multiplier", [1, 3])
+def test_depthwise_tuned_path_needs_no_groups_caches(multiplier: int) -> None:
+    """C // groups = 1 takes the tap-by-tap path: a plain cache, results of the other tiers."""
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((2, 7, 6, 5)), rng.standard_normal((3, 2, 1, 5 * multiplier))
+    b = rng.standard_normal(5 * multiplier)
+    options = {"stride": (2, 1), "padding": "same", "dilation": (1, 2), "groups": 5}
+    out, cache = conv2d_forward(x, w, b, **options)
+    assert type(cache) is Conv2DCache and cache.cols is None and cache.groups == 5
+    ref, ref_cache = conv2d_forward_im2col(x, w, b, **options)
+    np.testing.assert_allclose(out, ref, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    for got, want in zip(conv2d_backward(dout, cache), conv2d_backward_im2col(dout, ref_cache)):
+        np.testing.assert_allclose(got, want, atol=1e-12)
 
 
 def test_tuned_cache_keeps_each_groups_im2col() -> None:
