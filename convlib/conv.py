@@ -259,8 +259,8 @@ def conv2d_forward_naive(
     x : array_like, shape (N, H, W, C)
         Input batch, channels last.
     w : array_like, shape (KH, KW, C // groups, F)
-        ``F`` filters, each spanning all ``C`` input channels (all the
-        channels of its group).
+        ``F`` filters, each spanning all ``C`` input channels (with
+        ``groups > 1``, the ``C // groups`` channels of its group).
     b : array_like, shape (F,) or (1, 1, 1, F), or None
         One bias per filter.
     stride : int or (int, int)
