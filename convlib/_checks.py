@@ -784,15 +784,18 @@ def check_groups(groups: Any, x_shape: tuple[int, ...], w_shape: tuple[int, ...]
         channel axis is not ``C // G``; the message names ``C``, ``F``,
         ``groups`` and both shapes.
     """
-    groups = as_int("groups", groups, 1)
-    x_shape, w_shape = tuple(x_shape), tuple(w_shape)
+    if type(groups) is not int or groups < 1:  # the common case, an int >= 1, is fast
+        groups = as_int("groups", groups, 1)
     c, wc, f = x_shape[-1], w_shape[-2], w_shape[-1]
-    if groups == 1 and wc != c:
+    if groups == 1 and wc == c:
+        return 1
+    if groups == 1:
         raise ValueError(
             f"x has {c} channels (shape {x_shape}) but w expects {wc} "
             f"(shape {w_shape}, layout (KH, KW, C, F))"
         )
-    as_groups(groups, c, f, f"x {x_shape}, w {w_shape}, layout (KH, KW, C // groups, F)")
+    if c % groups or f % groups:
+        as_groups(groups, c, f, f"x {x_shape}, w {w_shape}, layout (KH, KW, C // groups, F)")
     if wc * groups != c:
         raise ValueError(
             f"with groups={groups}, w must have shape (KH, KW, C // groups, F) = "
