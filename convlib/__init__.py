@@ -28,7 +28,7 @@ from .activations import (
     tanh_forward,
 )
 from .adjoint import AdjointReport, check_adjoint
-from .arithmetic import conv_output_size, resolve_padding, same_padding
+from .arithmetic import ConvCost, conv_cost, conv_output_size, resolve_padding, same_padding
 from .batchnorm import (
     BatchNormCache,
     batchnorm_backward,
@@ -160,7 +160,9 @@ __all__ = [
     "conv2d_forward_im2col",
     "conv2d_forward_naive",
     "Conv2DCache",
+    "conv_cost",
     "conv_output_size",
+    "ConvCost",
     "CosineLR",
     "DatasetNotFoundError",
     "Dense",

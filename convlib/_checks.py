@@ -742,3 +742,63 @@ def as_numeric_or_complex_array(name: str, value: Any) -> np.ndarray:
             f"complex input is accepted only inside convlib.complex_step_gradient"
         )
     return as_numeric_array(name, value)
+
+
+def as_groups(groups: Any, channels: int, filters: int, where: str) -> int:
+    """Return ``groups`` as an int ``>= 1`` that divides ``channels`` and ``filters``.
+
+    ``where`` says where ``channels`` and ``filters`` come from (shapes or
+    argument names) for the message; :func:`check_groups` and the ``Conv2D``
+    layer use it.
+    """
+    groups = as_int("groups", groups, 1)
+    if channels % groups or filters % groups:
+        raise ValueError(
+            f"groups={groups} must divide the input channels C={channels} and "
+            f"the filters F={filters} ({where})"
+        )
+    return groups
+
+
+def check_groups(groups: Any, x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> int:
+    """Return the ``groups`` of a convolution as an int, checked against ``x`` and ``w``.
+
+    A convolution with ``groups = G`` splits the ``C`` input channels and the
+    ``F`` filters into ``G`` consecutive groups; the filters of group ``g``
+    read only the channels of group ``g``, so ``w`` has shape
+    ``(KH, KW, C // G, F)`` (PyTorch's ``groups``).
+
+    Parameters
+    ----------
+    groups : int
+        ``G >= 1``; a bool, float or string is a ``TypeError``.
+    x_shape : tuple of int
+        ``(N, H, W, C)``.
+    w_shape : tuple of int
+        ``(KH, KW, C // G, F)``.
+
+    Raises
+    ------
+    ValueError
+        If ``G < 1``, if ``G`` does not divide ``C`` or ``F``, or if ``w``'s
+        channel axis is not ``C // G``; the message names ``C``, ``F``,
+        ``groups`` and both shapes.
+    """
+    if type(groups) is not int or groups < 1:  # the common case, an int >= 1, is fast
+        groups = as_int("groups", groups, 1)
+    c, wc, f = x_shape[-1], w_shape[-2], w_shape[-1]
+    if groups == 1 and wc == c:
+        return 1
+    if groups == 1:
+        raise ValueError(
+            f"x has {c} channels (shape {x_shape}) but w expects {wc} "
+            f"(shape {w_shape}, layout (KH, KW, C, F))"
+        )
+    if c % groups or f % groups:
+        as_groups(groups, c, f, f"x {x_shape}, w {w_shape}, layout (KH, KW, C // groups, F)")
+    if wc * groups != c:
+        raise ValueError(
+            f"with groups={groups}, w must have shape (KH, KW, C // groups, F) = "
+            f"(KH, KW, {c // groups}, {f}) for x {x_shape} with C={c}, got w {w_shape}"
+        )
+    return groups

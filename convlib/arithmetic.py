@@ -6,13 +6,15 @@ deep learning* (2016). For one spatial axis with input size ``n``, kernel size
 
     k_eff = d * (k - 1) + 1
     out   = floor((n + p_lo + p_hi - k_eff) / s) + 1
+
+:func:`conv_cost` counts a layer's parameters and multiply-adds, with groups.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from ._checks import as_int, as_pair
+from ._checks import as_bool, as_groups, as_int, as_pair
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
@@ -149,3 +151,67 @@ def conv_output_size(
             f"more than the padded input's {padded} ({size} + padding {lo}+{hi})"
         )
     return (padded - k_eff) // stride + 1
+
+
+class ConvCost(NamedTuple):
+    """Size and work of one convolution layer (see :func:`conv_cost`)."""
+
+    #: Trainable numbers: the weights ``KH * KW * (C // G) * F`` and, with a
+    #: bias, ``F`` more.
+    params: int
+    #: Multiply-adds of the forward pass for one image:
+    #: ``OH * OW * F * KH * KW * (C // G)``.
+    mult_adds: int
+
+
+def conv_cost(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: Any,
+    output_hw: Any,
+    groups: int = 1,
+    bias: bool = True,
+) -> ConvCost:
+    """Parameters and forward multiply-adds of a convolution layer, with groups.
+
+    Each of the ``OH * OW * F`` outputs of an image is a dot product of length
+    ``KH * KW * C // G`` (its filter reads only the ``C // G`` channels of its
+    group), so grouping divides both counts of the weights by ``G``; the
+    bias (``F`` numbers, one addition per output, not counted as a
+    multiply-add) does not change.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        ``C`` and ``F``, both divisible by ``groups``.
+    kernel_size : int or (int, int)
+        ``(KH, KW)``.
+    output_hw : int or (int, int)
+        ``(OH, OW)``, the output's spatial size (:func:`conv_output_size`).
+    groups : int
+        ``G``; ``G = C`` is a depthwise convolution.
+    bias : bool
+        Whether the layer has a bias.
+
+    Returns
+    -------
+    ConvCost
+        ``(params, mult_adds)``, Python ints; ``mult_adds`` is per image.
+
+    Examples
+    --------
+    >>> conv_cost(32, 64, 3, 28)                  # a full 3x3 convolution
+    ConvCost(params=18496, mult_adds=14450688)
+    >>> conv_cost(32, 32, 3, 28, groups=32)       # depthwise 3x3
+    ConvCost(params=320, mult_adds=225792)
+    >>> conv_cost(32, 64, 1, 28)                  # pointwise 1x1
+    ConvCost(params=2112, mult_adds=1605632)
+    """
+    c = as_int("in_channels", in_channels, 1)
+    f = as_int("out_channels", out_channels, 1)
+    kh, kw = as_pair("kernel_size", kernel_size, 1)
+    oh, ow = as_pair("output_hw", output_hw, 1)
+    groups = as_groups(groups, c, f, "in_channels and out_channels of conv_cost")
+    bias = as_bool("bias", bias)
+    weights = kh * kw * (c // groups) * f
+    return ConvCost(params=weights + (f if bias else 0), mult_adds=oh * ow * weights)

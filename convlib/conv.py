@@ -20,6 +20,13 @@ Like every framework, the operation is a cross-correlation: the kernel is
 
 where ``xp`` is the zero-padded input, ``(sh, sw)`` the stride and
 ``(dh, dw)`` the dilation (the window geometry is in :mod:`convlib.windows`).
+
+Every tier takes ``groups=G`` (PyTorch's ``groups``): the ``C`` channels and
+the ``F`` filters split into ``G`` consecutive groups, ``w`` has shape
+``(KH, KW, C // G, F)``, and the filters of group ``g`` read only the
+channels of group ``g`` (the sum over ``c`` above runs over those channels);
+``G = C`` is a depthwise convolution. :mod:`convlib.grouping` holds the
+bookkeeping.
 """
 
 from __future__ import annotations
@@ -37,11 +44,18 @@ from ._checks import (
     as_pair,
     check_cache,
     check_dout,
+    check_groups,
     check_memory,
     check_ndim,
     float_dtype,
 )
 from .arithmetic import Pads, conv_output_size, resolve_padding
+from .grouping import (
+    _backward_per_group,
+    _forward_per_group,
+    group_channels,
+    ungroup_channels,
+)
 from .windows import (
     WindowGeometry,
     _pad_spatial,
@@ -73,7 +87,7 @@ class Conv2DCache:
     x_padded : ndarray, shape (N, H + top + bottom, W + left + right, C)
         The zero-padded input (the caller's input itself, not a copy, when
         there is no padding and it had the compute dtype).
-    w : ndarray, shape (KH, KW, C, F)
+    w : ndarray, shape (KH, KW, C // groups, F)
         The filters (the caller's array itself when it had the compute dtype).
     b_shape : tuple or None
         Shape in which the bias was given, ``(F,)`` or ``(1, 1, 1, F)``;
@@ -96,6 +110,8 @@ class Conv2DCache:
         last column of ones appended, shape ``(N * OH * OW, KH * KW * C + 1)``
         (``cols`` is a view of its first columns). See
         :func:`convlib.fast.conv2d_forward_fast`. ``None`` otherwise.
+    groups : int
+        ``G``, the number of channel groups (1: an ordinary convolution).
     """
 
     x_padded: np.ndarray
@@ -108,6 +124,7 @@ class Conv2DCache:
     pads: Pads
     cols: np.ndarray | None = None
     cols_with_ones: np.ndarray | None = None
+    groups: int = 1
 
     @property
     def geometry(self) -> WindowGeometry:
@@ -137,6 +154,7 @@ def _prepare(
     *,
     call: str = "conv2d_forward",
     cols: bool = True,
+    groups: Any = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Conv2DCache]:
     """Validate the arguments, cast to the compute dtype, pad the input.
 
@@ -146,6 +164,9 @@ def _prepare(
     against the memory limit (:mod:`convlib.memory`); ``call`` names the
     function in the message.
 
+    ``groups`` is checked by :func:`convlib._checks.check_groups` (``w`` of
+    shape ``(KH, KW, C // groups, F)``).
+
     Returns ``(x_padded, w, b_flat, cache)``; the cache has no ``cols`` yet.
     """
     # Sums of products only: complex input passes, for the complex-step derivative.
@@ -154,12 +175,8 @@ def _prepare(
     check_ndim("x", x, 4, "(N, H, W, C)")
     check_ndim("w", w, 4, "(KH, KW, C, F)")
     n, h, wd, c = x.shape
-    kh, kw, wc, f = w.shape
-    if wc != c:
-        raise ValueError(
-            f"x has {c} channels (shape {x.shape}) but w expects {wc} "
-            f"(shape {w.shape}, layout (KH, KW, C, F))"
-        )
+    kh, kw, _, f = w.shape
+    groups = check_groups(groups, x.shape, w.shape)
     if min(x.shape) == 0 or min(w.shape) == 0:
         raise ValueError(f"x {x.shape} and w {w.shape} must not have empty axes")
 
@@ -210,6 +227,7 @@ def _prepare(
         stride=stride,
         dilation=dilation,
         pads=pads,
+        groups=groups,
     )
     return x_padded, w, b_flat, cache
 
@@ -226,7 +244,13 @@ def _check_backward(dout: Any, cache: Any) -> np.ndarray:
 
 
 def conv2d_forward_naive(
-    x: Any, w: Any, b: Any, stride: Any = 1, padding: Any = "valid", dilation: Any = 1
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: Any = 1,
+    padding: Any = "valid",
+    dilation: Any = 1,
+    groups: Any = 1,
 ) -> tuple[np.ndarray, Conv2DCache]:
     """Convolution forward pass with explicit loops (the reference).
 
@@ -234,8 +258,9 @@ def conv2d_forward_naive(
     ----------
     x : array_like, shape (N, H, W, C)
         Input batch, channels last.
-    w : array_like, shape (KH, KW, C, F)
-        ``F`` filters, each spanning all ``C`` input channels.
+    w : array_like, shape (KH, KW, C // groups, F)
+        ``F`` filters, each spanning all ``C`` input channels (with
+        ``groups > 1``, the ``C // groups`` channels of its group).
     b : array_like, shape (F,) or (1, 1, 1, F), or None
         One bias per filter.
     stride : int or (int, int)
@@ -244,6 +269,10 @@ def conv2d_forward_naive(
         Zero padding; see :func:`convlib.arithmetic.resolve_padding`.
     dilation : int or (int, int)
         Spacing between kernel taps, ``(dh, dw)``.
+    groups : int
+        ``G``, dividing ``C`` and ``F``: filter group ``g`` reads only channel
+        group ``g`` (see :mod:`convlib.grouping`); the loops then run once
+        per group, on its channels.
 
     Returns
     -------
@@ -256,8 +285,10 @@ def conv2d_forward_naive(
         references, see :mod:`convlib`).
     """
     xp, w, b, cache = _prepare(
-        x, w, b, stride, padding, dilation, call="conv2d_forward_naive", cols=False
+        x, w, b, stride, padding, dilation, call="conv2d_forward_naive", cols=False, groups=groups
     )
+    if cache.groups > 1:  # grouped: these loops once per group, on its own channels
+        return _forward_per_group(conv2d_forward_naive, xp, w, b, cache)[0], cache
     n, oh, ow, f = cache.out_shape
     kh, kw = w.shape[:2]
     (sh, sw), (dh, dw) = cache.stride, cache.dilation
@@ -300,10 +331,12 @@ def conv2d_backward_naive(
     Returns
     -------
     dx : ndarray, shape (N, H, W, C)
-    dw : ndarray, shape (KH, KW, C, F)
+    dw : ndarray, shape (KH, KW, C // groups, F)
     db : ndarray, shape of the ``b`` given to the forward, or None
     """
     dout = _check_backward(dout, cache)
+    if cache.groups > 1:  # grouped: these loops once per group, on its own channels
+        return _backward_per_group(conv2d_backward_naive, dout, cache)
     xp, w = cache.x_padded, cache.w
     n_images, oh, ow, n_filters = cache.out_shape
     kh, kw = w.shape[:2]
@@ -475,20 +508,29 @@ def col2im(
 
 
 def conv2d_forward_im2col(
-    x: Any, w: Any, b: Any, stride: Any = 1, padding: Any = "valid", dilation: Any = 1
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: Any = 1,
+    padding: Any = "valid",
+    dilation: Any = 1,
+    groups: Any = 1,
 ) -> tuple[np.ndarray, Conv2DCache]:
     """Convolution forward pass as one matrix product: ``Y = cols @ W + b``.
 
-    Same arguments, results and cache as :func:`conv2d_forward_naive`.
+    Same arguments, results and cache as :func:`conv2d_forward_naive`. With
+    ``groups = G > 1``, one product per group, ``Y_g = cols_g @ W_g``, batched
+    (:func:`convlib.grouping.group_channels`).
 
     Parameters
     ----------
     x : array_like, shape (N, H, W, C)
-    w : array_like, shape (KH, KW, C, F)
+    w : array_like, shape (KH, KW, C // groups, F)
     b : array_like, shape (F,) or (1, 1, 1, F), or None
     stride : int or (int, int)
     padding : {"valid", "same", "full"}, int, (int, int) or ((int, int), (int, int))
     dilation : int or (int, int)
+    groups : int
 
     Returns
     -------
@@ -500,11 +542,15 @@ def conv2d_forward_im2col(
         references, see :mod:`convlib`).
     """
     x_padded, w, b, cache = _prepare(
-        x, w, b, stride, padding, dilation, call="conv2d_forward_im2col"
+        x, w, b, stride, padding, dilation, call="conv2d_forward_im2col", groups=groups
     )
     kh, kw, _, f = w.shape
     cols = im2col(x_padded, (kh, kw), cache.stride, cache.dilation)  # (N*OH*OW, KH*KW*C)
-    out = cols @ w.reshape(-1, f)  # (N*OH*OW, F)
+    if cache.groups == 1:
+        out = cols @ w.reshape(-1, f)  # (N*OH*OW, F)
+    else:  # Y_g = cols_g @ W_g for each group g: one batched product, (G, N*OH*OW, F/G)
+        cols_g = group_channels(cols, cache.groups, kh * kw)
+        out = ungroup_channels(cols_g @ group_channels(w.reshape(-1, f), cache.groups))
     if b is not None:
         out += b
     return out.reshape(cache.out_shape), replace(cache, cols=cols)
@@ -520,7 +566,8 @@ def conv2d_backward_im2col(
         dW = cols.T @ dY        db = dY.sum(0)        dcols = dY @ W.T
 
     then :func:`col2im` adds ``dcols`` back onto the padded input and the
-    padding is cropped.
+    padding is cropped. With ``groups > 1``, the same products once per
+    group (``cols_g``, ``dY_g``, ``W_g``), batched.
 
     Parameters
     ----------
@@ -532,7 +579,7 @@ def conv2d_backward_im2col(
     Returns
     -------
     dx : ndarray, shape (N, H, W, C)
-    dw : ndarray, shape (KH, KW, C, F)
+    dw : ndarray, shape (KH, KW, C // groups, F)
     db : ndarray, shape of the ``b`` given to the forward, or None
     """
     dout = _check_backward(dout, cache)
@@ -543,9 +590,20 @@ def conv2d_backward_im2col(
     dY = dout.reshape(-1, f)  # (N*OH*OW, F)
     W = cache.w.reshape(-1, f)  # (KH*KW*C, F)
 
-    dW = cols.T @ dY
-    db = dY.sum(0)
-    dcols = dY @ W.T
+    if cache.groups == 1:
+        dW = cols.T @ dY
+        db = dY.sum(0)
+        dcols = dY @ W.T
+    else:  # the same three products for each group g, batched over the groups
+        G = cache.groups
+        cols_g, dY_g, W_g = (
+            group_channels(cols, G, kh * kw),
+            group_channels(dY, G),
+            group_channels(W, G),
+        )
+        dW = ungroup_channels(cols_g.transpose(0, 2, 1) @ dY_g)
+        db = dY.sum(0)
+        dcols = ungroup_channels(dY_g @ W_g.transpose(0, 2, 1), kh * kw)
     dx_padded = col2im(dcols, cache.x_padded.shape, (kh, kw), cache.stride, cache.dilation)
     dx = crop_spatial(dx_padded, cache.pads, cache.x_shape[1:3])
 
@@ -559,7 +617,13 @@ def conv2d_backward_im2col(
 
 
 def conv2d_forward(
-    x: Any, w: Any, b: Any, stride: Any = 1, padding: Any = "valid", dilation: Any = 1
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: Any = 1,
+    padding: Any = "valid",
+    dilation: Any = 1,
+    groups: Any = 1,
 ) -> tuple[np.ndarray, Conv2DCache]:
     """Convolution forward pass, the fast one: runs :func:`convlib.fast.conv2d_forward_fast`.
 
@@ -569,11 +633,13 @@ def conv2d_forward(
     Parameters
     ----------
     x : array_like, shape (N, H, W, C)
-    w : array_like, shape (KH, KW, C, F)
+    w : array_like, shape (KH, KW, C // groups, F)
     b : array_like, shape (F,) or (1, 1, 1, F), or None
     stride : int or (int, int)
     padding : {"valid", "same", "full"}, int, (int, int) or ((int, int), (int, int))
     dilation : int or (int, int)
+    groups : int
+        ``G``, dividing ``C`` and ``F``; see :func:`conv2d_forward_naive`.
 
     Returns
     -------
@@ -597,7 +663,7 @@ def conv2d_forward(
     # Imported here: the tuned tier builds on this module.
     from .fast.conv import conv2d_forward_fast
 
-    return conv2d_forward_fast(x, w, b, stride, padding, dilation)
+    return conv2d_forward_fast(x, w, b, stride, padding, dilation, groups)
 
 
 def conv2d_backward(
@@ -616,7 +682,7 @@ def conv2d_backward(
     Returns
     -------
     dx : ndarray, shape (N, H, W, C)
-    dw : ndarray, shape (KH, KW, C, F)
+    dw : ndarray, shape (KH, KW, C // groups, F)
     db : ndarray, shape of the ``b`` given to the forward, or None
     """
     # Imported here: the tuned tier builds on this module.

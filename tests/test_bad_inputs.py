@@ -45,6 +45,8 @@ RNG = np.random.default_rng(0)
 X = RNG.standard_normal((2, 5, 5, 3))  # (N, H, W, C)
 W = RNG.standard_normal((3, 3, 3, 4))  # (KH, KW, C, F)
 B = np.zeros(4)
+X6 = RNG.standard_normal((2, 5, 5, 6))  # six channels: groups 2, 3 or 6
+W6 = RNG.standard_normal((3, 3, 2, 6))  # (KH, KW, C // 3, F)
 X2 = RNG.standard_normal((4, 6))  # (N, D)
 W2 = RNG.standard_normal((6, 3))  # (D, M)
 LOGITS = RNG.standard_normal((4, 3))
@@ -146,6 +148,28 @@ def conv_rows() -> list[Bad]:
                 ("x", "w", "(2, 5, 5, 3)", "(3, 3, 2, 4)"),
             ),
             Bad(f"{name}-b-shape", lambda f=f: f(X, W, np.zeros(3)), VAL, ("b", "(3,)")),
+            # groups (issue 13): C and F divisible by groups, w (KH, KW, C // groups, F)
+            Bad(
+                f"{name}-groups-not-dividing-C",
+                lambda f=f: f(X, W[:, :, :1], B, groups=2),
+                VAL,
+                ("groups=2", "C=3", "F=4", "(2, 5, 5, 3)", "(3, 3, 1, 4)"),
+            ),
+            Bad(
+                f"{name}-groups-not-dividing-F",
+                lambda f=f: f(X6, W6[..., :4], None, groups=3),
+                VAL,
+                ("groups=3", "C=6", "F=4", "(2, 5, 5, 6)", "(3, 3, 2, 4)"),
+            ),
+            Bad(f"{name}-groups-0", lambda f=f: f(X6, W6, None, groups=0), VAL, ("groups", "0")),
+            Bad(f"{name}-groups-float", lambda f=f: f(X6, W6, None, groups=3.0), TYP, ("groups",)),
+            Bad(f"{name}-groups-bool", lambda f=f: f(X, W, B, groups=True), TYP, ("groups",)),
+            Bad(
+                f"{name}-groups-w-shape",
+                lambda f=f: f(X6, W6, None, groups=2),
+                VAL,
+                ("groups=2", "(KH, KW, 3, 6)", "(3, 3, 2, 6)", "(2, 5, 5, 6)"),
+            ),
             Bad(f"{name}-x-str", lambda f=f: f("image", W, B), TYP, ("x",)),
             Bad(f"{name}-x-complex", lambda f=f: f(X + 1j, W, B), TYP, ("x", "complex")),
             Bad(f"{name}-x-ragged", lambda f=f: f([[1.0], [1.0, 2.0]], W, B), TYP, ("x",)),
@@ -904,6 +928,43 @@ def geometry_rows() -> list[Bad]:
             ("dilation",),
         ),
         Bad("same_padding-kernel-0", lambda: convlib.same_padding(28, 0), VAL, ("kernel",)),
+        Bad(
+            "conv_cost-groups-not-dividing",
+            lambda: convlib.conv_cost(6, 4, 3, 28, groups=3),
+            VAL,
+            ("groups=3", "C=6", "F=4"),
+        ),
+        Bad(
+            "conv_cost-groups-0", lambda: convlib.conv_cost(6, 6, 3, 28, groups=0), VAL, ("groups",)
+        ),
+        Bad("conv_cost-output-0", lambda: convlib.conv_cost(6, 6, 3, 0), VAL, ("output_hw",)),
+        Bad(
+            "conv_cost-bias-str", lambda: convlib.conv_cost(6, 6, 3, 28, bias="no"), TYP, ("bias",)
+        ),
+        Bad(
+            "group_channels-not-divisible",
+            lambda: convlib.grouping.group_channels(np.ones((2, 6)), 4),
+            VAL,
+            ("a", "(2, 6)", "groups=4"),
+        ),
+        Bad(
+            "group_channels-1d",
+            lambda: convlib.grouping.group_channels(np.ones(6), 2),
+            VAL,
+            ("a", "(6,)"),
+        ),
+        Bad(
+            "ungroup_channels-taps",
+            lambda: convlib.grouping.ungroup_channels(np.ones((2, 3, 5)), 2),
+            VAL,
+            ("a_groups", "(2, 3, 5)", "taps=2"),
+        ),
+        Bad(
+            "ungrouped_weights-F",
+            lambda: convlib.grouping.ungrouped_weights(np.ones((3, 3, 1, 4)), 3),
+            VAL,
+            ("groups=3", "F=4", "(3, 3, 1, 4)"),
+        ),
         Bad("same_padding-size-float", lambda: convlib.same_padding(28.0, 3), TYP, ("size",)),
         Bad(
             "resolve_padding-word",

@@ -174,6 +174,20 @@ def layer_rows() -> list[Bad]:
         Bad("Conv2D-dtype-complex", lambda: conv(dtype=np.complex64), TYP, ("dtype", "complex64")),
         Bad("Conv2D-rng-str", lambda: conv(rng="seed"), TYP, ("rng",)),
         Bad(
+            "Conv2D-groups-not-dividing",
+            lambda: conv(groups=2),
+            VAL,
+            ("groups=2", "C=3", "F=4", "in_channels"),
+        ),
+        Bad("Conv2D-groups-0", lambda: conv(groups=0), VAL, ("groups", "0")),
+        Bad("Conv2D-groups-str", lambda: conv(groups="2"), TYP, ("groups",)),
+        Bad(
+            "Conv2D-groups-forward-channels",
+            lambda: conv(in_channels=4, groups=2).forward(np.ones((1, 5, 5, 2))),
+            VAL,
+            ("x", "(1, 5, 5, 2)"),
+        ),
+        Bad(
             "Conv2D-forward-channels",
             lambda: conv().forward(np.ones((2, 5, 5, 2))),
             VAL,
@@ -1246,6 +1260,7 @@ NO_ROW = {
     "DatasetNotFoundError": "an exception class",
     "GradientReport": "a result, made by check_gradients",
     "AdjointReport": "a result, made by check_adjoint",
+    "ConvCost": "a result, made by conv_cost (rows conv_cost-*)",
     "History": "a result, made by fit",
     "ModelSummary": "a result, made by Sequential.summary",
     "Parameter": "a result, made by Sequential.parameters",

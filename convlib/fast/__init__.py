@@ -11,6 +11,8 @@ benchmark figure that pays for it, in the module that uses it:
 * :mod:`convlib.fast.conv` -- im2col in a channel-major or row-aligned
   layout, the bias folded into the products, ``dx`` by one small product
   per kernel tap;
+* :mod:`convlib.fast.grouped` -- grouped convolution, the tuned
+  convolution once per group;
 * :mod:`convlib.fast.pooling` -- running maximum / sum over window offsets;
 * :mod:`convlib.fast.batchnorm` -- per-feature sums as a product with a
   vector of ones, per-feature vectors tiled along each example's row;
@@ -28,6 +30,11 @@ from .batchnorm import (
     per_feature,
 )
 from .conv import conv2d_backward_fast, conv2d_forward_fast, im2col_fast
+from .grouped import (
+    GroupedConv2DCache,
+    conv2d_backward_grouped_fast,
+    conv2d_forward_grouped_fast,
+)
 from .phases import phase_scatter, phase_window_views
 from .pooling import (
     avgpool2d_backward_fast,
@@ -41,6 +48,9 @@ __all__ = [
     "conv2d_forward_fast",
     "conv2d_backward_fast",
     "im2col_fast",
+    "conv2d_forward_grouped_fast",
+    "conv2d_backward_grouped_fast",
+    "GroupedConv2DCache",
     "maxpool2d_forward_fast",
     "maxpool2d_backward_fast",
     "avgpool2d_forward_fast",

@@ -151,7 +151,13 @@ def im2col_fast(
 
 
 def conv2d_forward_fast(
-    x: Any, w: Any, b: Any, stride: Any = 1, padding: Any = "valid", dilation: Any = 1
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: Any = 1,
+    padding: Any = "valid",
+    dilation: Any = 1,
+    groups: Any = 1,
 ) -> tuple[np.ndarray, Conv2DCache]:
     """Convolution forward pass, tuned: one im2col copy and one matrix product.
 
@@ -165,6 +171,9 @@ def conv2d_forward_fast(
     stride : int or (int, int)
     padding : {"valid", "same", "full"}, int, (int, int) or ((int, int), (int, int))
     dilation : int or (int, int)
+    groups : int
+        With ``groups > 1`` (``w`` of shape ``(KH, KW, C // groups, F)``)
+        the call goes to :func:`convlib.fast.grouped.conv2d_forward_grouped_fast`.
 
     Returns
     -------
@@ -182,6 +191,10 @@ def conv2d_forward_fast(
     weight matrix an extra row holding ``b``, so a single product
     ``[cols | 1] @ [[W], [b]]`` computes ``cols @ W + b``.
     """
+    if type(groups) is not int or groups != 1:  # grouped: convlib.fast.grouped
+        from .grouped import conv2d_forward_grouped_fast
+
+        return conv2d_forward_grouped_fast(x, w, b, stride, padding, dilation, groups)
     xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation, call="conv2d_forward_fast")
     kh, kw, c, f = w.shape
     k = kh * kw * c
@@ -223,8 +236,13 @@ def conv2d_backward_fast(
     ones makes ``[cols | 1].T @ dY`` equal ``[[dW], [db]]``. ``dx`` is not
     built from the large ``dcols`` matrix: each kernel tap's share
     ``dY @ w[p, q].T`` (or, for few channels, one row block of ``W @ dY.T``)
-    goes straight to :func:`convlib.fast.phases.phase_scatter`.
+    goes straight to :func:`convlib.fast.phases.phase_scatter`. A cache with
+    ``groups > 1`` goes to :func:`convlib.fast.grouped.conv2d_backward_grouped_fast`.
     """
+    if isinstance(cache, Conv2DCache) and cache.groups != 1:  # grouped: convlib.fast.grouped
+        from .grouped import conv2d_backward_grouped_fast
+
+        return conv2d_backward_grouped_fast(dout, cache)
     dout = _check_backward(dout, cache)
     n, oh, ow, f = cache.out_shape
     kh, kw, c, _ = cache.w.shape

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import as_bool, as_int, as_pair, as_shape
+from .._checks import as_bool, as_groups, as_int, as_pair, as_shape
 from ..arithmetic import conv_output_size, resolve_padding
 from ..batchnorm import _check_options, batchnorm_backward, batchnorm_forward
 from ..conv import conv2d_backward, conv2d_forward
@@ -26,6 +26,8 @@ class Conv2D(Layer):
 
     ``out[n, i, j, f] = b[f] + sum_{p, q, c} xp[n, i*sh + p*dh, j*sw + q*dw, c] * w[p, q, c, f]``
     with ``xp`` the zero-padded input. Wraps :func:`convlib.conv.conv2d_forward`.
+    With ``groups = G``, filter group ``g`` reads only channel group ``g``
+    (the sum runs over that group's ``C // G`` channels).
 
     Parameters
     ----------
@@ -46,11 +48,15 @@ class Conv2D(Layer):
     rng : numpy.random.Generator, int or None
     dtype : numpy dtype
     name : str, optional
+    groups : int
+        ``G``, dividing ``in_channels`` and ``out_channels`` (PyTorch's
+        ``groups``); ``G = in_channels`` is a depthwise convolution. The
+        initialisation's fan-in is then ``KH * KW * C // G``.
 
     Attributes
     ----------
     params : dict
-        ``"w"``: shape (KH, KW, C, F); ``"b"``: shape (F,) (if ``bias``).
+        ``"w"``: shape (KH, KW, C // G, F); ``"b"``: shape (F,) (if ``bias``).
 
     Examples
     --------
@@ -60,6 +66,8 @@ class Conv2D(Layer):
     (2, 28, 28, 4)
     >>> conv.output_shape((28, 28, 1)), conv.num_params()
     ((28, 28, 4), 40)
+    >>> Conv2D(8, 8, 3, groups=8, rng=0).params["w"].shape   # depthwise
+    (3, 3, 1, 8)
     """
 
     def __init__(
@@ -75,10 +83,14 @@ class Conv2D(Layer):
         rng: np.random.Generator | int | None = None,
         dtype: Any = np.float32,
         name: str | None = None,
+        groups: int = 1,
     ) -> None:
         super().__init__(dtype, name)
         self.in_channels = as_int("in_channels", in_channels, 1)
         self.out_channels = as_int("out_channels", out_channels, 1)
+        self.groups = as_groups(
+            groups, self.in_channels, self.out_channels, "in_channels and out_channels of Conv2D"
+        )
         bias = as_bool("bias", bias)
         self.kernel_size = as_pair("kernel_size", kernel_size, 1)
         self.stride = as_pair("stride", stride, 1)
@@ -88,9 +100,15 @@ class Conv2D(Layer):
         self.padding = padding
         self.init = init
         kh, kw = self.kernel_size
+        g = self.groups
         c, f = self.in_channels, self.out_channels
         w = init_weights(
-            (kh, kw, c, f), kh * kw * c, kh * kw * f, init, as_generator(rng), self.dtype
+            (kh, kw, c // g, f),
+            kh * kw * c // g,
+            kh * kw * f // g,
+            init,
+            as_generator(rng),
+            self.dtype,
         )
         self._add_param("w", w)
         if bias:
@@ -104,9 +122,8 @@ class Conv2D(Layer):
             )
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return conv2d_forward(
-            x, self.params["w"], self.params.get("b"), self.stride, self.padding, self.dilation
-        )
+        w, b = self.params["w"], self.params.get("b")
+        return conv2d_forward(x, w, b, self.stride, self.padding, self.dilation, self.groups)
 
     def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
         dx, dw, db = conv2d_backward(dout, cache)
@@ -134,6 +151,8 @@ class Conv2D(Layer):
             s += f", padding={self.padding!r}"
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if "b" not in self.params:
             s += ", bias=False"
         return s
