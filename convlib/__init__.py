@@ -29,6 +29,14 @@ from .activations import (
 )
 from .adjoint import AdjointReport, check_adjoint
 from .arithmetic import conv_output_size, resolve_padding, same_padding
+from .attribution import (
+    fgsm,
+    prepared_pixel_range,
+    score_gradient,
+    smoothgrad,
+    unit_gradient,
+    unit_receptive_field,
+)
 from .batchnorm import (
     BatchNormCache,
     batchnorm_backward,
@@ -173,6 +181,7 @@ __all__ = [
     "DropoutCache",
     "evaluate",
     "ExponentialLR",
+    "fgsm",
     "fit",
     "Flatten",
     "flatten_backward",
@@ -213,6 +222,7 @@ __all__ = [
     "Pool2DCache",
     "predict",
     "prepare_images",
+    "prepared_pixel_range",
     "random_shift",
     "rel_error",
     "ReLU",
@@ -220,6 +230,7 @@ __all__ = [
     "relu_forward",
     "resolve_padding",
     "same_padding",
+    "score_gradient",
     "Sequential",
     "set_blas_threads",
     "set_memory_limit",
@@ -229,6 +240,7 @@ __all__ = [
     "Sigmoid",
     "sigmoid_backward",
     "sigmoid_forward",
+    "smoothgrad",
     "softmax",
     "softmax_cross_entropy",
     "StepLR",
@@ -240,5 +252,7 @@ __all__ = [
     "train_model",
     "TrainConfig",
     "tune_allocator",
+    "unit_gradient",
+    "unit_receptive_field",
     "workspace_nbytes",
 ]
