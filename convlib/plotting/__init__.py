@@ -17,9 +17,10 @@ imports this package.
   :mod:`~convlib.plotting.batchnorm_diagrams`,
   :mod:`~convlib.plotting.loss_surfaces` (optimizers' paths on two-parameter
   losses), :mod:`~convlib.plotting.optim_diagrams` (Adam's bias correction,
-  schedules, loss curves) and
+  schedules, loss curves),
   :mod:`~convlib.plotting.capstone_diagrams` (training curves, filters,
-  confusion matrix).
+  confusion matrix) and :mod:`~convlib.plotting.input_gradient_diagrams`
+  (saliency maps, receptive fields, adversarial examples).
 
 Every function returns the matplotlib ``Figure`` (or the animation) it made,
 so a notebook can both show and test it.
