@@ -303,7 +303,8 @@ def unit_gradient(model: Sequential, x: Any, layer: int, unit: Any) -> np.ndarra
                 f"shape {shape}, got {unit}"
             )
         dout = np.zeros_like(out)
-        dout[(slice(None),) + unit] = 1
+        where = (slice(None), *unit)  # every example, one unit
+        dout[where] = 1
         for lay in reversed(stack):
             dout = lay.backward(dout)
     return np.asarray(dout)
