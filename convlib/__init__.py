@@ -29,6 +29,14 @@ from .activations import (
 )
 from .adjoint import AdjointReport, check_adjoint
 from .arithmetic import ConvCost, conv_cost, conv_output_size, resolve_padding, same_padding
+from .attribution import (
+    fgsm,
+    prepared_pixel_range,
+    score_gradient,
+    smoothgrad,
+    unit_gradient,
+    unit_receptive_field,
+)
 from .batchnorm import (
     BatchNormCache,
     batchnorm_backward,
@@ -175,6 +183,7 @@ __all__ = [
     "DropoutCache",
     "evaluate",
     "ExponentialLR",
+    "fgsm",
     "fit",
     "Flatten",
     "flatten_backward",
@@ -215,6 +224,7 @@ __all__ = [
     "Pool2DCache",
     "predict",
     "prepare_images",
+    "prepared_pixel_range",
     "random_shift",
     "rel_error",
     "ReLU",
@@ -222,6 +232,7 @@ __all__ = [
     "relu_forward",
     "resolve_padding",
     "same_padding",
+    "score_gradient",
     "Sequential",
     "set_blas_threads",
     "set_memory_limit",
@@ -231,6 +242,7 @@ __all__ = [
     "Sigmoid",
     "sigmoid_backward",
     "sigmoid_forward",
+    "smoothgrad",
     "softmax",
     "softmax_cross_entropy",
     "StepLR",
@@ -242,5 +254,7 @@ __all__ = [
     "train_model",
     "TrainConfig",
     "tune_allocator",
+    "unit_gradient",
+    "unit_receptive_field",
     "workspace_nbytes",
 ]

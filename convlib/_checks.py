@@ -802,3 +802,31 @@ def check_groups(groups: Any, x_shape: tuple[int, ...], w_shape: tuple[int, ...]
             f"(KH, KW, {c // groups}, {f}) for x {x_shape} with C={c}, got w {w_shape}"
         )
     return groups
+def check_methods(name: str, value: Any, methods: tuple[str, ...], example: str = "") -> None:
+    """Raise ``TypeError`` naming the argument unless ``value`` has every method in ``methods``.
+
+    For duck-typed arguments such as a model (``forward``, ``backward``):
+    the message lists the methods that are missing, so ``model=5`` fails
+    here and not deep inside the first call.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in the message.
+    value : object
+    methods : tuple of str
+        Names of callables ``value`` must have.
+    example : str
+        What such an object is, e.g. ``"a convlib.Sequential"``.
+
+    Examples
+    --------
+    >>> check_methods("model", [], ("append",))  # a list has append: nothing happens
+    """
+    missing = [m for m in methods if not callable(getattr(value, m, None))]
+    if missing:
+        like = f" (e.g. {example})" if example else ""
+        raise TypeError(
+            f"{name} must have {', '.join(methods)} method{'s' if len(methods) > 1 else ''}{like}, "
+            f"got {type(value).__name__} {value!r:.60} (it has no {', '.join(missing)})"
+        )

@@ -58,6 +58,7 @@ LAYERS = {
         "convlib.optim",
         "convlib.loop",
         "convlib.recipes",
+        "convlib.attribution",
         "convlib.runtime",
         "convlib.cli",
         "convlib.train",

@@ -975,7 +975,142 @@ def misc_rows() -> list[Bad]:
     ]
 
 
-ROWS = layer_rows() + model_rows() + optim_rows() + loop_rows() + data_rows() + misc_rows()
+# --------------------------------------------------------------------------- input gradients
+XA = RNG.standard_normal((3, 6, 6, 1))  # images for a small convolutional classifier
+
+
+def cnet() -> convlib.Sequential:
+    """conv 3x3 1->2, ReLU, max pool 2, flatten, dense 8->4, float64: (N, 6, 6, 1) images."""
+    return convlib.Sequential(
+        [
+            layers.Conv2D(1, 2, 3, rng=0, dtype=np.float64),
+            layers.ReLU(dtype=np.float64),
+            layers.MaxPool2D(2, dtype=np.float64),
+            layers.Flatten(dtype=np.float64),
+            layers.Dense(8, 4, rng=1, dtype=np.float64),
+        ]
+    )
+
+
+def attribution_rows() -> list[Bad]:
+    return [
+        Bad(
+            "score_gradient-model-int",
+            lambda: convlib.score_gradient(5, XA, 0),
+            TYP,
+            ("model", "forward"),
+        ),
+        Bad(
+            "score_gradient-x-1d",
+            lambda: convlib.score_gradient(cnet(), XA[0, 0, 0], 0),
+            VAL,
+            ("x", "(1,)"),
+        ),
+        Bad("score_gradient-x-str", lambda: convlib.score_gradient(cnet(), "img", 0), TYP, ("x",)),
+        Bad(
+            "score_gradient-class-4",
+            lambda: convlib.score_gradient(cnet(), XA, 4),
+            VAL,
+            ("classes", "[0, 4)"),
+        ),
+        Bad(
+            "score_gradient-class-float",
+            lambda: convlib.score_gradient(cnet(), XA, 1.0),
+            TYP,
+            ("classes",),
+        ),
+        Bad(
+            "score_gradient-classes-short",
+            lambda: convlib.score_gradient(cnet(), XA, [0, 1]),
+            VAL,
+            ("classes", "(3,)", "(2,)"),
+        ),
+        Bad(
+            "smoothgrad-samples-0",
+            lambda: convlib.smoothgrad(cnet(), XA, 0, samples=0),
+            VAL,
+            ("samples", "0"),
+        ),
+        Bad(
+            "smoothgrad-noise-negative",
+            lambda: convlib.smoothgrad(cnet(), XA, 0, noise=-0.1),
+            VAL,
+            ("noise",),
+        ),
+        Bad(
+            "smoothgrad-rng-str", lambda: convlib.smoothgrad(cnet(), XA, 0, rng="a"), TYP, ("rng",)
+        ),
+        Bad(
+            "unit_gradient-model-list",
+            lambda: convlib.unit_gradient([cnet()[0]], XA, 0, (0, 0, 0)),
+            TYP,
+            ("model", "Sequential"),
+        ),
+        Bad(
+            "unit_gradient-layer-5",
+            lambda: convlib.unit_gradient(cnet(), XA, 5, (0, 0, 0)),
+            VAL,
+            ("layer", "5"),
+        ),
+        Bad(
+            "unit_gradient-unit-short",
+            lambda: convlib.unit_gradient(cnet(), XA, 0, (0, 0)),
+            VAL,
+            ("unit", "(4, 4, 2)"),
+        ),
+        Bad(
+            "unit_gradient-unit-outside",
+            lambda: convlib.unit_gradient(cnet(), XA, 0, (4, 0, 0)),
+            VAL,
+            ("unit", "(4, 4, 2)"),
+        ),
+        Bad(
+            "unit_receptive_field-dense",
+            lambda: convlib.unit_receptive_field(cnet(), 4, 0, 0, (6, 6, 1)),
+            VAL,
+            ("Flatten", "layer 3"),
+        ),
+        Bad(
+            "unit_receptive_field-pixel-outside",
+            lambda: convlib.unit_receptive_field(cnet(), 2, 2, 0, (6, 6, 1)),
+            VAL,
+            ("(i, j)", "(2, 2, 2)"),
+        ),
+        Bad(
+            "unit_receptive_field-shape-str",
+            lambda: convlib.unit_receptive_field(cnet(), 0, 0, 0, "6x6"),
+            TYP,
+            ("input_shape",),
+        ),
+        Bad("fgsm-eps-negative", lambda: convlib.fgsm(cnet(), XA, [0, 1, 2], -0.1), VAL, ("eps",)),
+        Bad(
+            "fgsm-clip-reversed",
+            lambda: convlib.fgsm(cnet(), XA, [0, 1, 2], 0.1, clip=(1, 0)),
+            VAL,
+            ("clip",),
+        ),
+        Bad(
+            "fgsm-clip-scalar",
+            lambda: convlib.fgsm(cnet(), XA, [0, 1, 2], 0.1, clip=1.0),
+            TYP,
+            ("clip",),
+        ),
+        Bad("fgsm-labels-short", lambda: convlib.fgsm(cnet(), XA, [0, 1], 0.1), VAL, ("labels",)),
+        Bad(
+            "prepared_pixel_range-std-0", lambda: convlib.prepared_pixel_range(std=0), VAL, ("std",)
+        ),
+    ]
+
+
+ROWS = (
+    layer_rows()
+    + model_rows()
+    + optim_rows()
+    + loop_rows()
+    + data_rows()
+    + misc_rows()
+    + attribution_rows()
+)
 
 
 @pytest.mark.parametrize("case", table.params(ROWS))
@@ -1215,6 +1350,21 @@ SAME_ROWS = [
         "load_mnist-timeout-float32",
         lambda: _not_found_text(timeout=np.float32(5.0), retries=np.int64(0)),
         lambda: _not_found_text(timeout=5.0, retries=0),
+    ),
+    Same(
+        "fgsm-float32-eps",
+        lambda: convlib.fgsm(cnet(), XA, np.array([0, 1, 2]), np.float32(0.25)),
+        lambda: convlib.fgsm(cnet(), XA, np.array([0, 1, 2]), 0.25),
+    ),
+    Same(
+        "smoothgrad-int64-samples",
+        lambda: convlib.smoothgrad(cnet(), XA, np.int64(1), samples=np.int64(2), rng=np.int64(0)),
+        lambda: convlib.smoothgrad(cnet(), XA, 1, samples=2, rng=0),
+    ),
+    Same(
+        "unit_gradient-int64-unit",
+        lambda: convlib.unit_gradient(cnet(), XA, np.int64(2), (np.int64(1), 1, 0)),
+        lambda: convlib.unit_gradient(cnet(), XA, 2, (1, 1, 0)),
     ),
 ]
 

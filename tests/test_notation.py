@@ -182,9 +182,9 @@ def test_retired_symbols_are_not_used(retired):
 
 
 def test_epsilon_and_sigma_never_stand_alone():
-    # epsilon is always eps_mach or eps_A (batch norm's constant is varepsilon);
+    # epsilon is always eps_mach, eps_A or eps_adv (batch norm's constant is varepsilon);
     # sigma is a variance sigma^2 or the standard deviation sigma_eps, never alone
-    bare_epsilon = re.compile(r"\\epsilon(?!_\{\\text\{(?:mach|A)\}\})")
+    bare_epsilon = re.compile(r"\\epsilon(?!_\{\\text\{(?:mach|A|adv)\}\})")
     bare_sigma = re.compile(r"\\sigma(?![_^A-Za-z])")
     found = sorted(
         {
