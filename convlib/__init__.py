@@ -28,7 +28,13 @@ from .activations import (
     tanh_forward,
 )
 from .adjoint import AdjointReport, check_adjoint
-from .arithmetic import conv_output_size, resolve_padding, same_padding
+from .arithmetic import (
+    conv_output_size,
+    conv_transpose_output_size,
+    resolve_padding,
+    resolve_transpose_padding,
+    same_padding,
+)
 from .batchnorm import (
     BatchNormCache,
     batchnorm_backward,
@@ -48,6 +54,13 @@ from .conv import (
     conv2d_forward_im2col,
     conv2d_forward_naive,
     im2col,
+)
+from .conv_transpose import (
+    ConvTranspose2DCache,
+    conv_transpose2d_backward,
+    conv_transpose2d_backward_naive,
+    conv_transpose2d_forward,
+    conv_transpose2d_forward_naive,
 )
 from .datasets import (
     DatasetNotFoundError,
@@ -80,6 +93,7 @@ from .layers import (
     AvgPool2D,
     BatchNorm,
     Conv2D,
+    ConvTranspose2D,
     Dense,
     Dropout,
     Flatten,
@@ -161,6 +175,13 @@ __all__ = [
     "conv2d_forward_naive",
     "Conv2DCache",
     "conv_output_size",
+    "conv_transpose_output_size",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_backward_naive",
+    "conv_transpose2d_forward",
+    "conv_transpose2d_forward_naive",
+    "ConvTranspose2D",
+    "ConvTranspose2DCache",
     "CosineLR",
     "DatasetNotFoundError",
     "Dense",
@@ -219,6 +240,7 @@ __all__ = [
     "relu_backward",
     "relu_forward",
     "resolve_padding",
+    "resolve_transpose_padding",
     "same_padding",
     "Sequential",
     "set_blas_threads",

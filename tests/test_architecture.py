@@ -36,6 +36,7 @@ LAYERS = {
         "convlib.arithmetic",
         "convlib.windows",
         "convlib.conv",
+        "convlib.conv_transpose",
         "convlib.pooling",
         "convlib.fast",
         "convlib.activations",
