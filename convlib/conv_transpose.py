@@ -227,7 +227,8 @@ def conv_transpose2d_forward_naive(
     Returns
     -------
     out : ndarray, shape (N, OH, OW, C_out)
-        ``OH = (H - 1) * sh - (top + bottom) + dh * (KH - 1) + op_h + 1``.
+        ``OH = (H - 1) * sh - (top + bottom) + dh * (KH - 1) + op_h + 1``;
+        with ``padding="same"``, ``OH = (H - 1) * sh + 1 + op_h``.
     cache : ConvTranspose2DCache
         Keeps ``x`` and ``w`` themselves (when they had the compute dtype):
         do not modify them in place before the backward pass.
