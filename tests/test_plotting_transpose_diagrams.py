@@ -86,9 +86,14 @@ def test_coverage_maps_figure_titles_carry_the_ratio():
 
 def test_decoder_figure_shows_every_image():
     rng = np.random.default_rng(0)
-    rows = [rng.random((3, 7, 7, 1)), rng.random((3, 28, 28))]
+    rows = [rng.random((3, 28, 28, 1)), rng.random((3, 28, 28))]
     fig = decoder_figure(rows, ["input", "output"])
-    assert len(fig.axes) == 6
-    np.testing.assert_array_equal(fig.axes[4].images[0].get_array(), rows[1][1])
+    assert len(fig.axes) == 2
+    strip = fig.axes[1].images[0].get_array()
+    assert strip.shape == (28, 3 * 29 - 1)
+    np.testing.assert_array_equal(strip[:, 29:57], rows[1][1])
+    assert not strip[:, 28].any()  # the white separator
     with pytest.raises(ValueError, match="label"):
         decoder_figure(rows, ["one"])
+    with pytest.raises(ValueError, match="shape"):
+        decoder_figure([rows[0], rng.random((3, 7, 7))], ["a", "b"])

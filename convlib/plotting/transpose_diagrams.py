@@ -208,16 +208,19 @@ def coverage_maps_figure(maps: Sequence[Any], titles: Sequence[str], *, border: 
 def decoder_figure(rows: Sequence[Any], labels: Sequence[str]) -> Figure:
     """Rows of grey-scale images: e.g. a decoder's inputs, outputs and targets.
 
+    Each row is one axes showing its ``M`` images side by side, separated by
+    a white column, in grey levels from 0 (white) to 1 (black).
+
     Parameters
     ----------
     rows : sequence of array_like, each (M, H, W) or (M, H, W, 1)
-        ``M`` images per row (the same ``M`` for every row; sizes may differ).
+        ``M`` images per row, the same ``M`` and ``(H, W)`` in every row.
     labels : sequence of str, one per row
 
     Returns
     -------
     matplotlib.figure.Figure
-        ``len(rows) x M`` axes, each showing one image.
+        One axes per row; its image is the row's images joined left to right.
     """
     arrays = []
     for i, r in enumerate(rows):
@@ -225,17 +228,23 @@ def decoder_figure(rows: Sequence[Any], labels: Sequence[str]) -> Figure:
         if a.ndim == 4 and a.shape[3] == 1:
             a = a[..., 0]
         check_ndim(f"rows[{i}]", a, 3, "(M, H, W)")
-        arrays.append(a)
-    if not arrays or len(labels) != len(arrays) or len({a.shape[0] for a in arrays}) != 1:
-        raise ValueError("need one label per row and the same number of images in every row")
-    m = arrays[0].shape[0]
-    fig = new_figure(figsize=(1.0 + 1.1 * m, 0.3 + 1.15 * len(arrays)), dpi=100)
-    axes = fig.subplots(len(arrays), m, squeeze=False)
-    for r, (a, label) in enumerate(zip(arrays, labels)):
+        arrays.append(a.astype(float))
+    if not arrays or len(labels) != len(arrays) or len({a.shape for a in arrays}) != 1:
+        raise ValueError(
+            "need one label per row and rows of the same shape (M, H, W), got "
+            f"{len(labels)} labels for rows of shapes {[a.shape for a in arrays]}"
+        )
+    m, h, w = arrays[0].shape
+    fig = new_figure(
+        figsize=(1.2 + 0.04 * m * (w + 1), 0.2 + 0.045 * len(arrays) * (h + 4)), dpi=100
+    )
+    axes = fig.subplots(len(arrays), 1, squeeze=False)[:, 0]
+    for ax, a, label in zip(axes, arrays, labels):
+        strip = np.zeros((h, m * (w + 1) - 1))
         for c in range(m):
-            ax = axes[r, c]
-            ax.imshow(a[c], cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+            strip[:, c * (w + 1) : c * (w + 1) + w] = a[c]
+        ax.imshow(strip, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     return fig
