@@ -259,9 +259,11 @@ def resolve_transpose_padding(
     same = isinstance(padding, str) and padding.lower() == "same"
     op = as_output_padding(output_padding, stride, dilation, same=same)
     if same:
-        out_hw = tuple((n - 1) * s + 1 + o for n, s, o in zip(input_hw, stride, op))
-        pads = resolve_padding("same", out_hw, kernel_hw, stride, dilation)
-        return pads, (out_hw[0], out_hw[1])
+        out_hw = (
+            (input_hw[0] - 1) * stride[0] + 1 + op[0],
+            (input_hw[1] - 1) * stride[1] + 1 + op[1],
+        )
+        return resolve_padding("same", out_hw, kernel_hw, stride, dilation), out_hw
     pads = resolve_padding(padding, input_hw, kernel_hw, stride, dilation)
     oh, ow = (
         conv_transpose_output_size(n, k, s, p, d, o)
