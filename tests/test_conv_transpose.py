@@ -225,6 +225,13 @@ def test_forward_is_the_convolutions_dx(case: Any, tier: str) -> None:
     assert out.shape == x.shape
     assert t_cache.pads == cache.pads
     np.testing.assert_allclose(out, dx, rtol=1e-10, atol=1e-10)
+    # the dot-product test between the convolution and its transpose
+    forward = TIERS[tier][0]
+    check_adjoint(
+        lambda v: (conv2d_forward(v, w, None, **kw)[0], None),
+        lambda d, _: forward(d, w, None, **args)[0],
+        [x],
+    )
     # and its backward's dx is the convolution's forward
     back = TIERS[tier][1](x, t_cache)[0]
     np.testing.assert_allclose(
