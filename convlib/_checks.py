@@ -782,8 +782,9 @@ def as_output_padding(
                 if same
                 else f"smaller than max(stride, dilation) = max({s}, {d}) = {bound}"
             )
+            shown = op if isinstance(value, (tuple, list, np.ndarray)) else o
             raise ValueError(
-                f"output_padding {op} is too large along the {axis}: {o} must be {rule} "
+                f"output_padding {shown} is too large along the {axis}: {o} must be {rule} "
                 f"(stride {stride}, dilation {dilation}); a larger value would add rows "
                 f"or columns that no input pixel reaches"
             )

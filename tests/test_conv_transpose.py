@@ -347,17 +347,23 @@ def test_layer_wraps_the_functions() -> None:
     assert "stride=(2, 2)" in repr(layer) and "padding=1" in repr(layer)
 
 
-def test_layer_same_and_output_padding_in_a_model() -> None:
-    """A decoder 7 -> 14 -> 28 in a Sequential: shapes, summary, gradients."""
-    model = convlib.Sequential(
+def _decoder(seed: int) -> convlib.Sequential:
+    return convlib.Sequential(
         [
             ConvTranspose2D(
-                4, 3, 3, stride=2, padding="same", output_padding=1, rng=0, dtype=np.float64
+                4, 3, 3, stride=2, padding="same", output_padding=1, rng=seed, dtype=np.float64
             ),
             convlib.ReLU(),
-            ConvTranspose2D(3, 1, 4, stride=2, padding=1, bias=False, rng=1, dtype=np.float64),
+            ConvTranspose2D(
+                3, 1, 4, stride=2, padding=1, bias=False, rng=seed + 1, dtype=np.float64
+            ),
         ]
     )
+
+
+def test_layer_same_and_output_padding_in_a_model(tmp_path: Any) -> None:
+    """A decoder 7 -> 14 -> 28 in a Sequential: shapes, summary, save and load."""
+    model = _decoder(0)
     x = np.random.default_rng(0).standard_normal((2, 7, 7, 4))
     out = model.forward(x)
     assert out.shape == (2, 28, 28, 1)
@@ -365,6 +371,14 @@ def test_layer_same_and_output_padding_in_a_model() -> None:
     assert "output_padding=(1, 1)" in repr(model.layers[0]) and "bias=False" in repr(
         model.layers[2]
     )
+    summary = model.summary((7, 7, 4))
+    assert [row[1] for row in summary.rows] == [(14, 14, 3), (14, 14, 3), (28, 28, 1)]
+    assert summary.total_params == 3 * 3 * 3 * 4 + 3 + 4 * 4 * 1 * 3
+    # save, then load into a model with other weights: the same outputs come back
+    path = model.save(tmp_path / "decoder")
+    other = _decoder(5)
+    assert not np.allclose(other.forward(x), out)
+    np.testing.assert_array_equal(other.load(path).forward(x), out)
 
 
 def test_layer_gradients_by_centered_differences() -> None:
