@@ -785,7 +785,7 @@ def as_output_padding(
             shown = op if isinstance(value, (tuple, list, np.ndarray)) else o
             raise ValueError(
                 f"output_padding {shown} is too large along the {axis}: {o} must be {rule} "
-                f"(stride {stride}, dilation {dilation}); a larger value would add rows "
-                f"or columns that no input pixel reaches"
+                f"(stride {stride}, dilation {dilation}), the bound of PyTorch's "
+                f"ConvTranspose2d"
             )
     return op
