@@ -28,7 +28,15 @@ from .activations import (
     tanh_forward,
 )
 from .adjoint import AdjointReport, check_adjoint
-from .arithmetic import ConvCost, conv_cost, conv_output_size, resolve_padding, same_padding
+from .arithmetic import (
+    ConvCost,
+    conv_cost,
+    conv_output_size,
+    conv_transpose_output_size,
+    resolve_padding,
+    resolve_transpose_padding,
+    same_padding,
+)
 from .attribution import (
     fgsm,
     prepared_pixel_range,
@@ -56,6 +64,13 @@ from .conv import (
     conv2d_forward_im2col,
     conv2d_forward_naive,
     im2col,
+)
+from .conv_transpose import (
+    ConvTranspose2DCache,
+    conv_transpose2d_backward,
+    conv_transpose2d_backward_naive,
+    conv_transpose2d_forward,
+    conv_transpose2d_forward_naive,
 )
 from .datasets import (
     DatasetNotFoundError,
@@ -88,6 +103,7 @@ from .layers import (
     AvgPool2D,
     BatchNorm,
     Conv2D,
+    ConvTranspose2D,
     Dense,
     Dropout,
     Flatten,
@@ -171,6 +187,13 @@ __all__ = [
     "conv_cost",
     "conv_output_size",
     "ConvCost",
+    "conv_transpose_output_size",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_backward_naive",
+    "conv_transpose2d_forward",
+    "conv_transpose2d_forward_naive",
+    "ConvTranspose2D",
+    "ConvTranspose2DCache",
     "CosineLR",
     "DatasetNotFoundError",
     "Dense",
@@ -231,6 +254,7 @@ __all__ = [
     "relu_backward",
     "relu_forward",
     "resolve_padding",
+    "resolve_transpose_padding",
     "same_padding",
     "score_gradient",
     "Sequential",

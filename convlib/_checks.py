@@ -802,6 +802,8 @@ def check_groups(groups: Any, x_shape: tuple[int, ...], w_shape: tuple[int, ...]
             f"(KH, KW, {c // groups}, {f}) for x {x_shape} with C={c}, got w {w_shape}"
         )
     return groups
+
+
 def check_methods(name: str, value: Any, methods: tuple[str, ...], example: str = "") -> None:
     """Raise ``TypeError`` naming the argument unless ``value`` has every method in ``methods``.
 
@@ -830,3 +832,50 @@ def check_methods(name: str, value: Any, methods: tuple[str, ...], example: str 
             f"{name} must have {', '.join(methods)} method{'s' if len(methods) > 1 else ''}{like}, "
             f"got {type(value).__name__} {value!r:.60} (it has no {', '.join(missing)})"
         )
+
+
+def as_output_padding(
+    value: Any, stride: tuple[int, int], dilation: tuple[int, int], *, same: bool = False
+) -> tuple[int, int]:
+    """Return ``output_padding`` of a transposed convolution as ``(op_h, op_w)``.
+
+    ``output_padding`` adds rows and columns at the bottom and right of a
+    transposed convolution's output: it picks which of the input sizes that
+    a strided convolution maps to the same output size is meant. The rule is
+    PyTorch's: each entry is an int ``>= 0`` and smaller than
+    ``max(stride, dilation)`` along its axis; with ``same`` (``padding="same"``)
+    smaller than the stride, since ``"same"`` makes the output
+    ``ceil(size / stride)`` and only ``stride`` input sizes share one.
+
+    Parameters
+    ----------
+    value : int or (int, int)
+    stride, dilation : (int, int)
+        Already checked ``(sh, sw)`` and ``(dh, dw)``.
+    same : bool
+        Whether the padding is ``"same"``.
+
+    Raises
+    ------
+    TypeError
+        If an entry is not an integer.
+    ValueError
+        If an entry is negative or too large; the message gives the stride
+        and dilation that bound it.
+    """
+    op = as_pair("output_padding", value, 0)
+    for axis, o, s, d in zip(("rows", "columns"), op, stride, dilation):
+        bound = s if same else max(s, d)
+        if o >= bound:
+            rule = (
+                f"smaller than the stride {s} with padding='same'"
+                if same
+                else f"smaller than max(stride, dilation) = max({s}, {d}) = {bound}"
+            )
+            shown = op if isinstance(value, (tuple, list, np.ndarray)) else o
+            raise ValueError(
+                f"output_padding {shown} is too large along the {axis}: {o} must be {rule} "
+                f"(stride {stride}, dilation {dilation}), the bound of PyTorch's "
+                f"ConvTranspose2d"
+            )
+    return op

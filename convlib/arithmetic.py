@@ -1,4 +1,4 @@
-"""Convolution arithmetic: padding rules and output sizes.
+"""Convolution arithmetic: padding rules and output sizes (also of transposed convolution).
 
 The formulas follow Dumoulin & Visin, *A guide to convolution arithmetic for
 deep learning* (2016). For one spatial axis with input size ``n``, kernel size
@@ -7,6 +7,11 @@ deep learning* (2016). For one spatial axis with input size ``n``, kernel size
     k_eff = d * (k - 1) + 1
     out   = floor((n + p_lo + p_hi - k_eff) / s) + 1
 
+and a transposed convolution (the adjoint of that convolution, from ``out``
+back to ``n``; ``op`` is its ``output_padding``, ``0 <= op < max(s, d)``):
+
+    n = (out - 1) * s - (p_lo + p_hi) + k_eff + op
+
 :func:`conv_cost` counts a layer's parameters and multiply-adds, with groups.
 """
 
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ._checks import as_bool, as_groups, as_int, as_pair
+from ._checks import as_bool, as_groups, as_int, as_output_padding, as_pair
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
@@ -215,3 +220,119 @@ def conv_cost(
     bias = as_bool("bias", bias)
     weights = kh * kw * (c // groups) * f
     return ConvCost(params=weights + (f if bias else 0), mult_adds=oh * ow * weights)
+
+
+def conv_transpose_output_size(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    pad: tuple[int, int] | int = 0,
+    dilation: int = 1,
+    output_padding: int = 0,
+) -> int:
+    """Output length of a transposed convolution along one axis.
+
+    ``(size - 1) * stride - (p_lo + p_hi) + dilation * (kernel - 1) + output_padding + 1``,
+    PyTorch's ``ConvTranspose2d`` formula (with ``p_lo = p_hi = p`` there).
+    The transposed convolution scatters each of the ``size`` input pixels
+    onto a dilated kernel's span, ``stride`` apart: ``(size - 1) * stride +
+    k_eff`` positions in all; ``output_padding`` adds positions at the end
+    and the padding crops ``p_lo`` from the start and ``p_hi`` from the end.
+    It inverts :func:`conv_output_size`: a convolution with the same
+    arguments maps the output length back to ``size``.
+
+    Raises ``ValueError`` when ``output_padding`` is not smaller than
+    ``max(stride, dilation)`` or the padding crops everything.
+
+    Examples
+    --------
+    >>> conv_transpose_output_size(7, 4, stride=2, pad=1)
+    14
+    >>> conv_transpose_output_size(14, 3, stride=2, pad=1, output_padding=1)
+    28
+    >>> conv_output_size(28, 3, stride=2, pad=1)
+    14
+    """
+    size = as_int("size", size, 1)
+    kernel = as_int("kernel", kernel, 1)
+    stride = as_int("stride", stride, 1)
+    dilation = as_int("dilation", dilation, 1)
+    lo, hi = as_pair("pad", pad, 0)
+    op = as_output_padding(
+        as_int("output_padding", output_padding, 0), (stride,) * 2, (dilation,) * 2
+    )[0]
+    full = (size - 1) * stride + effective_kernel_size(kernel, dilation) + op
+    if full - lo - hi < 1:
+        raise ValueError(
+            f"padding {lo}+{hi} crops the whole output of the transposed convolution: "
+            f"input size {size}, kernel {kernel}, stride {stride}, dilation {dilation} and "
+            f"output_padding {op} give {full} positions before cropping"
+        )
+    return full - lo - hi
+
+
+def resolve_transpose_padding(
+    padding: Any,
+    input_hw: tuple[int, int],
+    kernel_hw: tuple[int, int],
+    stride: tuple[int, int] = (1, 1),
+    dilation: tuple[int, int] = (1, 1),
+    output_padding: Any = 0,
+) -> tuple[Pads, tuple[int, int]]:
+    """The padding and output size of a transposed convolution.
+
+    The transposed convolution is the adjoint (the ``dx``) of the
+    convolution from its output back to its input; ``padding`` names that
+    convolution's padding, in any form :func:`resolve_padding` accepts.
+
+    * An int, a pair, ``((top, bottom), (left, right))``, ``"valid"`` or
+      ``"full"``: the padding is known; the output size is
+      :func:`conv_transpose_output_size`.
+    * ``"same"``: the convolution maps ``OH`` rows to ``ceil(OH / sh) = H``.
+      The output has ``(H - 1) * sh + 1 + op_h`` rows -- ``op_h``, smaller
+      than the stride, is the remainder ``(OH - 1) % sh`` that the
+      convolution's rounding dropped -- and the padding is the ``"same"``
+      padding of that size (its extra pixel at the bottom/right).
+
+    Parameters
+    ----------
+    padding : str, int or tuple
+    input_hw : (int, int)
+        ``(H, W)``, the transposed convolution's input size.
+    kernel_hw, stride, dilation : (int, int)
+    output_padding : int or (int, int)
+        ``(op_h, op_w)``, ints ``>= 0`` smaller than ``max(stride, dilation)``
+        along their axis (smaller than the stride with ``"same"``).
+
+    Returns
+    -------
+    pads : ((top, bottom), (left, right))
+        What is cropped from the full output (the convolution's padding).
+    out_hw : (int, int)
+        ``(OH, OW)``, the transposed convolution's output size.
+
+    Examples
+    --------
+    >>> resolve_transpose_padding("same", (14, 14), (3, 3), (2, 2), output_padding=1)
+    (((0, 1), (0, 1)), (28, 28))
+    >>> resolve_transpose_padding(1, (7, 7), (4, 4), (2, 2))
+    (((1, 1), (1, 1)), (14, 14))
+    """
+    input_hw = as_pair("input_hw", input_hw, 1)
+    kernel_hw = as_pair("kernel_hw", kernel_hw, 1)
+    stride = as_pair("stride", stride, 1)
+    dilation = as_pair("dilation", dilation, 1)
+    same = isinstance(padding, str) and padding.lower() == "same"
+    op = as_output_padding(output_padding, stride, dilation, same=same)
+    if same:
+        out_hw = (
+            (input_hw[0] - 1) * stride[0] + 1 + op[0],
+            (input_hw[1] - 1) * stride[1] + 1 + op[1],
+        )
+        return resolve_padding("same", out_hw, kernel_hw, stride, dilation), out_hw
+    pads = resolve_padding(padding, input_hw, kernel_hw, stride, dilation)
+    oh, ow = (
+        conv_transpose_output_size(n, k, s, p, d, o)
+        for n, k, s, p, d, o in zip(input_hw, kernel_hw, stride, pads, dilation, op)
+    )
+    return pads, (oh, ow)

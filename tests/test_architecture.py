@@ -37,6 +37,7 @@ LAYERS = {
         "convlib.windows",
         "convlib.conv",
         "convlib.grouping",
+        "convlib.conv_transpose",
         "convlib.pooling",
         "convlib.fast",
         "convlib.activations",

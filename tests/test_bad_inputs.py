@@ -1058,6 +1058,124 @@ def geometry_rows() -> list[Bad]:
     ]
 
 
+# --------------------------------------------------------------------------- transposed convolution
+XT = RNG.standard_normal((2, 4, 4, 4))  # (N, H, W, C_in): the 4 filters of W are its channels
+CT_FORWARDS = {
+    "conv_transpose2d_forward": convlib.conv_transpose2d_forward,
+    "conv_transpose2d_forward_naive": convlib.conv_transpose2d_forward_naive,
+}
+CT_BACKWARDS = {
+    "conv_transpose2d_backward": convlib.conv_transpose2d_backward,
+    "conv_transpose2d_backward_naive": convlib.conv_transpose2d_backward_naive,
+}
+
+
+def conv_transpose_rows() -> list[Bad]:
+    rows = []
+    b3 = np.zeros(3)  # W is (KH, KW, C_out=3, C_in=4)
+    for name, f in CT_FORWARDS.items():
+        rows += [
+            Bad(f"{name}-x-3d", lambda f=f: f(XT[0], W, b3), VAL, ("x", "(4, 4, 4)")),
+            Bad(
+                f"{name}-channels",
+                lambda f=f: f(XT[..., :2], W, b3),
+                VAL,
+                ("x", "2 channels", "(3, 3, 3, 4)", "C_in"),
+            ),
+            Bad(f"{name}-bias-shape", lambda f=f: f(XT, W, np.zeros(4)), VAL, ("b", "(4,)", "3")),
+            Bad(f"{name}-stride-0", lambda f=f: f(XT, W, b3, stride=0), VAL, ("stride",)),
+            Bad(
+                f"{name}-output-padding-too-big",
+                lambda f=f: f(XT, W, b3, stride=2, output_padding=2),
+                VAL,
+                ("output_padding", "max(stride, dilation)", "2"),
+            ),
+            Bad(
+                f"{name}-output-padding-stride-1",
+                lambda f=f: f(XT, W, b3, output_padding=1),
+                VAL,
+                ("output_padding", "(1, 1)"),
+            ),
+            Bad(
+                f"{name}-output-padding-same",
+                lambda f=f: f(
+                    XT, W, b3, stride=2, padding="same", output_padding=(0, 2), dilation=3
+                ),
+                VAL,
+                ("output_padding", "padding='same'", "columns"),
+            ),
+            Bad(
+                f"{name}-output-padding-float",
+                lambda f=f: f(XT, W, b3, stride=2, output_padding=0.5),
+                TYP,
+                ("output_padding",),
+            ),
+            Bad(
+                f"{name}-padding-crops-all",
+                lambda f=f: f(XT[:, :1, :1], W, b3, padding=2),
+                VAL,
+                ("padding", "crops", "(2, 1, 1, 4)"),
+            ),
+            Bad(
+                f"{name}-padding-word",
+                lambda f=f: f(XT, W, b3, padding="bogus"),
+                VAL,
+                ("padding", "bogus"),
+            ),
+            Bad(f"{name}-x-str", lambda f=f: f("x", W, b3), TYP, ("x",)),
+            Bad(f"{name}-x-complex", lambda f=f: f(XT + 1j, W, b3), TYP, ("x",)),
+        ]
+    cache = convlib.conv_transpose2d_forward(XT, W, np.zeros(3), stride=2)[1]
+    for name, f in CT_BACKWARDS.items():
+        rows += [
+            Bad(
+                f"{name}-dout-shape",
+                lambda f=f: f(np.zeros((2, 10, 10, 3)), cache),
+                VAL,
+                ("dout", "(2, 10, 10, 3)", "(2, 9, 9, 3)"),
+            ),
+            Bad(
+                f"{name}-conv-cache",
+                lambda f=f: f(np.zeros((2, 9, 9, 3)), conv_cache()),
+                TYP,
+                ("cache", "ConvTranspose2DCache", "Conv2DCache"),
+            ),
+        ]
+    rows += [
+        Bad(
+            "conv_transpose_output_size-output-padding",
+            lambda: convlib.conv_transpose_output_size(7, 3, stride=2, output_padding=2),
+            VAL,
+            ("output_padding", "2"),
+        ),
+        Bad(
+            "conv_transpose_output_size-crop-all",
+            lambda: convlib.conv_transpose_output_size(1, 1, pad=1),
+            VAL,
+            ("padding", "crops"),
+        ),
+        Bad(
+            "conv_transpose_output_size-size-0",
+            lambda: convlib.conv_transpose_output_size(0, 3),
+            VAL,
+            ("size",),
+        ),
+        Bad(
+            "resolve_transpose_padding-word",
+            lambda: convlib.resolve_transpose_padding("bogus", (5, 5), (3, 3)),
+            VAL,
+            ("padding", "bogus"),
+        ),
+        Bad(
+            "resolve_transpose_padding-output-padding",
+            lambda: convlib.resolve_transpose_padding(0, (5, 5), (3, 3), (2, 2), (1, 1), (0, 3)),
+            VAL,
+            ("output_padding", "columns"),
+        ),
+    ]
+    return rows
+
+
 ROWS = (
     conv_rows()
     + pool_rows()
@@ -1066,6 +1184,7 @@ ROWS = (
     + update_rows()
     + gradcheck_rows()
     + geometry_rows()
+    + conv_transpose_rows()
 )
 
 

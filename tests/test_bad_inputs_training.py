@@ -1102,6 +1102,37 @@ def attribution_rows() -> list[Bad]:
     ]
 
 
+def conv_transpose_layer_rows() -> list[Bad]:
+    def up(**kw: Any) -> Any:
+        return layers.ConvTranspose2D(
+            **{"in_channels": 4, "out_channels": 3, "kernel_size": 4, **kw}
+        )
+
+    return [
+        Bad("ConvTranspose2D-in-channels-0", lambda: up(in_channels=0), VAL, ("in_channels", "0")),
+        Bad("ConvTranspose2D-kernel-str", lambda: up(kernel_size="3"), TYP, ("kernel_size",)),
+        Bad(
+            "ConvTranspose2D-output-padding",
+            lambda: up(stride=2, output_padding=2),
+            VAL,
+            ("output_padding", "max(stride, dilation)"),
+        ),
+        Bad("ConvTranspose2D-padding-word", lambda: up(padding="bogus"), VAL, ("padding", "bogus")),
+        Bad(
+            "ConvTranspose2D-input-channels",
+            lambda: up().forward(np.zeros((1, 5, 5, 3))),
+            VAL,
+            ("(N, H, W, 4)", "(1, 5, 5, 3)"),
+        ),
+        Bad(
+            "ConvTranspose2D-output-shape",
+            lambda: up().output_shape((5, 5, 3)),
+            VAL,
+            ("4 input channels", "(5, 5, 3)"),
+        ),
+    ]
+
+
 ROWS = (
     layer_rows()
     + model_rows()
@@ -1110,6 +1141,7 @@ ROWS = (
     + data_rows()
     + misc_rows()
     + attribution_rows()
+    + conv_transpose_layer_rows()
 )
 
 
@@ -1403,6 +1435,7 @@ NO_ROW = {
     "ActivationCache": "a cache: made by the forward functions, refused by the backwards (rows '*-cache')",
     "BatchNormCache": "a cache (see ActivationCache)",
     "Conv2DCache": "a cache (see ActivationCache)",
+    "ConvTranspose2DCache": "a cache (see ActivationCache)",
     "DenseCache": "a cache (see ActivationCache)",
     "DropoutCache": "a cache (see ActivationCache)",
     "FlattenCache": "a cache (see ActivationCache)",

@@ -23,7 +23,7 @@ The package is split by what the layers hold:
 
 * :mod:`convlib.layers.base`: :class:`Layer` and weight initialisation;
 * :mod:`convlib.layers.trainable`: :class:`Conv2D`, :class:`Dense`,
-  :class:`BatchNorm`;
+  :class:`BatchNorm`, :class:`ConvTranspose2D`;
 * :mod:`convlib.layers.parameter_free`: pooling, activations,
   :class:`Flatten`, :class:`Dropout`.
 
@@ -32,11 +32,12 @@ Every class is importable from here (``from convlib.layers import Conv2D``).
 
 from .base import INITS, Layer, as_generator, init_weights  # noqa: F401 (INITS: convlib.layers.INITS)
 from .parameter_free import AvgPool2D, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Tanh
-from .trainable import BatchNorm, Conv2D, Dense
+from .trainable import BatchNorm, Conv2D, ConvTranspose2D, Dense
 
 __all__ = [
     "Layer",
     "Conv2D",
+    "ConvTranspose2D",
     "MaxPool2D",
     "AvgPool2D",
     "ReLU",

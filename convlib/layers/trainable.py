@@ -1,4 +1,4 @@
-"""Layers with trainable parameters: Conv2D, Dense and BatchNorm.
+"""Layers with trainable parameters: Conv2D, Dense, BatchNorm and ConvTranspose2D.
 
 Each wraps the functional layer of the same name and keeps its parameters in
 ``layer.params`` and their gradients in ``layer.grads`` (see
@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_bool, as_groups, as_int, as_pair, as_shape
-from ..arithmetic import conv_output_size, resolve_padding
+from ..arithmetic import conv_output_size, resolve_padding, resolve_transpose_padding
 from ..batchnorm import _check_options, batchnorm_backward, batchnorm_forward
 from ..conv import conv2d_backward, conv2d_forward
+from ..conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward
 from ..dense import dense_backward, dense_forward
 from .base import Layer, _shape, as_generator, init_weights
 
-__all__ = ["Conv2D", "Dense", "BatchNorm"]
+__all__ = ["Conv2D", "Dense", "BatchNorm", "ConvTranspose2D"]
 
 
 class Conv2D(Layer):
@@ -325,3 +326,145 @@ class BatchNorm(Layer):
 
     def _extra_repr(self) -> str:
         return f"{self.num_features}, momentum={self.momentum:g}, eps={self.eps:g}"
+
+
+class ConvTranspose2D(Layer):
+    """Transposed 2-D convolution, NHWC: the adjoint of a convolution, as a layer.
+
+    Its forward pass is the ``dx`` of the convolution from ``out_channels``
+    to ``in_channels`` channels with the same kernel, stride, padding and
+    dilation; with a stride it upsamples (a stride-2 convolution halves the
+    image, this doubles it). Wraps
+    :func:`convlib.conv_transpose.conv_transpose2d_forward`; the output size is
+    :func:`convlib.arithmetic.conv_transpose_output_size`.
+
+    Parameters
+    ----------
+    in_channels : int
+        ``C_in``, channels of the input.
+    out_channels : int
+        ``C_out``, channels of the output.
+    kernel_size : int or (int, int)
+        ``(KH, KW)``.
+    stride : int or (int, int)
+    padding : int, (int, int), ((int, int), (int, int)) or {"valid", "same", "full"}
+        Cropped from the full output (PyTorch's convention); ``"same"`` gives
+        ``(H - 1) * stride + 1 + output_padding`` rows.
+    output_padding : int or (int, int)
+        Rows and columns added at the bottom and right, smaller than
+        ``max(stride, dilation)`` (than the stride with ``"same"``).
+    dilation : int or (int, int)
+    bias : bool
+        Whether to learn a bias ``b`` of shape ``(C_out,)``.
+    init : {"he", "glorot"}
+        Weight initialisation (:func:`init_weights`) with fan-in
+        ``KH * KW * C_in / (sh * sw)``, the number of products an output
+        pixel sums on average, and fan-out ``KH * KW * C_out``.
+    rng : numpy.random.Generator, int or None
+    dtype : numpy dtype
+    name : str, optional
+
+    Attributes
+    ----------
+    params : dict
+        ``"w"``: shape (KH, KW, C_out, C_in), laid out as the filters of the
+        convolution it transposes; ``"b"``: shape (C_out,) (if ``bias``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> up = ConvTranspose2D(8, 4, 4, stride=2, padding=1, rng=0)
+    >>> up.forward(np.zeros((2, 7, 7, 8))).shape
+    (2, 14, 14, 4)
+    >>> up.output_shape((7, 7, 8)), up.num_params()
+    ((14, 14, 4), 516)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        dilation: Any = 1,
+        bias: bool = True,
+        init: str = "he",
+        rng: np.random.Generator | int | None = None,
+        dtype: Any = np.float32,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(dtype, name)
+        self.in_channels = as_int("in_channels", in_channels, 1)
+        self.out_channels = as_int("out_channels", out_channels, 1)
+        bias = as_bool("bias", bias)
+        self.kernel_size = as_pair("kernel_size", kernel_size, 1)
+        self.stride = as_pair("stride", stride, 1)
+        self.dilation = as_pair("dilation", dilation, 1)
+        # validate padding and output_padding now rather than at the first forward
+        resolve_transpose_padding(
+            padding, (64, 64), self.kernel_size, self.stride, self.dilation, output_padding
+        )
+        self.padding = padding
+        self.output_padding = as_pair("output_padding", output_padding, 0)
+        self.init = init
+        kh, kw = self.kernel_size
+        c_in, c_out = self.in_channels, self.out_channels
+        fan_in = max(1, round(kh * kw * c_in / (self.stride[0] * self.stride[1])))
+        w = init_weights(
+            (kh, kw, c_out, c_in), fan_in, kh * kw * c_out, init, as_generator(rng), self.dtype
+        )
+        self._add_param("w", w)
+        if bias:
+            self._add_param("b", np.zeros(c_out, dtype=self.dtype))
+
+    def _check_input(self, x: np.ndarray) -> None:
+        if x.ndim != 4 or x.shape[3] != self.in_channels:
+            raise ValueError(
+                f"{self.name} expects input of shape (N, H, W, {self.in_channels}) "
+                f"(NHWC, {self.in_channels} channels), got shape {x.shape}"
+            )
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
+        return conv_transpose2d_forward(
+            x,
+            self.params["w"],
+            self.params.get("b"),
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.dilation,
+        )
+
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        dx, dw, db = conv_transpose2d_backward(dout, cache)
+        self._store_grad("w", dw)
+        if "b" in self.params:
+            self._store_grad("b", db)
+        return dx
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        h, w, c = _shape("input_shape", input_shape, 3, "(H, W, C)")
+        if c != self.in_channels:
+            raise ValueError(
+                f"{self.name} expects {self.in_channels} input channels, got input_shape {input_shape}"
+            )
+        _, (oh, ow) = resolve_transpose_padding(
+            self.padding, (h, w), self.kernel_size, self.stride, self.dilation, self.output_padding
+        )
+        return (oh, ow, self.out_channels)
+
+    def _extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        if self.stride != (1, 1):
+            s += f", stride={self.stride}"
+        if self.padding != 0:
+            s += f", padding={self.padding!r}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if "b" not in self.params:
+            s += ", bias=False"
+        return s

@@ -19,8 +19,10 @@ imports this package.
   losses), :mod:`~convlib.plotting.optim_diagrams` (Adam's bias correction,
   schedules, loss curves),
   :mod:`~convlib.plotting.capstone_diagrams` (training curves, filters,
-  confusion matrix), :mod:`~convlib.plotting.grouped_diagrams` (grouped
-  convolution's block-diagonal weights, layer costs) and
+  confusion matrix), :mod:`~convlib.plotting.transpose_diagrams`
+  (transposed convolution: stamps, coverage maps, a decoder's images),
+  :mod:`~convlib.plotting.grouped_diagrams` (grouped convolution's
+  block-diagonal weights, layer costs) and
   :mod:`~convlib.plotting.input_gradient_diagrams` (saliency maps, receptive
   fields, adversarial examples).
 
