@@ -49,6 +49,7 @@ LAYERS = {
         "convlib.update_rules",
         "convlib.errors",
         "convlib.memory",
+        "convlib.precision",
     ],
     "data": ["convlib.datasets"],
     "model": [
