@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_int, as_numeric_array, as_real, first_non_finite
+from ._checks import as_bool, as_int, as_numeric_array, as_real, first_non_finite
 
 __all__ = [
     "FloatFormat",
@@ -365,11 +365,19 @@ class StaticLossScaler:
         else:
             self.skipped += 1
         self.steps += 1
-        self._update(ok)
+        self.update(ok)
         return ok
 
-    def _update(self, ok: bool) -> None:
-        """Adapt the scale after a step (the static scaler keeps it)."""
+    def update(self, stepped: bool) -> None:
+        """Adapt the scale after a step; :meth:`step` calls it.
+
+        Parameters
+        ----------
+        stepped : bool
+            Whether the step was taken (False: a gradient overflowed). The
+            static scaler keeps its scale either way.
+        """
+        as_bool("stepped", stepped)
 
     def __repr__(self) -> str:
         return (
@@ -432,8 +440,15 @@ class DynamicLossScaler(StaticLossScaler):
 
     step.__doc__ = StaticLossScaler.step.__doc__
 
-    def _update(self, ok: bool) -> None:
-        if not ok:
+    def update(self, stepped: bool) -> None:
+        """Halve the scale after an overflow; grow it after ``growth_interval`` good steps.
+
+        Parameters
+        ----------
+        stepped : bool
+            Whether the step was taken (False: a gradient overflowed).
+        """
+        if not as_bool("stepped", stepped):
             self.scale_value *= self.backoff_factor
             self.good_steps = 0
             return

@@ -1018,6 +1018,8 @@ def precision_rows() -> list[Bad]:
             ("growth_factor",)),
         Bad("DynamicLossScaler-backoff", lambda: convlib.DynamicLossScaler(backoff_factor=2.0),
             VAL, ("backoff_factor",)),
+        Bad("DynamicLossScaler-update-int", lambda: convlib.DynamicLossScaler().update(1), TYP,
+            ("stepped", "bool")),
         Bad("DynamicLossScaler-interval", lambda: convlib.DynamicLossScaler(growth_interval=1.5),
             TYP, ("growth_interval",)),
     ]  # fmt: skip

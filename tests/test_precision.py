@@ -257,6 +257,8 @@ def test_dynamic_scaler_state_machine() -> None:
     assert scaler.history == [8, 8, 8, 16, 16, 8, 8, 4, 2, 2, 2]
     assert (scaler.steps, scaler.skipped) == (11, 3)
     assert "skipped=3" in repr(scaler)
+    scaler.update(False)  # update() alone: what step() does after an overflow
+    assert (scaler.scale_value, scaler.good_steps, scaler.steps) == (2.0, 0, 11)
 
 
 def test_dynamic_scaler_unscales_with_the_scale_it_used() -> None:
