@@ -37,6 +37,11 @@ def test_magnitudes_histograms_are_the_data_and_lines_the_limits() -> None:
         form = FORMATS[f]
         limits += [np.log10(form.smallest_subnormal / 2), np.log10(form.tiny), np.log10(form.max)]
     np.testing.assert_allclose(xs, sorted(limits))
+    lo, hi = ax.get_xlim()
+    assert lo <= np.log10(FORMATS["float16"].smallest_subnormal / 2) and hi >= np.log10(65504)
+    labels = [line.get_label() for line in ax.lines]
+    assert sum("off the axis" in t for t in labels) == 3  # bfloat16's limits, 1e-38 and beyond
+    assert all("off the axis" not in t for t in labels if t.startswith("float16"))
 
 
 def test_magnitudes_refuses_bad_input() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .._checks import as_numeric_array, check_nonempty_mapping
 from ..precision import get_format
@@ -28,6 +29,7 @@ from .primitives import new_figure, series_color
 __all__ = ["plot_magnitudes", "plot_variance_errors", "plot_loss_scaling_run"]
 
 _FORMAT_STYLE = {"float16": "--", "bfloat16": ":"}
+_SPAN = 10  # decades beyond the data within which a format's limits are drawn
 
 
 def plot_magnitudes(
@@ -45,7 +47,9 @@ def plot_magnitudes(
     three vertical lines: half its smallest subnormal (below it a value
     rounds to zero), its smallest normal number (below it a value is
     subnormal and keeps fewer significant bits) and its largest value (above
-    it a value overflows to infinity).
+    it a value overflows to infinity). The axis covers the data and every
+    limit within ten decades of it; a limit further away is drawn outside
+    the axis and its legend entry says so.
 
     Parameters
     ----------
@@ -75,23 +79,31 @@ def plot_magnitudes(
     lo = min(float(a.min()) for a in logs.values())
     hi = max(float(a.max()) for a in logs.values())
     edges = np.linspace(np.floor(lo), np.ceil(hi) + (np.ceil(hi) == np.floor(lo)), bins + 1)
+    limits = [
+        (form, np.log10(value), what, color)
+        for form in forms
+        for value, what, color in (
+            (form.smallest_subnormal / 2, "rounds to 0 below", "#d62728"),
+            (form.tiny, "subnormal below", "#7b3294"),
+            (form.max, "overflows above", "black"),
+        )
+    ]
+    # The axis spans the data and every limit within _SPAN decades of it; a
+    # limit further out (bfloat16's, at 1e-40 and 3e38) is named in the legend.
+    near = [x for _, x, _, _ in limits if lo - _SPAN <= x <= hi + _SPAN]
+    x0, x1 = min([edges[0], *near]) - 0.5, max([edges[-1], *near]) + 0.5
     fig = new_figure(figsize=(8, 3.6))
     ax = fig.add_subplot()
     for i, (label, a) in enumerate(logs.items()):
         counts, _ = np.histogram(a, bins=edges)
         ax.stairs(counts / a.size, edges, color=series_color(i), lw=1.6, label=label)
-    for form in forms:
-        style = _FORMAT_STYLE.get(form.name, "-.")
-        for value, what, color in (
-            (form.smallest_subnormal / 2, "rounds to 0 below", "#b2182b"),
-            (form.tiny, "subnormal below", "#e08214"),
-            (form.max, "overflows above", "#542788"),
-        ):
-            ax.axvline(np.log10(value), ls=style, color=color, lw=1.2,
-                       label=f"{form.name}: {what}")  # fmt: skip
+    for form, x, what, color in limits:
+        off = "" if x0 <= x <= x1 else f" (1e{x:.0f}, off the axis)"
+        ax.axvline(x, ls=_FORMAT_STYLE.get(form.name, "-."), color=color, lw=1.2,
+                   label=f"{form.name}: {what}{off}")  # fmt: skip
     ax.set_xlabel(r"$\log_{10}$ |value|")
     ax.set_ylabel("fraction of the non-zero values")
-    ax.set_xlim(edges[0] - 0.5, edges[-1] + 0.5)
+    ax.set_xlim(x0, x1)
     ax.legend(fontsize=7, loc="upper left", ncol=2)
     if title:
         ax.set_title(title, fontsize=10)
@@ -180,6 +192,7 @@ def plot_loss_scaling_run(
         axes[1].step(np.arange(s.size), np.log2(s), where="post", color="0.2")
         axes[1].set_xlabel("step")
         axes[1].set_ylabel(r"$\log_2$ of the loss scale")
+        axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
