@@ -144,7 +144,7 @@ def _as_float_array(name: str, x: Any) -> np.ndarray:
 
 def _round_bfloat16(x32: np.ndarray) -> np.ndarray:
     """Round float32 values to bfloat16, to nearest with ties to even, as float32."""
-    bits = np.ascontiguousarray(x32).view(np.uint32)
+    bits = x32.view(np.uint32)  # x32 is a fresh C-contiguous array of any shape, 0-d too
     # Add half of the 16 dropped bits, minus one, plus the lowest kept bit: a
     # tie then rounds up only when the kept part is odd. A carry out of the
     # fraction increments the exponent (the largest float32 rounds to inf).

@@ -157,6 +157,15 @@ def test_rounding_returns_float32_and_does_not_warn() -> None:
     assert round_to_format([1, 2], "bfloat16").dtype == np.float32  # integers accepted
 
 
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16", "float32", "float64"])
+def test_rounding_keeps_the_shape(fmt: str) -> None:
+    scalar = round_to_format(1.0 + 2**-8 + 2**-9, fmt)
+    assert scalar.shape == ()
+    strided = np.arange(24.0).reshape(4, 6)[:, ::2].T  # not contiguous
+    r = round_to_format(strided, fmt)
+    assert r.shape == (3, 4) and np.array_equal(r, strided)  # small integers are exact
+
+
 def test_rounding_error_is_within_half_an_ulp() -> None:
     x = np.random.default_rng(1).uniform(-100, 100, 10_000).astype(np.float32)
     for form in (F16, BF16):
