@@ -134,6 +134,16 @@ from .pooling import (
     maxpool2d_forward_naive,
     maxpool2d_forward_windows,
 )
+from .precision import (
+    FORMATS,
+    DynamicLossScaler,
+    FloatFormat,
+    RangeCounts,
+    StaticLossScaler,
+    count_out_of_range,
+    get_format,
+    round_to_format,
+)
 from .recipes import TrainConfig, make_optimizer, train_model
 from .runtime import (
     blas_thread_count,
@@ -174,6 +184,7 @@ __all__ = [
     "check_adjoint",
     "check_gradients",
     "complex_step_gradient",
+    "count_out_of_range",
     "clear_workspace",
     "col2im",
     "Conv2D",
@@ -201,10 +212,17 @@ __all__ = [
     "dense_forward",
     "DenseCache",
     "Dropout",
+    "DynamicLossScaler",
     "dropout_backward",
     "dropout_forward",
     "DropoutCache",
     "evaluate",
+    "FloatFormat",
+    "FORMATS",
+    "get_format",
+    "RangeCounts",
+    "round_to_format",
+    "StaticLossScaler",
     "ExponentialLR",
     "fgsm",
     "fit",

@@ -51,6 +51,7 @@ LAYERS = {
         "convlib.update_rules",
         "convlib.errors",
         "convlib.memory",
+        "convlib.precision",
     ],
     "data": ["convlib.datasets"],
     "model": [

@@ -1174,6 +1174,32 @@ def conv_transpose_rows() -> list[Bad]:
         ),
     ]
     return rows
+# --------------------------------------------------------------------------------- precision
+def precision_rows() -> list[Bad]:
+    opt = convlib.SGD([("w16", np.zeros(2, np.float16), np.zeros(2, np.float16))], lr=1.0)
+    return [
+        Bad("get_format-unknown", lambda: convlib.get_format("float8"), VAL, ("fmt", "float8")),
+        Bad("get_format-dtype", lambda: convlib.get_format(np.float16), TYP, ("fmt",)),
+        Bad("round_to_format-complex", lambda: convlib.round_to_format(X2 + 1j, "float16"), TYP,
+            ("x", "complex128")),
+        Bad("round_to_format-fmt", lambda: convlib.round_to_format(X2, "half"), VAL, ("fmt",)),
+        Bad("count_out_of_range-str", lambda: convlib.count_out_of_range("a", "float16"), TYP,
+            ("x",)),
+        Bad("StaticLossScaler-zero", lambda: convlib.StaticLossScaler(0.0), VAL, ("scale",)),
+        Bad("StaticLossScaler-nan", lambda: convlib.StaticLossScaler(np.nan), VAL, ("scale",)),
+        Bad("StaticLossScaler-not-optimizer", lambda: convlib.StaticLossScaler().step([X2]), TYP,
+            ("optimizer",)),
+        Bad("StaticLossScaler-float16-grad", lambda: convlib.StaticLossScaler().step(opt), TYP,
+            ("w16", "float16", "master")),
+        Bad("DynamicLossScaler-growth", lambda: convlib.DynamicLossScaler(growth_factor=0.5), VAL,
+            ("growth_factor",)),
+        Bad("DynamicLossScaler-backoff", lambda: convlib.DynamicLossScaler(backoff_factor=2.0),
+            VAL, ("backoff_factor",)),
+        Bad("DynamicLossScaler-update-int", lambda: convlib.DynamicLossScaler().update(1), TYP,
+            ("stepped", "bool")),
+        Bad("DynamicLossScaler-interval", lambda: convlib.DynamicLossScaler(growth_interval=1.5),
+            TYP, ("growth_interval",)),
+    ]  # fmt: skip
 
 
 ROWS = (
@@ -1185,6 +1211,7 @@ ROWS = (
     + gradcheck_rows()
     + geometry_rows()
     + conv_transpose_rows()
+    + precision_rows()
 )
 
 

@@ -1447,6 +1447,8 @@ NO_ROW = {
     "History": "a result, made by fit",
     "ModelSummary": "a result, made by Sequential.summary",
     "Parameter": "a result, made by Sequential.parameters",
+    "RangeCounts": "a result, made by count_out_of_range",
+    "FloatFormat": "a description of a format (see FORMATS), not an input to check",
 }
 
 

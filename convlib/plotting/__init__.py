@@ -22,9 +22,10 @@ imports this package.
   confusion matrix), :mod:`~convlib.plotting.transpose_diagrams`
   (transposed convolution: stamps, coverage maps, a decoder's images),
   :mod:`~convlib.plotting.grouped_diagrams` (grouped convolution's
-  block-diagonal weights, layer costs) and
+  block-diagonal weights, layer costs),
   :mod:`~convlib.plotting.input_gradient_diagrams` (saliency maps, receptive
-  fields, adversarial examples).
+  fields, adversarial examples) and :mod:`~convlib.plotting.precision_diagrams`
+  (value ranges against float16 and bfloat16, loss scaling).
 
 Every function returns the matplotlib ``Figure`` (or the animation) it made,
 so a notebook can both show and test it.
