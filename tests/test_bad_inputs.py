@@ -1174,6 +1174,8 @@ def conv_transpose_rows() -> list[Bad]:
         ),
     ]
     return rows
+
+
 # --------------------------------------------------------------------------------- precision
 def precision_rows() -> list[Bad]:
     opt = convlib.SGD([("w16", np.zeros(2, np.float16), np.zeros(2, np.float16))], lr=1.0)
