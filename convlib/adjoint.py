@@ -238,7 +238,9 @@ def check_adjoint(
         and each inner product is a sum of at most ``n`` or ``m`` products,
         and a sum of ``k`` products is off by at most about ``k`` units of
         rounding (``eps_mach / 2`` each) relative to the Cauchy-Schwarz scale
-        the difference is divided by; typical errors are ``sqrt(k)`` units,
+        the difference is divided by (the largest of ``|L(x)| |y|``,
+        ``|forward(0)| |y|`` and ``|x| |L^T(y)|``: the constant an affine
+        map's output holds is rounded with it); typical errors are ``sqrt(k)`` units,
         far below. A wrong backward gives relative differences of ``1e-3``
         and more (a wrong entry ``L^T(y)_j`` off by ``d`` moves the
         difference by ``|x_j| d``).
@@ -337,7 +339,9 @@ def check_adjoint(
         lx = out.astype(np.float64) - out0
         g = g.astype(np.float64)
         a, b = _inner(lx, y), _inner(x, g)
-        scale = max(_norm_product(lx, y), _norm_product(x, g))
+        # forward(x) is rounded before forward(0) is subtracted, so a large
+        # constant (a bias) enters the rounding of L(x): it is part of the scale.
+        scale = max(_norm_product(lx, y), _norm_product(out0, y), _norm_product(x, g))
         rel = abs(a - b) / scale if scale > 0 else 0.0
         limit = (x.size + y.size) * float(np.finfo(low).eps) if user_tol is None else user_tol
         passed = rel <= limit

@@ -377,3 +377,22 @@ def test_bad_arguments_are_named(kwargs: dict, exc: type, words: str) -> None:
 def test_nothing_to_check_is_an_error() -> None:
     with pytest.raises(ValueError, match="no floating-point input"):
         check_adjoint(lambda v: (v * 1.0, None), lambda d, _: None, [np.arange(3)])
+
+
+def test_a_large_bias_does_not_fail_a_correct_backward() -> None:
+    """forward(x) is rounded with its bias before forward(0) is subtracted: the scale has it."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((1, 1, 1, 1)) * 1e-3, rng.standard_normal((1, 1, 1, 1))
+    b = np.array([1e3])
+    failures = 0
+    for seed in range(50):
+        report = check_adjoint(
+            convlib.conv2d_forward,
+            convlib.conv2d_backward,
+            {"x": x, "w": w, "b": b},
+            wrt=["x", "w"],
+            rng=seed,
+            raise_on_failure=False,
+        )
+        failures += not report.passed
+    assert failures == 0
