@@ -275,14 +275,15 @@ def test_against_torch(cfg: Config) -> None:
     dx, dw, db = conv2d_backward(dout, cache)
 
     (top, bottom), (left, right) = cache.pads
-    xt = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
-    wt = torch.tensor(w.transpose(3, 2, 0, 1), requires_grad=True)
+    xt = torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), requires_grad=True)
+    # contiguous copies: torch's slow_conv2d refuses a strided weight in backward
+    wt = torch.tensor(np.ascontiguousarray(w.transpose(3, 2, 0, 1)), requires_grad=True)
     bt = None if b is None else torch.tensor(b, requires_grad=True)
     xpad = torch.nn.functional.pad(xt, (left, right, top, bottom))
     yt = torch.nn.functional.conv2d(
         xpad, wt, bt, stride=cfg.stride, dilation=cfg.dilation, groups=cfg.groups
     )
-    yt.backward(torch.tensor(dout.transpose(0, 3, 1, 2)))
+    yt.backward(torch.tensor(np.ascontiguousarray(dout.transpose(0, 3, 1, 2))))
     np.testing.assert_allclose(out, yt.detach().numpy().transpose(0, 2, 3, 1), atol=1e-10)
     np.testing.assert_allclose(dx, xt.grad.numpy().transpose(0, 2, 3, 1), atol=1e-10)
     np.testing.assert_allclose(dw, wt.grad.numpy().transpose(2, 3, 1, 0), atol=1e-10)
