@@ -76,6 +76,7 @@ from .gradcheck import (
     numerical_gradient,
     rel_error,
 )
+from .graph import Add, Concat, Graph, GraphSummary, MergeLayer
 from .layers import (
     AvgPool2D,
     BatchNorm,
@@ -93,6 +94,14 @@ from .layers import (
 from .loop import History, evaluate, fit, predict
 from .losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
 from .memory import MemoryLimitError, memory_limit, set_memory_limit
+from .merge import (
+    AddCache,
+    ConcatCache,
+    add_backward,
+    add_forward,
+    concat_backward,
+    concat_forward,
+)
 from .model import ModelSummary, Parameter, Sequential, build_capstone, build_lenet
 from .optim import SGD, Adam, CosineLR, ExponentialLR, Optimizer, StepLR
 from .pooling import (
@@ -128,6 +137,10 @@ __all__ = [
     "ActivationCache",
     "Adam",
     "adam_update",
+    "Add",
+    "AddCache",
+    "add_backward",
+    "add_forward",
     "AdjointReport",
     "AvgPool2D",
     "avgpool2d_backward",
@@ -150,6 +163,10 @@ __all__ = [
     "check_adjoint",
     "check_gradients",
     "complex_step_gradient",
+    "Concat",
+    "ConcatCache",
+    "concat_backward",
+    "concat_forward",
     "clear_workspace",
     "col2im",
     "Conv2D",
@@ -180,6 +197,8 @@ __all__ = [
     "FlattenCache",
     "GradientCheckWarning",
     "GradientReport",
+    "Graph",
+    "GraphSummary",
     "History",
     "im2col",
     "InputWarning",
@@ -199,6 +218,7 @@ __all__ = [
     "maxpool2d_forward_naive",
     "maxpool2d_forward_windows",
     "memory_limit",
+    "MergeLayer",
     "MemoryLimitError",
     "ModelSummary",
     "momentum_update",
