@@ -76,10 +76,12 @@ from .gradcheck import (
     numerical_gradient,
     rel_error,
 )
-from .graph import Add, Concat, Graph, GraphSummary, MergeLayer
+from .graph import Graph, GraphSummary
 from .layers import (
+    Add,
     AvgPool2D,
     BatchNorm,
+    Concat,
     Conv2D,
     Dense,
     Dropout,
@@ -87,6 +89,7 @@ from .layers import (
     Layer,
     LeakyReLU,
     MaxPool2D,
+    MergeLayer,
     ReLU,
     Sigmoid,
     Tanh,

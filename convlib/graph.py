@@ -15,210 +15,44 @@ order. ``forward`` runs the nodes in that order; ``backward`` runs them in
 reverse and **adds** the gradients that reach a node from several consumers
 -- the chain rule with fan-out of chapter 1, now on tensors.
 
-:class:`Add` (a skip connection) and :class:`Concat` (along channels) are
-the layers with several inputs; they wrap :mod:`convlib.merge`.
+:class:`~convlib.layers.Add` (a skip connection) and
+:class:`~convlib.layers.Concat` (along channels) are the layers with several
+inputs (defined in :mod:`convlib.layers`, importable from here too).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._checks import as_bool, as_numeric_or_complex_array, as_shape
-from .layers import Layer
-from .layers.base import _float_dtype
-from .merge import add_backward, add_forward, concat_backward, concat_forward
-from .model import ModelSummary, Parameter
+from ._checks import as_bool, as_shape
+from ._files import atomic_write, npz_members, open_npz, read_npy, read_state
+from .layers import (
+    Add as Add,  # re-exported: from convlib.graph import Graph, Add, Concat
+    Concat as Concat,
+    Layer,
+    MergeLayer,
+)
+from .model import (
+    _FORMAT as _SEQUENTIAL_FORMAT,
+    ModelSummary,
+    Parameter,
+    _existing_model_file,
+    _npz_path,
+)
 
-__all__ = ["MergeLayer", "Add", "Concat", "Graph", "GraphSummary", "INPUT"]
+# Add and Concat are defined (and documented) in convlib.layers.
+__all__ = ["Graph", "GraphSummary", "INPUT"]
 
 #: The name of a graph's input node.
 INPUT = "input"
 
-
-# --------------------------------------------------------------------------
-# Layers with several inputs
-# --------------------------------------------------------------------------
-
-
-class MergeLayer:
-    """Base class of layers with several inputs (:class:`Add`, :class:`Concat`).
-
-    It has the attributes of :class:`convlib.layers.Layer` (``params``,
-    ``grads``, ``buffers``, ``training``, ``dtype``, ``name``) but its passes
-    take and return several arrays: ``forward(*xs)`` and
-    ``backward(dout) -> (dx1, ..., dxk)``, and ``output_shape(*input_shapes)``.
-    Subclasses implement ``_forward(*xs) -> (out, cache)`` and
-    ``_backward(dout, cache) -> tuple of dx``.
-
-    Parameters
-    ----------
-    dtype : numpy dtype
-        Inputs are cast to it.
-    name : str, optional
-        Used in error messages; default: the class name.
-    """
-
-    #: Fewest inputs the layer takes.
-    min_inputs = 2
-
-    def __init__(self, dtype: Any = np.float32, name: str | None = None) -> None:
-        self.dtype = _float_dtype(dtype)
-        self.name = type(self).__name__ if name is None else str(name)
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
-        self.training = True
-        self._cache: Any = None
-
-    def _invalidate_grads(self) -> None:
-        for grad in self.grads.values():
-            grad.fill(np.nan)
-
-    def num_params(self) -> int:
-        """Number of trainable scalars (0 for Add and Concat)."""
-        return int(sum(p.size for p in self.params.values()))
-
-    def train(self, mode: bool = True) -> MergeLayer:
-        """Switch to training mode (``mode=False``: evaluation mode). Returns self."""
-        self.training = as_bool("mode", mode)
-        return self
-
-    def eval(self) -> MergeLayer:
-        """Switch to evaluation mode. Returns self."""
-        return self.train(False)
-
-    def _check_count(self, count: int) -> None:
-        if count < self.min_inputs:
-            raise ValueError(f"{self.name} takes at least {self.min_inputs} inputs, got {count}")
-
-    def forward(self, *xs: Any) -> np.ndarray:
-        """Run the layer on several batches and keep what ``backward`` needs.
-
-        Parameters
-        ----------
-        *xs : array_like, each of shape (N, ...)
-            Cast to the layer's dtype.
-
-        Returns
-        -------
-        ndarray, shape (N, ...) -- see :meth:`output_shape`
-        """
-        self._cache = None
-        self._check_count(len(xs))
-        arrays = []
-        for i, x in enumerate(xs):
-            a = as_numeric_or_complex_array(f"x{i + 1}", x)
-            dtype = self.dtype if a.dtype.kind != "c" else np.result_type(self.dtype, np.complex64)
-            arrays.append(a if a.dtype == dtype else a.astype(dtype))
-        out, self._cache = self._forward(*arrays)
-        return out
-
-    def backward(self, dout: Any) -> tuple[np.ndarray, ...]:
-        """Back-propagate ``dout``; return one gradient per input, in order.
-
-        Parameters
-        ----------
-        dout : array_like, shape of the last forward output
-
-        Returns
-        -------
-        tuple of ndarray
-            ``(dx1, ..., dxk)``, each of the shape of the matching input.
-        """
-        self._invalidate_grads()
-        if self._cache is None:
-            raise RuntimeError(
-                f"{self.name}.backward() called before forward(): run forward first "
-                "(each forward allows one backward)"
-            )
-        cache, self._cache = self._cache, None
-        return self._backward(dout, cache)
-
-    def _forward(self, *xs: np.ndarray) -> tuple[np.ndarray, Any]:  # pragma: no cover
-        raise NotImplementedError
-
-    def _backward(self, dout: Any, cache: Any) -> tuple[np.ndarray, ...]:  # pragma: no cover
-        raise NotImplementedError
-
-    def output_shape(self, *input_shapes: tuple[int, ...]) -> tuple[int, ...]:  # pragma: no cover
-        """Shape of one example's output for the inputs' shapes (without the batch axis)."""
-        raise NotImplementedError
-
-    def _shapes(self, input_shapes: tuple[Any, ...]) -> list[tuple[int, ...]]:
-        self._check_count(len(input_shapes))
-        return [as_shape(f"input_shapes[{i}]", s) for i, s in enumerate(input_shapes)]
-
-    def __repr__(self) -> str:
-        dt = "" if self.dtype == np.float32 else f"dtype={self.dtype}"
-        return f"{type(self).__name__}({dt})"
-
-
-class Add(MergeLayer):
-    """Element-wise sum of two or more inputs of the same shape (a skip connection).
-
-    ``out = x1 + x2 + ...``; ``backward`` gives ``dout`` to every input.
-    Wraps :func:`convlib.merge.add_forward`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> Add().forward(np.ones((2, 3)), np.ones((2, 3)))[0]
-    array([2., 2., 2.], dtype=float32)
-    """
-
-    def _forward(self, *xs: np.ndarray) -> tuple[np.ndarray, Any]:
-        return add_forward(*xs)
-
-    def _backward(self, dout: Any, cache: Any) -> tuple[np.ndarray, ...]:
-        return add_backward(dout, cache)
-
-    def output_shape(self, *input_shapes: tuple[int, ...]) -> tuple[int, ...]:
-        """The common shape of the inputs; ``ValueError`` naming every shape if they differ."""
-        shapes = self._shapes(input_shapes)
-        if any(s != shapes[0] for s in shapes):
-            raise ValueError(
-                f"{self.name} adds inputs of one shape, got shapes "
-                + ", ".join(str(s) for s in shapes)
-            )
-        return shapes[0]
-
-
-class Concat(MergeLayer):
-    """Concatenation of two or more inputs along the last axis (channels, in NHWC).
-
-    Inputs must agree on every other axis (N, H, W). ``backward`` gives each
-    input its slice of ``dout``. Wraps :func:`convlib.merge.concat_forward`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> Concat().forward(np.ones((2, 4, 4, 3)), np.ones((2, 4, 4, 5))).shape
-    (2, 4, 4, 8)
-    >>> Concat().output_shape((4, 4, 3), (4, 4, 5))
-    (4, 4, 8)
-    """
-
-    def _forward(self, *xs: np.ndarray) -> tuple[np.ndarray, Any]:
-        return concat_forward(*xs)
-
-    def _backward(self, dout: Any, cache: Any) -> tuple[np.ndarray, ...]:
-        return concat_backward(dout, cache)
-
-    def output_shape(self, *input_shapes: tuple[int, ...]) -> tuple[int, ...]:
-        """Sizes of the first input with the last axes summed; ``ValueError`` if they do not fit."""
-        shapes = self._shapes(input_shapes)
-        if any(len(s) < 1 for s in shapes) or any(
-            len(s) != len(shapes[0]) or s[:-1] != shapes[0][:-1] for s in shapes
-        ):
-            raise ValueError(
-                f"{self.name} joins along the last axis and needs equal sizes on the other "
-                "axes (H, W), got shapes " + ", ".join(str(s) for s in shapes)
-            )
-        return (*shapes[0][:-1], sum(s[-1] for s in shapes))
+_FORMAT = "convlib.Graph/1"
 
 
 AnyLayer = Layer | MergeLayer
@@ -502,7 +336,7 @@ class Graph:
         if type(exc) not in (ValueError, TypeError):
             return exc
         layer = self._layers[name]
-        ins = ", ".join(self._inputs[name])
+        ins = ", ".join(repr(i) for i in self._inputs[name])
         return type(exc)(f"node {name!r} ({layer!r}, inputs {ins}): {exc}")
 
     def forward(self, x: Any) -> np.ndarray:
@@ -719,3 +553,154 @@ class Graph:
         )
         out = f"\n  output: {self._output}" if self._output else ""
         return f"Graph(\n{body}{out}\n)"
+
+    # -- persistence --------------------------------------------------------
+    def _records(self) -> dict[str, list[str]]:
+        """The architecture a saved file records: nodes, layer types, edges, output."""
+        return {
+            "__nodes__": self.nodes,
+            "__layers__": [type(layer).__name__ for layer in self._layers.values()],
+            "__edge_sources__": [src for src, _ in self.edges],
+            "__edge_targets__": [dst for _, dst in self.edges],
+            "__output__": [self.output],
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the architecture, parameters and buffers to an ``.npz`` archive, atomically.
+
+        The archive is of the same family as :meth:`Sequential.save`'s: one
+        array per ``"<node>.<key>"`` (see :meth:`state`), and string arrays
+        that record the graph -- ``__nodes__`` (names in order),
+        ``__layers__`` (their layer types), ``__edge_sources__`` and
+        ``__edge_targets__`` (every edge, by target then input order) and
+        ``__output__``. It is read back without pickle. ``.npz`` is appended
+        to a path without it; a failed save leaves a previous file as it was.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Raises
+        ------
+        ValueError
+            If the graph fails :meth:`check`.
+        OSError
+            If the file cannot be written; ``path`` is then unchanged.
+        """
+        self.check()
+        target = _npz_path(path)
+        arrays: dict[str, Any] = {k: np.ascontiguousarray(v) for k, v in self.state().items()}
+        arrays["__format__"] = np.array(_FORMAT)
+        for key, names in self._records().items():
+            arrays[key] = np.array(names, dtype=str)
+        with atomic_write(target) as f:
+            np.savez(f, **arrays)
+        return target
+
+    def load(self, path: str | os.PathLike[str]) -> Graph:
+        """Load weights saved by :meth:`save` into this graph, in place.
+
+        The graph must have the same architecture as the saved one: the same
+        node names in the same order, the same layer types, the same edges
+        and the same output; then the same parameter names and shapes.
+        Arrays are copied *into* the existing ones, so an optimizer built
+        before still updates the right arrays. The file is read as untrusted
+        input, as in :meth:`Sequential.load` (headers checked before data,
+        nothing unpickled); the graph changes only if every array passes.
+
+        Parameters
+        ----------
+        path : str or path-like
+            ``.npz`` may be omitted.
+
+        Returns
+        -------
+        Graph
+            ``self``.
+
+        Raises
+        ------
+        FileNotFoundError
+            If neither ``path`` nor ``path + ".npz"`` exists.
+        ValueError
+            Naming the file and what is wrong: not an archive, written by
+            :meth:`Sequential.save` or not by :meth:`save`, another
+            architecture (every difference listed), or arrays that do not fit.
+        """
+        self.check()
+        file = _existing_model_file(path)
+        where = repr(str(file))
+        with open_npz(file) as zf:
+            members = npz_members(zf, file)
+            fmt = str(read_npy(zf, file, members["__format__"], "__format__", (), "U"))
+            if fmt == _SEQUENTIAL_FORMAT:
+                raise ValueError(
+                    f"{where} holds a Sequential model (written by Sequential.save), not a "
+                    "Graph: load it with Sequential.load into a Sequential of its layers"
+                )
+            if fmt != _FORMAT:
+                raise ValueError(f"{where} was not written by Graph.save (format {fmt!r})")
+            mine = self._records()
+            saved = {}
+            for key in mine:
+                if key not in members:
+                    raise ValueError(f"{where} has no {key} entry: not written by Graph.save")
+                arr = read_npy(zf, file, members[key], key, None, "U", _MAX_NODES)
+                saved[key] = [str(s) for s in arr]
+            problems = _architecture_differences(saved, mine)
+            if problems:
+                raise ValueError(
+                    f"architecture mismatch: the file {where} holds another graph: "
+                    + "; ".join(problems)
+                )
+            loaded = read_state(zf, file, members, self.state())
+        state = self.state()
+        with np.errstate(over="ignore", invalid="ignore"):
+            for name, arr in loaded.items():
+                np.copyto(state[name], arr, casting="unsafe")
+        return self
+
+
+#: Most nodes (and edges) a saved graph may declare.
+_MAX_NODES = 100_000
+
+
+def _architecture_differences(saved: dict[str, list[str]], mine: dict[str, list[str]]) -> list[str]:
+    """How a saved graph's records differ from this graph's, in words (empty if equal)."""
+    if saved == mine:
+        return []
+    problems = []
+    s_nodes, m_nodes = saved["__nodes__"], mine["__nodes__"]
+    if s_nodes != m_nodes:
+        missing = [n for n in m_nodes if n not in s_nodes]
+        extra = [n for n in s_nodes if n not in m_nodes]
+        text = f"the file has nodes {s_nodes}, this graph has {m_nodes}"
+        if missing:
+            text += f" (not in the file: {missing})"
+        if extra:
+            text += f" (not in this graph: {extra})"
+        problems.append(text)
+    s_types = dict(zip(s_nodes, saved["__layers__"]))
+    for name, kind in zip(m_nodes, mine["__layers__"]):
+        if name in s_types and s_types[name] != kind:
+            problems.append(f"node {name!r} is {s_types[name]} in the file, {kind} here")
+    s_edges = list(zip(saved["__edge_sources__"], saved["__edge_targets__"]))
+    m_edges = list(zip(mine["__edge_sources__"], mine["__edge_targets__"]))
+    if s_edges != m_edges:
+        s_in = {n: [s for s, d in s_edges if d == n] for n in s_nodes}
+        m_in = {n: [s for s, d in m_edges if d == n] for n in m_nodes}
+        for name in m_nodes:
+            if name in s_in and s_in[name] != m_in[name]:
+                problems.append(
+                    f"node {name!r} takes inputs {s_in[name]} in the file, {m_in[name]} here"
+                )
+    if saved["__output__"] != mine["__output__"]:
+        problems.append(
+            f"the output is {saved['__output__']} in the file, {mine['__output__']} here"
+        )
+    return problems or ["the saved records differ from this graph's"]
