@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import convlib
 from convlib.gradcheck import numerical_gradient, rel_error
@@ -292,3 +293,80 @@ def test_concat_shape_mismatch():
 def test_exported_from_convlib():
     for name in ("Graph", "Add", "Concat", "add_forward", "concat_backward"):
         assert hasattr(convlib, name) and name in convlib.__all__
+
+
+# -- Hypothesis: merges of random shapes, whole random graphs ---------------------------------
+
+
+@settings(max_examples=25)
+@given(
+    st.integers(1, 3),  # N
+    st.integers(1, 4),  # H
+    st.integers(1, 4),  # W
+    st.lists(st.integers(1, 3), min_size=2, max_size=4),  # channels of each input
+    st.integers(0, 2**31 - 1),
+)
+def test_merges_random_shapes(n, h, w, channels, seed):
+    rng = np.random.default_rng(seed)
+    cat_inputs = [rng.standard_normal((n, h, w, c)) for c in channels]
+    assert convlib.check_gradients(concat_forward, concat_backward, cat_inputs).passed
+    add_inputs = [rng.standard_normal((n, h, w, channels[0])) for _ in channels]
+    assert convlib.check_gradients(add_forward, add_backward, add_inputs).passed
+    out = Concat(dtype=F64).forward(*cat_inputs)
+    assert out.shape[1:] == Concat().output_shape(*[(h, w, c) for c in channels])
+
+
+@st.composite
+def random_graphs(draw):
+    """A random DAG of C-channel nodes: 3x3 convs, tanh, Add and Concat (+ 1x1 conv back to C).
+
+    Every node has C channels; inputs are drawn among all earlier nodes (so
+    fan-out and long skips are common). Nodes nobody used are summed into
+    the output at the end, so the graph has no unconnected node.
+    """
+    c = draw(st.integers(1, 2))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    g = Graph()
+    names = ["input"]
+    for i in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["conv", "tanh", "add", "concat"]))
+        name = f"n{i}"
+        if kind == "conv":
+            src = draw(st.sampled_from(names))
+            g.add(name, Conv2D(c, c, 3, padding="same", rng=rng, dtype=F64), src)
+        elif kind == "tanh":
+            g.add(name, Tanh(dtype=F64), draw(st.sampled_from(names)))
+        else:
+            srcs = draw(st.lists(st.sampled_from(names), min_size=2, max_size=3))
+            if kind == "add":
+                g.add(name, Add(dtype=F64), *srcs)
+            else:
+                cat = g.add(name + "_cat", Concat(dtype=F64), *srcs)
+                g.add(name, Conv2D(c * len(srcs), c, 1, rng=rng, dtype=F64), cat)
+        names.append(name)
+    used = {src for src, _ in g.edges}
+    loose = [n for n in g.nodes if n not in used]
+    if len(loose) > 1:
+        g.add("out", Add(dtype=F64), *loose)
+    return g, c, seed
+
+
+@settings(max_examples=20)
+@given(random_graphs())
+def test_random_graph_against_finite_differences(graph):
+    """dx and every parameter gradient of a random DAG, against centered differences."""
+    g, c, seed = graph
+    rng = np.random.default_rng(seed + 1)
+    x = rng.standard_normal((2, 3, 3, c))
+    dout = rng.standard_normal(g.forward(x).shape)
+    g.forward(x)
+    dx = g.backward(dout)
+
+    def objective(_: np.ndarray) -> float:
+        return float(np.sum(g.forward(x) * dout))
+
+    assert rel_error(dx, numerical_gradient(objective, x)) < 1e-6
+    for p in g.parameters():
+        analytic = p.grad.copy()
+        assert rel_error(analytic, numerical_gradient(objective, p.value)) < 1e-6, p.name
