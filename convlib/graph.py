@@ -148,6 +148,9 @@ class Graph:
         self._output: str | None = None
         self._checked = False
         self._forward_done = False
+        #: After ``backward(dout, retain_grads=True)``: the gradient of the loss
+        #: with respect to every node's output (and ``"input"``), by name.
+        self.node_grads: dict[str, np.ndarray] = {}
 
     # -- building -----------------------------------------------------------
     def add(self, name: str, layer: AnyLayer, *inputs: str) -> str:
@@ -380,7 +383,7 @@ class Graph:
 
     __call__ = forward
 
-    def backward(self, dout: Any) -> np.ndarray:
+    def backward(self, dout: Any, *, retain_grads: bool = False) -> np.ndarray:
         """Back-propagate through every node in reverse topological order.
 
         A node's upstream gradient is the **sum** of the gradients its
@@ -393,6 +396,11 @@ class Graph:
         ----------
         dout : array_like, shape of the last forward output
             Gradient of the loss with respect to the output node's output.
+        retain_grads : bool
+            Keep the gradient of the loss with respect to every node's output
+            (and the input) in :attr:`node_grads`, e.g. to see how the
+            gradient changes from layer to layer. Off by default: the
+            gradients are then dropped as soon as they have been used.
 
         Returns
         -------
@@ -407,10 +415,14 @@ class Graph:
                 "(each forward allows one backward)"
             )
         self._forward_done = False
+        retain_grads = as_bool("retain_grads", retain_grads)
+        self.node_grads = {}
         grads: dict[str, Any] = {self.output: dout}
         for name in reversed(self.nodes):
             layer = self._layers[name]
             g = grads.pop(name)
+            if retain_grads:
+                self.node_grads[name] = g
             try:
                 result = layer.backward(g)
             except (ValueError, TypeError) as exc:
@@ -420,6 +432,8 @@ class Graph:
                 # Not in place: a layer may hand back an array it also uses elsewhere.
                 grads[src] = dx if src not in grads else grads[src] + dx
         dx_input: np.ndarray = grads[INPUT]
+        if retain_grads:
+            self.node_grads[INPUT] = dx_input
         return dx_input
 
     # -- parameters and state -----------------------------------------------
