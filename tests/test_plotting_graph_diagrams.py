@@ -74,6 +74,9 @@ def test_gradient_norms_figure_draws_the_numbers():
     np.testing.assert_array_equal(lines["residual"].get_xdata(), [1, 2, 3])
     assert lines["residual"].get_linestyle() == "--" and lines["plain"].get_linestyle() == "-"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert lines["plain"].get_color() != lines["residual"].get_color()
+    fig = gradient_norms_figure(norms, colors={"plain": "red", "residual": "red"})
+    assert {ln.get_color() for ln in fig.axes[0].get_lines()} == {"red"}
 
 
 @pytest.mark.parametrize(

@@ -142,6 +142,7 @@ def gradient_norms_figure(
     *,
     layer_names: Sequence[str] | None = None,
     dashed: Collection[str] = (),
+    colors: Mapping[str, str] | None = None,
     ylabel: str = "gradient norm",
     title: str | None = None,
     dpi: float = 100,
@@ -160,6 +161,10 @@ def gradient_norms_figure(
     dashed : collection of str
         Labels of the series drawn dashed (e.g. "after training"); the
         others are solid.
+    colors : mapping of str to str, optional
+        Matplotlib colour per label (e.g. one per network, shared by its
+        solid and dashed series); default: the book's series colours in
+        order.
     ylabel, title : str
     dpi : float
 
@@ -203,7 +208,7 @@ def gradient_norms_figure(
             xs,
             arr,
             "o--" if label in dashed else "o-",
-            color=series_color(i),
+            color=series_color(i) if colors is None or label not in colors else colors[label],
             ms=4,
             label=label,
             gid=label,
