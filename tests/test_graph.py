@@ -390,6 +390,11 @@ def test_random_graph_against_finite_differences(graph):
         return float(np.sum(g.forward(x) * dout))
 
     assert rel_error(dx, numerical_gradient(objective, x)) < 1e-6
+    # The same graph as a functional pair, through convlib.check_gradients.
+    report = convlib.check_gradients(
+        lambda xx: (g.forward(xx), None), lambda d, _: (g.backward(d),), [x], dout=dout
+    )
+    assert report.passed
     for p in g.parameters():
         analytic = p.grad.copy()
         assert rel_error(analytic, numerical_gradient(objective, p.value)) < 1e-6, p.name
