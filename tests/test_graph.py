@@ -398,3 +398,11 @@ def test_random_graph_against_finite_differences(graph):
     for p in g.parameters():
         analytic = p.grad.copy()
         assert rel_error(analytic, numerical_gradient(objective, p.value)) < 1e-6, p.name
+
+
+def test_repr_lists_nodes_inputs_and_output():
+    g = residual_graph()
+    text = repr(g)
+    assert "skip = Add(dtype=float64)(conv2, input)" in text
+    assert "\n  output: fc\n)" in text
+    assert repr(g.summary((4, 4, 3))) == str(g.summary((4, 4, 3)))
