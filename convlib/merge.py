@@ -13,7 +13,7 @@ the sum passes its upstream gradient unchanged to every input. For
 
 with ``o_i = C_1 + ... + C_(i-1)``: each input gets back the slice of the
 gradient that lies where its channels were put. Neither has parameters.
-The layer objects :class:`convlib.graph.Add` and :class:`convlib.graph.Concat`
+The layer objects :class:`convlib.layers.Add` and :class:`convlib.layers.Concat`
 wrap these functions for :class:`convlib.graph.Graph`.
 """
 
