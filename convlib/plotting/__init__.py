@@ -21,7 +21,8 @@ imports this package.
   :mod:`~convlib.plotting.capstone_diagrams` (training curves, filters,
   confusion matrix), :mod:`~convlib.plotting.transpose_diagrams`
   (transposed convolution: stamps, coverage maps, a decoder's images),
-  :mod:`~convlib.plotting.grouped_diagrams` (grouped convolution's
+  :mod:`~convlib.plotting.graph_diagrams` (a graph of layers drawn, gradient
+  norms per layer), :mod:`~convlib.plotting.grouped_diagrams` (grouped convolution's
   block-diagonal weights, layer costs),
   :mod:`~convlib.plotting.input_gradient_diagrams` (saliency maps, receptive
   fields, adversarial examples) and :mod:`~convlib.plotting.precision_diagrams`
