@@ -201,3 +201,11 @@ def test_binder_installs_convlib_so_the_cell_does_nothing_there():
     post_build = (ROOT / "postBuild").read_text(encoding="utf-8")
     commands = [line.split() for line in post_build.splitlines() if line.startswith("pip ")]
     assert any(cmd[:2] == ["pip", "install"] and cmd[-1] == "." for cmd in commands)
+
+
+def test_every_cell_of_every_notebook_has_an_id() -> None:
+    """nbformat 4.5 wants an id on every cell (tools warn now and will refuse later)."""
+    for path in sorted((Path(__file__).resolve().parents[1] / "book").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        missing = [i for i, cell in enumerate(nb["cells"]) if "id" not in cell]
+        assert not missing, f"{path.name}: cells {missing} have no id"
