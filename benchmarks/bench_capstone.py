@@ -77,7 +77,9 @@ def run_one(lib: str, threads: int, extra: Sequence[str]) -> Run:
     # One pipe for both streams (two could deadlock), read to its end, then
     # os.wait4 for this child's own resource usage (RUSAGE_CHILDREN would
     # give the maximum over every child so far).
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     assert proc.stdout is not None
     out = proc.stdout.read()
     proc.stdout.close()
@@ -157,9 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("threads  convlib s  torch s  ratio  convlib acc  torch acc  convlib MB  torch MB")
     met = []
     for threads in args.thread_list:
-        per = {
-            lib: [r for r in runs if r.lib == lib and r.threads == threads] for lib in libs
-        }
+        per = {lib: [r for r in runs if r.lib == lib and r.threads == threads] for lib in libs}
         med = {
             lib: (
                 statistics.median(r.seconds for r in rs),
@@ -171,7 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cl = med["convlib"]
         pt = med.get("torch")
         if pt is None:
-            print(f"{threads:7d}  {cl[0]:9.1f}        -      -  {cl[1]:10.2f}%          -  {cl[2]:10.0f}         -")
+            print(
+                f"{threads:7d}  {cl[0]:9.1f}  {'-':>7}  {'-':>5}  {cl[1]:10.2f}%  {'-':>9}  "
+                f"{cl[2]:10.0f}  {'-':>8}"
+            )
             continue
         ratio = cl[0] / pt[0]
         met.append((threads, ratio))
@@ -181,7 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     for threads, ratio in met:
         state = "met" if ratio <= 1.0 else "NOT met"
-        print(f"goal at {threads} thread(s), convlib time <= PyTorch's: {state} (ratio {ratio:.2f})")
+        print(
+            f"goal at {threads} thread(s), convlib time <= PyTorch's: {state} (ratio {ratio:.2f})"
+        )
     if not met:
         print("PyTorch not importable: no comparison (pip install -r benchmarks/requirements.txt)")
     print(f"load average at end: {load_average()}")

@@ -80,15 +80,39 @@ def _data(name: str, seed: int = 0) -> tuple[np.ndarray, ...]:
     return x, wt, b, dout
 
 
-def _time(fn: Callable[[], Any], warmup: int, repeats: int) -> list[float]:
+#: ``--clock``: wall-clock time, or the CPU time of the whole process (every
+#: thread). At 1 thread the CPU time hardly depends on the load of a shared
+#: machine; at 2 it also counts the time BLAS threads spend spinning.
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _time(
+    fn: Callable[[], Any], warmup: int, repeats: int, clock: Callable[[], float]
+) -> list[float]:
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return times
+
+
+def openblas_core() -> str:
+    """The kernels NumPy's OpenBLAS runs (its core name), and OPENBLAS_CORETYPE if set."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        cores = [
+            str(d.get("architecture")) for d in threadpool_info() if d["internal_api"] == "openblas"
+        ]
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of convlib
+        cores = []
+    env = os.environ.get("OPENBLAS_CORETYPE")
+    return (", ".join(cores) or "no OpenBLAS found") + (
+        f" (OPENBLAS_CORETYPE={env})" if env is not None else ""
+    )
 
 
 def _convlib_fns(name: str) -> dict[str, Callable[[], Any]]:
@@ -140,7 +164,9 @@ def _torch_fns(name: str) -> dict[str, Callable[[], Any]]:
     return {"fwd": fwd, "fb": fb}
 
 
-def worker(lib: str, shapes: Sequence[str], threads: int, warmup: int, repeats: int) -> None:
+def worker(
+    lib: str, shapes: Sequence[str], threads: int, warmup: int, repeats: int, clock: str
+) -> None:
     """Time ``lib`` on ``shapes`` in this process; print one JSON object."""
     if lib == "torch":
         import torch
@@ -152,18 +178,28 @@ def worker(lib: str, shapes: Sequence[str], threads: int, warmup: int, repeats: 
 
         threadpool_limits(threads)  # on top of the *_NUM_THREADS variables
         make = _convlib_fns
-    result: dict[str, dict[str, list[float]]] = {}
+    result: dict[str, Any] = {}
     for name in shapes:
         fns = make(name)
-        result[name] = {key: _time(fn, warmup, repeats) for key, fn in fns.items()}
+        result[name] = {key: _time(fn, warmup, repeats, CLOCKS[clock]) for key, fn in fns.items()}
+    if lib == "convlib":
+        result["_openblas"] = openblas_core()
     print(json.dumps(result))
 
 
 def run_worker(
-    lib: str, shapes: Sequence[str], threads: int, warmup: int, repeats: int
-) -> dict[str, dict[str, list[float]]]:
+    lib: str,
+    shapes: Sequence[str],
+    threads: int,
+    warmup: int,
+    repeats: int,
+    clock: str = "wall",
+    coretype: str | None = None,
+) -> dict[str, Any]:
     env = dict(os.environ)
     env.update({v: str(threads) for v in THREAD_VARS})
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
     cmd = [
         sys.executable,
         os.path.abspath(__file__),
@@ -177,11 +213,13 @@ def run_worker(
         str(warmup),
         "--repeats",
         str(repeats),
+        "--clock",
+        clock,
     ]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{lib} worker failed:\n{out.stderr}")
-    result: dict[str, dict[str, list[float]]] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -194,20 +232,29 @@ def torch_available() -> bool:
 
 
 def compare(
-    shapes: Sequence[str], threads: int, rounds: int, warmup: int, repeats: int
+    shapes: Sequence[str],
+    threads: int,
+    rounds: int,
+    warmup: int,
+    repeats: int,
+    clock: str = "wall",
+    coretype: str | None = None,
 ) -> dict[str, Any]:
     """Alternate convlib and PyTorch workers; print and return the medians and the verdict."""
     libs = ["convlib", "torch"] if torch_available() else ["convlib"]
     samples: dict[str, dict[str, dict[str, list[float]]]] = {lib: {} for lib in libs}
     print(
         f"convlib vs PyTorch, float32, {threads} thread(s) each, {rounds} round(s) of alternating "
-        f"subprocesses, {warmup} warm-up + {repeats} timed calls per shape and round"
+        f"subprocesses, {warmup} warm-up + {repeats} timed calls per shape and round, "
+        f"{'wall-clock' if clock == 'wall' else 'process CPU'} time"
     )
     print(f"load average at start: {load_average()}", flush=True)
+    blas = "?"
     for r in range(rounds):
         order = libs if r % 2 == 0 else libs[::-1]
         for lib in order:
-            got = run_worker(lib, shapes, threads, warmup, repeats)
+            got = run_worker(lib, shapes, threads, warmup, repeats, clock, coretype)
+            blas = got.pop("_openblas", blas)
             for name, per in got.items():
                 for key, ts in per.items():
                     samples[lib].setdefault(name, {}).setdefault(key, []).extend(ts)
@@ -216,7 +263,18 @@ def compare(
         for lib, s in samples.items()
     }
     end_load = load_average()
-    header = ["shape", "cl fwd", "pt fwd", "ratio", "cl f+b", "pt f+b", "ratio", "floor", "cl/floor"]
+    print(f"NumPy's OpenBLAS kernels: {blas}")
+    header = [
+        "shape",
+        "cl fwd",
+        "pt fwd",
+        "ratio",
+        "cl f+b",
+        "pt f+b",
+        "ratio",
+        "floor",
+        "cl/floor",
+    ]
     rows = []
     ratios: dict[str, float] = {}
     floors: dict[str, float] = {}
@@ -271,6 +329,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=3, help="untimed calls per shape (default 3)")
     p.add_argument("--repeats", type=int, default=10, help="timed calls per shape and round")
     p.add_argument("--quick", action="store_true", help="1 round, 1 warm-up, 2 calls: a smoke run")
+    p.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall-clock time (default) or process CPU time (steadier under load at 1 thread)",
+    )
+    p.add_argument(
+        "--openblas-coretype",
+        metavar="NAME",
+        help="OPENBLAS_CORETYPE for the subprocesses (e.g. SkylakeX, Haswell); default: inherited",
+    )
     p.add_argument("--worker", choices=["convlib", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.quick:
@@ -287,9 +356,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.worker:
-        worker(args.worker, args.shape_list, args.threads, args.warmup, args.repeats)
+        worker(args.worker, args.shape_list, args.threads, args.warmup, args.repeats, args.clock)
         return
-    compare(args.shape_list, args.threads, args.rounds, args.warmup, args.repeats)
+    compare(
+        args.shape_list,
+        args.threads,
+        args.rounds,
+        args.warmup,
+        args.repeats,
+        args.clock,
+        args.openblas_coretype,
+    )
 
 
 if __name__ == "__main__":

@@ -81,8 +81,9 @@ def load_data(
     """Training and test images as convlib prepares them (NHWC float32) and int64 labels."""
     if args.synthetic:
         n = args.limit or 2048
-        (x_tr, y_tr), (x_te, y_te) = synthetic_digits(n, seed=args.seed), synthetic_digits(
-            max(n // 4, 1), seed=args.seed + 1
+        (x_tr, y_tr), (x_te, y_te) = (
+            synthetic_digits(n, seed=args.seed),
+            synthetic_digits(max(n // 4, 1), seed=args.seed + 1),
         )
     else:
         (x_tr, y_tr), (x_te, y_te) = load_mnist(download=False, quiet=True)
@@ -142,9 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt,
         lambda t: (
-            min_lr + (args.lr - min_lr) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
-        )
-        / args.lr,
+            (min_lr + (args.lr - min_lr) * (1 + math.cos(math.pi * min(t, total) / total)) / 2)
+            / args.lr
+        ),
     )
     loss_fn = nn.CrossEntropyLoss()
     rng = np.random.default_rng(args.seed)

@@ -10,7 +10,8 @@ benchmark figure that pays for it, in the module that uses it:
 
 * :mod:`convlib.fast.conv` -- im2col in a channel-major or row-aligned
   layout, the bias folded into the products, ``dx`` by one small product
-  per kernel tap;
+  per kernel tap, and the parameter gradients alone for a network's first
+  layer (:func:`conv2d_param_grads_fast`);
 * :mod:`convlib.fast.pooling` -- running maximum / sum over window offsets;
 * :mod:`convlib.fast.batchnorm` -- per-feature sums as a product with a
   vector of ones, per-feature vectors tiled along each example's row;
@@ -27,7 +28,7 @@ from .batchnorm import (
     feature_sum,
     per_feature,
 )
-from .conv import conv2d_backward_fast, conv2d_forward_fast, im2col_fast
+from .conv import conv2d_backward_fast, conv2d_forward_fast, conv2d_param_grads_fast, im2col_fast
 from .phases import phase_scatter, phase_window_views
 from .pooling import (
     avgpool2d_backward_fast,
@@ -40,6 +41,7 @@ from .workspace import clear_workspace, scratch, workspace_nbytes
 __all__ = [
     "conv2d_forward_fast",
     "conv2d_backward_fast",
+    "conv2d_param_grads_fast",
     "im2col_fast",
     "maxpool2d_forward_fast",
     "maxpool2d_backward_fast",

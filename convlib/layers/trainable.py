@@ -16,6 +16,7 @@ from ..arithmetic import conv_output_size, resolve_padding
 from ..batchnorm import _check_options, batchnorm_backward, batchnorm_forward
 from ..conv import conv2d_backward, conv2d_forward
 from ..dense import dense_backward, dense_forward
+from ..fast.conv import conv2d_param_grads_fast
 from .base import Layer, _shape, as_generator, init_weights
 
 __all__ = ["Conv2D", "Dense", "BatchNorm"]
@@ -114,6 +115,15 @@ class Conv2D(Layer):
         if "b" in self.params:
             self._store_grad("b", db)
         return dx
+
+    def _backward_params(self, dout: np.ndarray, cache: Any) -> None:
+        if getattr(cache, "groups", 1) != 1:  # grouped: the full backward pass
+            self._backward(dout, cache)
+            return
+        dw, db = conv2d_param_grads_fast(dout, cache)
+        self._store_grad("w", dw)
+        if "b" in self.params:
+            self._store_grad("b", db)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         h, w, c = _shape("input_shape", input_shape, 3, "(H, W, C)")
