@@ -6,7 +6,10 @@ decay, batch 128, 4 epochs, random shifts) and ``benchmarks/torch_capstone.py``
 shifts) as separate subprocesses, at 1 and at 2 threads, and prints for each
 the training time (the steps only, as both scripts report it), the test
 accuracy, the peak memory (the maximum resident set size of the subprocess,
-``os.wait4``'s ``ru_maxrss``) and the ratio convlib / PyTorch.
+``os.wait4``'s ``ru_maxrss``) and the ratio convlib / PyTorch. Each run's line
+also gives the CPU time of its whole process (data loading and evaluation
+included): at 1 thread on a loaded machine it is a steadier guide than the
+wall-clock training time.
 
 Fairness on a shared machine: each run is a fresh process with the same
 thread count (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
@@ -25,6 +28,7 @@ Usage::
     python benchmarks/bench_capstone.py --threads 2 --rounds 3
     python benchmarks/bench_capstone.py --quick            # synthetic data, 1 short epoch: smoke run
     python benchmarks/bench_capstone.py --limit 10000 --epochs 1
+    python benchmarks/bench_capstone.py --openblas-coretype SkylakeX   # see benchmarks/README.md
 
 MNIST comes from ``$CONVLIB_DATA/mnist`` (or the user cache; no download).
 """
@@ -59,6 +63,7 @@ class Run:
     seconds: float
     accuracy: float
     maxrss_mb: float
+    cpu_seconds: float
 
 
 def command(lib: str, threads: int, extra: Sequence[str]) -> list[str]:
@@ -69,10 +74,12 @@ def command(lib: str, threads: int, extra: Sequence[str]) -> list[str]:
     return [*base, "--threads", str(threads), *extra]
 
 
-def run_one(lib: str, threads: int, extra: Sequence[str]) -> Run:
-    """One training run in a fresh subprocess; its time, accuracy and peak memory."""
+def run_one(lib: str, threads: int, extra: Sequence[str], coretype: str | None = None) -> Run:
+    """One training run in a fresh subprocess; its time, accuracy, peak memory and CPU time."""
     env = dict(os.environ)
     env.update({v: str(threads) for v in THREAD_VARS})
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
     cmd = command(lib, threads, extra)
     # One pipe for both streams (two could deadlock), read to its end, then
     # os.wait4 for this child's own resource usage (RUSAGE_CHILDREN would
@@ -94,7 +101,14 @@ def run_one(lib: str, threads: int, extra: Sequence[str]) -> Run:
         raise RuntimeError(f"no result line in the output of {' '.join(cmd)}:\n{out}")
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     scale = 1 / 1024 if sys.platform != "darwin" else 1 / 2**20
-    return Run(lib, threads, float(match.group(2)), float(match.group(1)), usage.ru_maxrss * scale)
+    return Run(
+        lib,
+        threads,
+        float(match.group(2)),
+        float(match.group(1)),
+        usage.ru_maxrss * scale,
+        usage.ru_utime + usage.ru_stime,
+    )
 
 
 def torch_available() -> bool:
@@ -116,6 +130,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--quick",
         action="store_true",
         help="a smoke run: synthetic data, 512 images, 1 epoch, 1 thread",
+    )
+    p.add_argument(
+        "--openblas-coretype",
+        metavar="NAME",
+        help="OPENBLAS_CORETYPE for both subprocesses (e.g. SkylakeX); default: inherited",
     )
     args = p.parse_args(argv)
     if args.quick:
@@ -147,11 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for threads in args.thread_list:
         for r in range(args.rounds):
             for lib in libs if r % 2 == 0 else libs[::-1]:
-                run = run_one(lib, threads, args.extra)
+                run = run_one(lib, threads, args.extra, args.openblas_coretype)
                 runs.append(run)
                 print(
                     f"  {lib:7s} {threads} thread(s): {run.seconds:.1f} s, "
-                    f"{run.accuracy:.2f}%, peak RSS {run.maxrss_mb:.0f} MB "
+                    f"{run.accuracy:.2f}%, peak RSS {run.maxrss_mb:.0f} MB, CPU time of the "
+                    f"whole process {run.cpu_seconds:.1f} s "
                     f"(load {load_average()})",
                     flush=True,
                 )
