@@ -114,7 +114,7 @@ def test_backward_params_leaves_the_same_gradients(first: str) -> None:
         assert p.name == q.name
         np.testing.assert_array_equal(p.grad, q.grad)
     # the cache is consumed like backward's
-    with pytest.raises(RuntimeError, match="backward_params"):
+    with pytest.raises(RuntimeError, match="called before forward"):
         nets[1].layers[0].backward_params(np.zeros((4, 3, 4, 4)) if first == "conv" else dout)
 
 

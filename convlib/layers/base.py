@@ -222,14 +222,13 @@ class Layer:
         which :func:`convlib.fit` calls). :class:`Conv2D` then skips the
         input gradient's products (about 10 % of a training step of the
         capstone network, see :func:`convlib.fast.conv.conv2d_param_grads_fast`);
-        other layers compute it and drop it.
+        other layers run :meth:`backward` and drop its result.
 
         Parameters
         ----------
         dout : array_like, shape of the last forward output
         """
-        dout, cache = self._take_cache(dout, "backward_params")
-        self._backward_params(dout, cache)
+        self.backward(dout)  # the default: the whole backward pass, dx dropped
 
     def _take_cache(self, dout: Any, method: str) -> tuple[np.ndarray, Any]:
         """Invalidate the gradients, check ``dout`` and hand over the cache (consumed)."""
@@ -244,10 +243,6 @@ class Layer:
             dout = dout.astype(self.dtype)
         cache, self._cache = self._cache, None
         return dout, cache
-
-    def _backward_params(self, dout: np.ndarray, cache: Any) -> None:
-        """The parameter gradients only; by default the whole backward, ``dx`` dropped."""
-        self._backward(dout, cache)
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:  # pragma: no cover
         raise NotImplementedError

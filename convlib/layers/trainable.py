@@ -116,7 +116,9 @@ class Conv2D(Layer):
             self._store_grad("b", db)
         return dx
 
-    def _backward_params(self, dout: np.ndarray, cache: Any) -> None:
+    def backward_params(self, dout: Any) -> None:
+        """:meth:`backward` without ``dx``: only ``dw`` and ``db`` are computed and stored."""
+        dout, cache = self._take_cache(dout, "backward_params")
         if getattr(cache, "groups", 1) != 1:  # grouped: the full backward pass
             self._backward(dout, cache)
             return
