@@ -10,20 +10,24 @@ targets) and each dtype this prints the median wall-clock time of
   products and a plain col2im backward),
 * the fast path (:func:`convlib.conv2d_forward` and :func:`convlib.conv2d_backward`,
   which run the tuned tier in :mod:`convlib.fast`),
-* PyTorch's CPU ``torch.nn.functional.conv2d`` on the same data (NCHW copies),
-  forward under ``torch.no_grad()`` and forward + backward through autograd
-  with gradients for the input, the weights and the bias -- when torch is
-  importable; without it those columns are skipped with a note,
-
-for the forward pass alone and for forward + backward. It also prints the
+for the forward pass alone and for forward + backward. Then, when PyTorch is
+importable, it compares convlib's fast path with PyTorch's CPU
+``torch.nn.functional.conv2d`` (forward under ``torch.no_grad()``, and forward
++ backward through autograd with gradients for the input, the weights and the
+bias) in *alternating subprocesses* with the same thread count (``--threads``,
+2 by default) and warm-up -- :mod:`conv_vs_torch` beside this script, which
+also times the "floor" (the three matrix products of each shape alone) and
+says which parts of issue 12's speed goal the run meets. It also prints the
 fast path's GFLOP/s beside the GFLOP/s of one NumPy matmul of the same
 ``(M, K, N) = (N*OH*OW, KH*KW*C, F)`` size, i.e. what the im2col GEMM alone
 could reach, and the minor page faults per fast forward + backward.
 
-Both libraries use all cores by default. On a loaded machine their worker
-threads wait for each other and multi-threaded timings become meaningless
-(10-100x slower); ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` before the
-command makes both single-threaded, which is far less sensitive to load.
+The tier tables use the process's BLAS threads (all cores by default). On a
+loaded machine worker threads wait for each other and multi-threaded timings
+become meaningless (10-100x slower); ``OMP_NUM_THREADS=1
+OPENBLAS_NUM_THREADS=1`` before the command makes the tier tables
+single-threaded, and ``--threads 1 --clock cpu`` does the same for the
+comparison with PyTorch, which is then far less sensitive to load.
 
 The naive loops take seconds per image on the larger shapes, so they run on a
 reduced batch (``--naive-batch`` images, 1 by default) and their time is
@@ -33,8 +37,7 @@ batch.
 
 Timing: ``--repeats`` calls of each function, in three cycles of blocks
 (convlib forward, convlib forward + backward, im2col tier forward and
-forward + backward, matmul, PyTorch forward,
-PyTorch forward + backward; each block opens with an untimed warm-up call),
+forward + backward, matmul; each block opens with an untimed warm-up call),
 so that a change of load on a shared machine hits every function; the median
 is reported, or the minimum with ``--stat min``, which a busy machine
 disturbs less. The naive loops get ``--naive-repeats`` calls after the
@@ -43,8 +46,10 @@ is high.
 
 Usage::
 
-    python benchmarks/bench_conv.py                    # all shapes, float32 and float64
+    python benchmarks/bench_conv.py                    # all shapes, float32 and float64, then vs PyTorch
     python benchmarks/bench_conv.py --quick            # fewer repeats, float32, 1 naive round
+    python benchmarks/bench_conv.py --goal-only        # only the comparison with PyTorch (issue 12)
+    python benchmarks/bench_conv.py --goal-only --threads 1 --clock cpu   # steadier under load
     python benchmarks/bench_conv.py --shapes A,B --repeats 11
     python benchmarks/bench_conv.py --no-naive --dtypes float32
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_conv.py
@@ -65,6 +70,7 @@ E     32, 32, 32, 16        32      5       2, 2
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import resource
@@ -194,13 +200,9 @@ def load_average() -> str:
         return "n/a"
 
 
-def import_torch() -> Any:
-    """``torch`` when it can be imported, else ``None``."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
+def torch_importable() -> bool:
+    """Whether PyTorch is installed (it is imported only in the comparison's subprocesses)."""
+    return importlib.util.find_spec("torch") is not None
 
 
 # --------------------------------------------------------------------------
@@ -221,8 +223,6 @@ class Result:
     naive_fwd: float | None = None
     naive_fb: float | None = None
     naive_err: float | None = None
-    torch_fwd: float | None = None
-    torch_fb: float | None = None
 
 
 def make_data(
@@ -269,7 +269,6 @@ def bench_shape(
     repeats: int,
     naive_batch: int,
     naive_repeats: int,
-    torch: Any,
     seed: int,
     stat: str = "median",
 ) -> Result:
@@ -302,25 +301,6 @@ def bench_shape(
         "im2col_fb": im2col_fb,
         "gemm": lambda: gemm_a @ gemm_b,
     }
-    if torch is not None:
-        tx = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).requires_grad_()
-        tw = torch.from_numpy(np.ascontiguousarray(w.transpose(3, 2, 0, 1))).requires_grad_()
-        tb = torch.from_numpy(b.copy()).requires_grad_()
-        tdout = torch.from_numpy(np.ascontiguousarray(dout.transpose(0, 3, 1, 2)))
-        conv2d_t = torch.nn.functional.conv2d
-
-        def torch_fwd() -> None:
-            with torch.no_grad():
-                conv2d_t(tx, tw, tb, stride=shape.stride, padding=shape.pad)
-
-        def torch_fb() -> None:
-            out = conv2d_t(tx, tw, tb, stride=shape.stride, padding=shape.pad)
-            out.backward(tdout)
-            tx.grad = tw.grad = tb.grad = None
-
-        fns["torch_fwd"] = torch_fwd
-        fns["torch_fb"] = torch_fb
-
     times = time_blocks(fns, repeats, stat=stat)
     res = Result(
         shape=shape,
@@ -331,8 +311,6 @@ def bench_shape(
         faults=minor_faults_per_call(fast_fb),
         im2col_fwd=times["im2col_fwd"],
         im2col_fb=times["im2col_fb"],
-        torch_fwd=times.get("torch_fwd"),
-        torch_fb=times.get("torch_fb"),
     )
 
     if naive_batch > 0:
@@ -378,7 +356,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         print("  ".join(c.rjust(wd) for c, wd in zip(r, widths)))
 
 
-def report(results: list[Result], naive_batch: int, torch: Any, stat: str = "median") -> None:
+def report(results: list[Result], naive_batch: int, stat: str = "median") -> None:
     print()
     print(f"1) naive loops, readable im2col tier and fast path, {stat} ms for the whole batch;")
     print("   speedups of the fast path over the naive loops")
@@ -453,45 +431,6 @@ def report(results: list[Result], naive_batch: int, torch: Any, stat: str = "med
         rows,
     )
 
-    print()
-    if torch is None:
-        print(
-            "3) PyTorch: not importable, comparison skipped "
-            "(install torch in this environment to get it)"
-        )
-        return
-    print(
-        f"3) convlib fast path vs PyTorch {torch.__version__} CPU conv2d "
-        f"({torch.get_num_threads()} threads), {stat} ms; ratio > 1 means convlib is slower"
-    )
-    rows = []
-    for r in results:
-        rows.append(
-            [
-                r.shape.name,
-                r.dtype,
-                _ms(r.fast_fwd),
-                _ms(r.torch_fwd),
-                _ratio(r.fast_fwd, r.torch_fwd),
-                _ms(r.fast_fb),
-                _ms(r.torch_fb),
-                _ratio(r.fast_fb, r.torch_fb),
-            ]
-        )
-    print_table(
-        [
-            "shape",
-            "dtype",
-            "convlib fwd",
-            "torch fwd",
-            "ratio",
-            "convlib f+b",
-            "torch f+b",
-            "ratio",
-        ],
-        rows,
-    )
-
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -512,6 +451,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-naive", action="store_true", help="skip the naive path")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument(
+        "--goal-only",
+        action="store_true",
+        help="only the comparison with PyTorch (no tier tables)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=2, help="threads of each library in the comparison (2)"
+    )
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds of the comparison (3)")
+    p.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="the comparison's clock: wall (default) or process CPU time (steadier under load)",
+    )
+    p.add_argument(
+        "--openblas-coretype",
+        metavar="NAME",
+        help="OPENBLAS_CORETYPE for the comparison's subprocesses (e.g. SkylakeX)",
+    )
+    p.add_argument(
         "--quick", action="store_true", help="3 repeats, 1 naive round, float32 only (a smoke run)"
     )
     p.add_argument(
@@ -528,8 +487,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    args.warmup = 3
     if args.quick:
         args.repeats, args.naive_repeats, args.dtypes = 3, 1, "float32"
+        args.rounds, args.warmup = 1, 1
     if args.no_naive:
         args.naive_batch = 0
     names = [s.strip().upper() for s in args.shapes.split(",") if s.strip()]
@@ -548,7 +509,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    torch = None if args.no_torch else import_torch()
+    torch = not args.no_torch and torch_importable()
+    if args.goal_only:
+        compare_with_torch(args, torch)
+        return
     allocator = "glibc malloc defaults"
     if args.tune_allocator:
         try:
@@ -571,7 +535,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             else "library defaults (all cores)"
         )
     )
-    if torch is None:
+    if not torch:
         print("PyTorch: not available" + (" (--no-torch)" if args.no_torch else ""))
     print(f"allocator: {allocator}")
     print(
@@ -591,16 +555,41 @@ def main(argv: Sequence[str] | None = None) -> None:
                     args.repeats,
                     args.naive_batch,
                     args.naive_repeats,
-                    torch,
                     args.seed,
                     args.stat,
                 )
             )
             r = results[-1]
             print(f"  done {s.name} {d}: fast f+b {r.fast_fb * 1e3:.2f} ms", flush=True)
-    report(results, args.naive_batch, torch, args.stat)
+    report(results, args.naive_batch, args.stat)
     print()
     print(f"load average after: {load_average()}")
+    print()
+    compare_with_torch(args, torch)
+
+
+def compare_with_torch(args: argparse.Namespace, torch: bool) -> None:
+    """Section 3: the fast path against PyTorch in alternating subprocesses (issue 12's goal)."""
+    if not torch:
+        print(
+            "3) PyTorch: "
+            + ("skipped (--no-torch)" if args.no_torch else "not importable, comparison skipped")
+            + " (pip install -r benchmarks/requirements.txt)"
+        )
+        return
+    # A module beside this script (the script's folder is on sys.path).
+    from conv_vs_torch import compare
+
+    print("3) ", end="")
+    compare(
+        [s.name for s in args.shape_list],
+        args.threads,
+        args.rounds,
+        args.warmup,
+        max(args.repeats, 2),
+        args.clock,
+        args.openblas_coretype,
+    )
 
 
 if __name__ == "__main__":

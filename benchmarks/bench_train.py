@@ -31,6 +31,7 @@ from collections import defaultdict
 import numpy as np
 
 from convlib.datasets import prepare_images, random_shift
+from convlib.layers import Layer
 from convlib.losses import softmax_cross_entropy
 from convlib.model import Sequential, build_capstone, build_lenet
 from convlib.optim import Adam
@@ -66,10 +67,14 @@ class LayerTimer:
         self.times: dict[tuple[int, str], list[float]] = defaultdict(list)
         self.model = model
         for i, layer in enumerate(model.layers):
-            for what in ("forward", "backward"):
+            methods = [("forward", "forward"), ("backward", "backward")]
+            if type(layer).backward_params is not Layer.backward_params:
+                # Its own backward_params (Conv2D: no dx), which fit calls for the first layer.
+                methods.append(("backward_params", "backward"))
+            for what, column in methods:
                 orig = getattr(layer, what)
 
-                def timed(arg, orig=orig, key=(i, what)):
+                def timed(arg, orig=orig, key=(i, column)):
                     t0 = time.perf_counter()
                     out = orig(arg)
                     self.times[key].append(time.perf_counter() - t0)
@@ -120,7 +125,7 @@ def bench(
         np.take(y, idx, axis=0, out=yb)
         logits = model.forward(random_shift(xb, aug_rng) if cfg.augment else xb)
         _, dlogits = softmax_cross_entropy(logits, yb)
-        model.backward(dlogits)
+        model.backward_params(dlogits)  # what convlib.fit runs: no gradient of the input
         opt.step()
         if step >= warmup:
             times.append(time.perf_counter() - t0)

@@ -196,6 +196,25 @@ class Sequential:
             dout = layer.backward(dout)
         return dout
 
+    def backward_params(self, dout: Any) -> None:
+        """:meth:`backward` for training: the parameter gradients only.
+
+        The same gradients in ``layer.grads``, but the first layer does not
+        compute the gradient with respect to the model's input (the data,
+        which no training step uses; see :meth:`convlib.layers.Layer.backward_params`).
+        :func:`convlib.fit` calls this.
+
+        Parameters
+        ----------
+        dout : array_like, shape of the last forward output
+        """
+        for layer in self.layers:
+            layer._invalidate_grads()
+        for layer in reversed(self.layers[1:]):
+            dout = layer.backward(dout)
+        if self.layers:
+            self.layers[0].backward_params(dout)
+
     # -- parameters and state ---------------------------------------------
     def parameters(self) -> list[Parameter]:
         """Every trainable array with its gradient, named ``"<layer>.<key>"``.

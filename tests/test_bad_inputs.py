@@ -67,6 +67,7 @@ CONV_BACKWARDS = {
     "conv2d_backward_naive": convlib.conv2d_backward_naive,
     "conv2d_backward_im2col": convlib.conv2d_backward_im2col,
     "conv2d_backward_fast": fast.conv2d_backward_fast,
+    "conv2d_param_grads_fast": fast.conv2d_param_grads_fast,
 }
 POOL_FORWARDS = {
     "maxpool2d_forward": convlib.maxpool2d_forward,

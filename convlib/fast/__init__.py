@@ -10,7 +10,8 @@ benchmark figure that pays for it, in the module that uses it:
 
 * :mod:`convlib.fast.conv` -- im2col in a channel-major or row-aligned
   layout, the bias folded into the products, ``dx`` by one small product
-  per kernel tap;
+  per kernel tap, and the parameter gradients alone for a network's first
+  layer (:func:`conv2d_param_grads_fast`);
 * :mod:`convlib.fast.grouped` -- grouped convolution, the tuned
   convolution once per group;
 * :mod:`convlib.fast.pooling` -- running maximum / sum over window offsets;
@@ -29,7 +30,12 @@ from .batchnorm import (
     feature_sum,
     per_feature,
 )
-from .conv import conv2d_backward_fast, conv2d_forward_fast, im2col_fast
+from .conv import (
+    conv2d_backward_fast,
+    conv2d_forward_fast,
+    conv2d_param_grads_fast,
+    im2col_fast,
+)
 from .grouped import (
     GroupedConv2DCache,
     conv2d_backward_grouped_fast,
@@ -47,6 +53,7 @@ from .workspace import clear_workspace, scratch, workspace_nbytes
 __all__ = [
     "conv2d_forward_fast",
     "conv2d_backward_fast",
+    "conv2d_param_grads_fast",
     "im2col_fast",
     "conv2d_forward_grouped_fast",
     "conv2d_backward_grouped_fast",

@@ -211,17 +211,38 @@ class Layer:
         -------
         dx : ndarray, shape of the last forward input
         """
+        dout, cache = self._take_cache(dout, "backward")
+        return self._backward(dout, cache)
+
+    def backward_params(self, dout: Any) -> None:
+        """:meth:`backward` without ``dx``: store the parameter gradients only.
+
+        For a layer whose input gradient nobody uses -- the first layer of a
+        network, whose input is the data (:meth:`convlib.Sequential.backward_params`,
+        which :func:`convlib.fit` calls). :class:`Conv2D` then skips the
+        input gradient's products (about 10 % of a training step of the
+        capstone network, see :func:`convlib.fast.conv.conv2d_param_grads_fast`);
+        other layers run :meth:`backward` and drop its result.
+
+        Parameters
+        ----------
+        dout : array_like, shape of the last forward output
+        """
+        self.backward(dout)  # the default: the whole backward pass, dx dropped
+
+    def _take_cache(self, dout: Any, method: str) -> tuple[np.ndarray, Any]:
+        """Invalidate the gradients, check ``dout`` and hand over the cache (consumed)."""
         self._invalidate_grads()
         if self._cache is None:
             raise RuntimeError(
-                f"{self.name}.backward() called before forward(): run forward on a batch "
+                f"{self.name}.{method}() called before forward(): run forward on a batch "
                 "first (each forward allows one backward)"
             )
         dout = as_numeric_array("dout", dout)
         if dout.dtype != self.dtype:
             dout = dout.astype(self.dtype)
         cache, self._cache = self._cache, None
-        return self._backward(dout, cache)
+        return dout, cache
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:  # pragma: no cover
         raise NotImplementedError

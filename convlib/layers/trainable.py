@@ -17,6 +17,7 @@ from ..batchnorm import _check_options, batchnorm_backward, batchnorm_forward
 from ..conv import conv2d_backward, conv2d_forward
 from ..conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward
 from ..dense import dense_backward, dense_forward
+from ..fast.conv import conv2d_param_grads_fast
 from .base import Layer, _shape, as_generator, init_weights
 
 __all__ = ["Conv2D", "Dense", "BatchNorm", "ConvTranspose2D"]
@@ -132,6 +133,17 @@ class Conv2D(Layer):
         if "b" in self.params:
             self._store_grad("b", db)
         return dx
+
+    def backward_params(self, dout: Any) -> None:
+        """:meth:`backward` without ``dx``: only ``dw`` and ``db`` are computed and stored."""
+        dout, cache = self._take_cache(dout, "backward_params")
+        if getattr(cache, "groups", 1) != 1:  # grouped: the full backward pass
+            self._backward(dout, cache)
+            return
+        dw, db = conv2d_param_grads_fast(dout, cache)
+        self._store_grad("w", dw)
+        if "b" in self.params:
+            self._store_grad("b", db)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         h, w, c = _shape("input_shape", input_shape, 3, "(H, W, C)")

@@ -1,0 +1,68 @@
+"""The benchmark scripts run (smoke runs with ``--quick``); their speed is never tested here.
+
+Issue 12's figures come from ``benchmarks/bench_conv.py`` and
+``benchmarks/bench_capstone.py`` run by hand on a quiet machine. These tests
+only check that the scripts still start, finish and print the lines the
+README describes, so that a change of convlib cannot silently break them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def run(script: str, *args: str) -> str:
+    env = dict(os.environ)
+    # The worktree's convlib, whatever is installed.
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=str(ROOT),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_conv_vs_torch_quick() -> None:
+    out = run("conv_vs_torch.py", "--quick", "--shapes", "A,E", "--threads", "1")
+    assert "load average at start" in out and "load average at end" in out
+    assert "NumPy's OpenBLAS kernels" in out
+    lines = {line.split()[0] for line in out.splitlines() if line.strip()}
+    assert {"A", "E"} <= lines
+    if HAS_TORCH:
+        assert "geometric mean of the f+b ratios" in out
+        assert "E: " in out  # the verdict per shape
+
+
+def test_bench_conv_quick() -> None:
+    out = run("bench_conv.py", "--quick", "--shapes", "B", "--no-naive", "--threads", "1")
+    assert "fast path throughput" in out
+    assert ("3) convlib vs PyTorch" in out) == HAS_TORCH
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="the capstone comparison's PyTorch side needs torch")
+def test_torch_capstone_runs_the_recipe() -> None:
+    out = run("torch_capstone.py", "--synthetic", "--limit", "256", "--epochs", "1")
+    assert "| training time" in out.splitlines()[-1]
+
+
+def test_bench_capstone_quick() -> None:
+    out = run("bench_capstone.py", "--quick")
+    assert "peak RSS" in out and "load average at end" in out
+    if HAS_TORCH:
+        assert "goal at 1 thread(s)" in out
