@@ -19,8 +19,9 @@ nothing is executed again. Then, in every notebook:
   gets two new cells where the solution was: a stub with the same signature that
   raises ``NotImplementedError``, and a cell that grades it and prints the
   checker's verdict without stopping the notebook (a code cell of the exercise
-  itself that defines the same function, as chapter 10's does, gives way to the
-  stub);
+  itself that defines the same function, as chapter 10's does, is replaced by
+  the stub, where the exercise's text announces the signature; cells before the
+  exercise are kept);
 - the notebook must stay runnable from top to bottom: a kept cell after a
   removed solution must not use a name that only the solution defined (the
   script stops with the chapter, the cell and the names, rather than write a
@@ -173,7 +174,8 @@ def find_stubs(solution: Solution, checkers: set[str]) -> list[Stub]:
     return stubs
 
 
-def _stub_cells(stub: Stub) -> list[Any]:
+def _stub_cells(stub: Stub) -> tuple[Any, Any]:
+    """The stub cell and the grading cell of one exercise."""
     stub_source = (
         f"# Exercise {stub.label}: write {stub.function} here, then run the next cell.\n"
         "import numpy as np\n"
@@ -193,10 +195,10 @@ def _stub_cells(stub: Stub) -> list[Any]:
         "except ExerciseFailure as failure:\n"
         "    print(failure)\n"
     )
-    return [
+    return (
         nbformat.v4.new_code_cell(stub_source, metadata={"tags": ["student-stub"]}),
         nbformat.v4.new_code_cell(check_source, metadata={"tags": ["student-check"]}),
-    ]
+    )
 
 
 def _split_markdown(text: str, inside: str | None) -> tuple[str, str | None, list[str]]:
@@ -275,9 +277,10 @@ def student_notebook(nb: Any, name: str, checkers: set[str]) -> tuple[Any, list[
     """
     out = copy.deepcopy(nb)
     cells: list[Any] = []
+    origin: dict[int, int] = {}  # id() of a kept code cell -> its index in nb.cells
     solutions: list[Solution] = []
     inside: str | None = None
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             text, still_open, started = _split_markdown(cell.source, inside)
             if text.strip():
@@ -291,54 +294,86 @@ def student_notebook(nb: Any, name: str, checkers: set[str]) -> tuple[Any, list[
             if cell.cell_type == "code":
                 solutions[-1].code.append(cell.source)
         else:
-            cells.append(copy.deepcopy(cell))
+            kept = copy.deepcopy(cell)
+            origin[id(kept)] = index
+            cells.append(kept)
     if inside is not None:
         raise StudentEditionError(f"{name}: solution {inside!r} has no {{solution-end}}")
 
     stubs: list[Stub] = []
+    dropped: dict[int, set[str]] = {}  # index in nb.cells -> the names its stub supplies
     starts = [0] + [solution.position for solution in solutions]
-    for k in reversed(range(len(solutions))):  # insert from the end: positions stay valid
+    for k in reversed(range(len(solutions))):  # edit from the end: positions stay valid
         solution = solutions[k]
         found = find_stubs(solution, checkers)
         stubs[:0] = found
-        new = [c for stub in found for c in _stub_cells(stub)]
-        cells[solution.position : solution.position] = new
-        # An exercise may hold a cell of its own that defines the function (an
-        # ``{exercise-start}`` block showing the grader reject an unfinished
-        # stub): the generated stub replaces it, so the student fills in one cell.
-        graded = {stub.function for stub in found}
-        cells[starts[k] : solution.position] = [
-            cell
-            for cell in cells[starts[k] : solution.position]
-            if cell.cell_type != "code" or not graded & _defined_names(_parse(cell.source))
-        ]
+        pairs = {stub.function: _stub_cells(stub) for stub in found}
+        # The exercise itself: from the Markdown cell that holds its label (the
+        # solution's argument) to the solution. It may hold a code cell of its
+        # own that defines the function (an ``{exercise-start}`` block showing
+        # the grader reject an unfinished stub): the generated stub takes that
+        # cell's place, where the text announces the signature, so the student
+        # fills in one cell. Cells before the exercise are never touched.
+        first = solution.position
+        for i in range(solution.position - 1, starts[k] - 1, -1):
+            if cells[i].cell_type == "markdown" and re.search(
+                rf"^:label:[ \t]*{re.escape(solution.label)}[ \t]*$", cells[i].source, re.M
+            ):
+                first = i + 1
+                break
+        region: list[Any] = []
+        placed: set[str] = set()
+        for cell in cells[first : solution.position]:
+            defines = (
+                set(pairs) & _defined_names(_parse(cell.source))
+                if cell.cell_type == "code"
+                else set()
+            )
+            if not defines:
+                region.append(cell)
+                continue
+            if id(cell) in origin:
+                dropped[origin[id(cell)]] = set(pairs)
+            for function in pairs:  # in the order of the grading calls
+                if function in defines and function not in placed:
+                    region.append(pairs[function][0])
+                    placed.add(function)
+        region += [pairs[f][0] for f in pairs if f not in placed]  # the other stubs
+        region += [pair[1] for pair in pairs.values()]  # the grading cells, where the solution was
+        cells[first : solution.position] = region
     out.cells = cells
     for cell in out.cells:  # nbformat 4.5 wants an id on every cell
         cell.setdefault("id", nbformat.v4.new_code_cell().id)
-    _check_runnable(nb, name)
+    _check_runnable(nb, name, dropped)
     return out, stubs
 
 
-def _check_runnable(nb: Any, name: str) -> None:
+def _check_runnable(nb: Any, name: str, dropped: dict[int, set[str]] | None = None) -> None:
     """Refuse a student notebook in which a kept cell needs a removed solution's name.
 
     Walks the original notebook in order: the names that solution cells define
     (and kept cells before them do not) are gone from the student notebook,
     or stand for a stub that raises ``NotImplementedError``; a kept cell after
-    them that uses one would fail when the notebook is run from the top.
+    them that uses one would fail when the notebook is run from the top. So
+    are the names of an exercise's own cell that a stub replaced (``dropped``:
+    its index in ``nb.cells`` -> the names the stub defines in its place).
     """
+    dropped = dropped or {}
     kept_defined: set[str] = set(dir(builtins))
     only_in_solutions: set[str] = set()
     inside = None
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             _, inside, _ = _split_markdown(cell.source, inside)
             continue
         if cell.cell_type != "code":
             continue
         tree = _parse(cell.source)
-        if inside is not None:
-            only_in_solutions |= _defined_names(tree) - kept_defined
+        if inside is not None or index in dropped:
+            supplied = dropped.get(index, set())
+            only_in_solutions |= _defined_names(tree) - kept_defined - supplied
+            kept_defined |= supplied
+            only_in_solutions -= supplied
             continue
         defined = _defined_names(tree)
         missing = sorted((_used_names(tree) & only_in_solutions) - defined)

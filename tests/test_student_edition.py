@@ -217,6 +217,9 @@ def test_the_book_becomes_a_student_edition(tmp_path: Path) -> None:
     )
     defining = [c for c in nb10["cells"] if "def bn_backward(" in "".join(c["source"])]
     assert len(defining) == 1 and "student-stub" in defining[0]["metadata"]["tags"]
+    # ... in its place, inside the exercise, where the text announces the signature
+    before = "".join(nb10["cells"][nb10["cells"].index(defining[0]) - 1]["source"])
+    assert ":label: ch10-ex-compact" in before
     assert any("student-stub" in c["metadata"].get("tags", []) for c in nb09["cells"])
 
 
@@ -236,3 +239,76 @@ def test_a_student_notebook_runs_from_top_to_bottom(tmp_path: Path) -> None:
     for cell in graded:
         text = "".join(o.get("text", "") for o in cell.outputs)
         assert "NotImplementedError" in text or "not written yet" in text
+
+
+EXERCISE_WITH_OWN_CELL = """```{exercise-start}
+:label: chX-ex-own
+
+Write `my_softmax` with the signature
+"""
+
+OWN_CELL = """def my_softmax(logits, labels):
+    raise NotImplementedError
+
+try:
+    check_softmax_cross_entropy(my_softmax)
+except Exception:
+    pass
+"""
+
+AFTER_OWN_CELL = """and grade it with `check_softmax_cross_entropy`.
+
+```{exercise-end}
+```
+
+```{solution-start} chX-ex-own
+:class: dropdown
+```
+"""
+
+SOLUTION_END = """```{solution-end}
+```
+"""
+
+
+def _chapter_with_own_cell(*before: str) -> nbformat.NotebookNode:
+    return _notebook(
+        *[("code", source) for source in before],
+        ("markdown", EXERCISE_WITH_OWN_CELL),
+        ("code", OWN_CELL),
+        ("markdown", AFTER_OWN_CELL),
+        ("code", SOLUTION_CODE),
+        ("markdown", SOLUTION_END),
+    )
+
+
+def test_the_stub_takes_the_place_of_the_exercises_own_cell() -> None:
+    # The exercise's text announces the signature just before its own cell:
+    # the stub goes there, and the grading cell where the solution was.
+    student, stubs = se.student_notebook(_chapter_with_own_cell(), "chX.ipynb", CHECKERS)
+    assert [s.function for s in stubs] == ["my_softmax"]
+    kinds = [(c.cell_type, tuple(c.metadata.get("tags", []))) for c in student.cells]
+    assert kinds == [
+        ("markdown", ()),
+        ("code", ("student-stub",)),
+        ("markdown", ()),
+        ("code", ("student-check",)),
+    ]
+    assert student.cells[0].source.endswith("with the signature")
+    assert "def my_softmax(logits, labels, *, axis=-1):" in student.cells[1].source
+    assert sum("def my_softmax" in c.source for c in student.cells) == 1
+
+
+def test_a_cell_before_the_exercise_that_defines_the_graded_name_is_kept() -> None:
+    # Only the exercise's own cells give way to the stub, not the chapter's text.
+    before = "def my_softmax(z):\n    return z\n\nresult = my_softmax(3)"
+    student, _ = se.student_notebook(_chapter_with_own_cell(before), "chX.ipynb", CHECKERS)
+    assert student.cells[0].source == before
+
+
+def test_a_name_that_only_the_replaced_exercise_cell_defined_is_refused() -> None:
+    nb = _chapter_with_own_cell()
+    nb.cells[1].source = OWN_CELL + "\nSHAPE = (4, 3)\n"
+    nb.cells.append(nbformat.v4.new_code_cell("print(SHAPE)"))
+    with pytest.raises(se.StudentEditionError, match="SHAPE"):
+        se.student_notebook(nb, "chX.ipynb", CHECKERS)
