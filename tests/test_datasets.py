@@ -976,6 +976,37 @@ def test_importing_convlib_datasets_does_not_import_pooch_or_requests():
     assert out.stdout.strip() == "[]"
 
 
+def test_importing_pooch_in_a_kernel_without_ipywidgets_warns_nothing():
+    # pooch imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns
+    # "IProgress not found": a stderr block on every book page that loaded MNIST.
+    # A fake kernel (what tqdm.autonotebook looks at) in a fresh interpreter.
+    import subprocess
+
+    fake_kernel = (
+        "import sys, types, warnings\n"
+        "ipython = types.ModuleType('IPython')\n"
+        "ipython.get_ipython = lambda: types.SimpleNamespace()\n"
+        "sys.modules.update({'IPython': ipython, 'ipywidgets': None,\n"
+        "                    'ipykernel.zmqshell': types.ModuleType('ipykernel.zmqshell')})\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    STATEMENT\n"
+        "print([str(w.message)[:40] for w in caught])\n"
+    )
+
+    def warnings_of(statement):
+        code = fake_kernel.replace("STATEMENT", statement)
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return run.stdout.strip()
+
+    if "IProgress not found" not in warnings_of("import tqdm.auto"):
+        pytest.skip("this tqdm does not warn in a kernel without ipywidgets")
+    imported = "from convlib.datasets.download import _import_pooch; _import_pooch()"
+    assert warnings_of(imported) == "[]"
+
+
 # ---------------------------------------------------------------------------
 # Nothing found, nothing downloadable
 # ---------------------------------------------------------------------------

@@ -36,6 +36,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -69,9 +70,18 @@ class _TargetUnusable(Exception):
 
 
 def _import_pooch() -> ModuleType:
-    """pooch, or an ImportError that says how to do without it."""
+    """pooch, or an ImportError that says how to do without it.
+
+    pooch imports ``tqdm.auto``, which inside a Jupyter kernel without
+    ipywidgets warns "IProgress not found" as it is imported. convlib never
+    uses pooch's progress bars (it draws its own), so that warning, which
+    would otherwise appear on every book page that loads a data set, is
+    silenced for this import only.
+    """
     try:
-        import pooch
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import pooch
     except ImportError as exc:
         raise ImportError(
             "downloading a data set (and finding the per-user cache) needs pooch, a dependency "
