@@ -33,12 +33,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["MIN_PARALLEL_ELEMENTS", "compute_thread_count", "pool_exists", "run_batch_chunks"]
 
-#: Arrays with fewer elements are processed on one thread. ReLU of
-#: (128, 11, 11, 32), 495,616 elements, still gained from two threads;
-#: below about 2**17 elements the hand-off to the worker costs more than
-#: half the pass saves (measured in the run recorded in
-#: benchmarks/README.md, issue 12).
-MIN_PARALLEL_ELEMENTS = 1 << 17
+#: Arrays with fewer elements are processed on one thread. Handing a chunk
+#: to a worker and waiting for it costs the calling thread about 20 us, and
+#: the two threads contend for the GIL between NumPy calls. ReLU forward +
+#: backward on 2**17 float32 elements took 67 us on one thread against 82 us
+#: (critical path) on two, on 2**19 305 against 232 us; on the capstone's
+#: second block, (128, 11, 11, 32) = 495,616 elements, ReLU and batch norm
+#: gained nothing and max pooling lost; on its first block, (128, 26, 26,
+#: 16) = 1,384,448 elements, ReLU and max pooling ran 1.4-1.8x faster (CPU
+#: time, load ~6-8; benchmarks/README.md, issue 12).
+MIN_PARALLEL_ELEMENTS = 1 << 19
 
 _threads = 1
 _pool: ThreadPoolExecutor | None = None
