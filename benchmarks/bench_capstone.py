@@ -13,8 +13,11 @@ wall-clock training time.
 
 Fairness on a shared machine: each run is a fresh process with the same
 thread count (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
-``MKL_NUM_THREADS``, plus ``--threads`` of each script: threadpoolctl for
-convlib, ``torch.set_num_threads`` for PyTorch); with ``--rounds`` above 1
+``MKL_NUM_THREADS``, plus ``--threads`` of each script: for convlib the
+BLAS threads (threadpoolctl) *and* the compute threads over which ReLU,
+max pooling and batch norm split each batch
+(:func:`convlib.runtime.compute_threads`), for PyTorch
+``torch.set_num_threads``, which covers its element-wise kernels too); with ``--rounds`` above 1
 the two alternate and which goes first alternates too, and the medians are
 reported. The load average is printed at the start and after every run:
 on a loaded machine the times mean little, a 2-thread run least of all.
@@ -94,6 +97,9 @@ def run_one(lib: str, threads: int, extra: Sequence[str], coretype: str | None =
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}")
+    if lib == "convlib" and f"{threads} compute thread" not in out:
+        # convlib.train --threads N must split the element-wise passes too.
+        raise RuntimeError(f"{' '.join(cmd)} did not report {threads} compute thread(s):\n{out}")
     match = None
     for line in out.splitlines():
         match = LAST_LINE.search(line) or match

@@ -24,8 +24,9 @@ A quick LeNet run on the first 5,000 training images::
 and machines without the data).
 
 Unlike the library, the command tunes the process it runs in (it owns
-it): one BLAS thread and glibc's allocator keeping freed memory
-(:mod:`convlib.runtime`); ``--no-tuning`` leaves both alone. The recipe
+it): one BLAS thread and one compute thread by default (``--threads N``
+sets both to ``N``) and glibc's allocator keeping freed memory
+(:mod:`convlib.runtime`); ``--no-tuning`` leaves all of them alone. The recipe
 itself is :func:`convlib.recipes.train_model`.
 """
 
@@ -46,11 +47,17 @@ from .datasets import load_mnist, prepare_images, synthetic_digits
 from .loop import History
 from .model import Sequential
 from .recipes import BUILDERS, DEFAULTS, TrainConfig, train_model
-from .runtime import blas_thread_count, blas_threads, tune_allocator
+from .runtime import (
+    blas_thread_count,
+    blas_threads,
+    compute_thread_count,
+    compute_threads,
+    tune_allocator,
+)
 
 __all__ = ["build_parser", "main"]
 
-#: BLAS threads when neither ``--threads`` nor ``--no-tuning`` is given.
+#: BLAS and compute threads when neither ``--threads`` nor ``--no-tuning`` is given.
 DEFAULT_THREADS = 1
 
 
@@ -119,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     tuning = p.add_argument_group(
         "process settings",
         "Unless --no-tuning is given, the command tunes the Python process it runs in: it limits "
-        f"BLAS to --threads threads (default {DEFAULT_THREADS}, set through threadpoolctl) and raises "
+        f"BLAS to --threads threads (default {DEFAULT_THREADS}, set through threadpoolctl), lets "
+        "ReLU, max pooling and batch norm split each batch over as many threads "
+        "(convlib.runtime.compute_threads) and raises "
         "glibc's malloc thresholds so that the memory of each step's temporaries is reused instead of "
         "returned to the OS and faulted in again (convlib.runtime.tune_allocator; irreversible for "
         "the process). Both are process-wide, which a command may decide and a library should "
@@ -129,13 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         metavar="N",
-        help=f"BLAS threads (default {DEFAULT_THREADS}: the matrix products are small, and a second "
-        "thread slows training down badly when other programs use the CPU)",
+        help=f"BLAS threads and compute threads (default {DEFAULT_THREADS}: the matrix products are "
+        "small, and a second thread slows training down badly when other programs use the CPU)",
     )
     tuning.add_argument(
         "--no-tuning",
         action="store_true",
-        help="change no process setting: keep the BLAS threads and the allocator as they are",
+        help="change no process setting: keep the BLAS threads, the compute threads and the "
+        "allocator as they are",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
@@ -244,20 +254,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with contextlib.ExitStack() as process_settings:
         if args.no_tuning:
-            settings = "process settings left as they are (--no-tuning): " + _threads_text(
-                blas_thread_count()
+            settings = (
+                "process settings left as they are (--no-tuning): "
+                f"{_threads_text(blas_thread_count())}, {_compute_text(compute_thread_count())}"
             )
         else:
             n_threads = DEFAULT_THREADS if args.threads is None else args.threads
             found = process_settings.enter_context(
                 blas_threads(n_threads)
             )  # restored when main returns
+            process_settings.enter_context(compute_threads(n_threads))  # restored too
             allocator = (
                 "freed memory kept for reuse" if tune_allocator() else "allocator not tunable here"
             )
             settings = (
                 "process settings (--no-tuning leaves them alone): "
-                f"{_threads_text(n_threads if found else None)}, {allocator}"
+                f"{_threads_text(n_threads if found else None)}, "
+                f"{_compute_text(n_threads)}, {allocator}"
             )
         return _train(args, cfg, x_train, y_train, x_test, y_test, settings)
 
@@ -267,6 +280,11 @@ def _threads_text(n: int | None) -> str:
     return (
         "BLAS threads not controllable" if n is None else f"{n} BLAS thread{'s' if n != 1 else ''}"
     )
+
+
+def _compute_text(n: int) -> str:
+    """``"1 compute thread"`` (convlib's own, for the element-wise passes)."""
+    return f"{n} compute thread{'s' if n != 1 else ''}"
 
 
 def _train(

@@ -1,4 +1,4 @@
-"""Process-wide tuning, all of it opt-in: BLAS threads, glibc's allocator, the workspace.
+"""Process-wide tuning, all of it opt-in: BLAS and compute threads, the allocator, the workspace.
 
 Nothing in convlib calls these functions by itself: :func:`convlib.fit` and
 the layers run with whatever the process is set to. ``python -m
@@ -21,6 +21,20 @@ workspace of bounded size (:data:`convlib.fast.workspace.WORKSPACE_LIMIT_BYTES`,
 :func:`clear_workspace` gives it back, and :func:`set_workspace_limit`
 changes the bound (0 turns the workspace off: every temporary is then a
 fresh array).
+
+**Compute threads** are convlib's own, for the element-wise passes BLAS
+does not run: ReLU, max pooling and batch norm of the tuned tier
+(:mod:`convlib.fast.threads`), about half of the capstone's training step.
+With :func:`set_compute_threads` or the context manager
+:func:`compute_threads` set to ``n > 1``, each such pass over an array of at
+least :data:`convlib.fast.threads.MIN_PARALLEL_ELEMENTS` elements splits its
+batch into ``n`` chunks, computed at the same time by the calling thread and
+a small pool of ``n - 1`` worker threads that convlib creates on first use
+(NumPy releases the GIL inside its loops). The results are bit-identical to
+one thread's. The default, 1, runs every pass on the calling thread and
+creates no pool. Like BLAS threads, more compute threads than idle cores
+slow things down. ``python -m convlib.train --threads N`` sets both to
+``N``.
 """
 
 from __future__ import annotations
@@ -33,14 +47,17 @@ from contextlib import contextmanager
 from threadpoolctl import ThreadpoolController
 
 from ._checks import as_int
-from .fast import workspace as _workspace
+from .fast import threads as _threads, workspace as _workspace
 from .fast.workspace import clear_workspace, workspace_nbytes
 
 __all__ = [
     "blas_thread_count",
     "blas_threads",
     "clear_workspace",
+    "compute_thread_count",
+    "compute_threads",
     "set_blas_threads",
+    "set_compute_threads",
     "set_workspace_limit",
     "tune_allocator",
     "workspace_nbytes",
@@ -129,6 +146,79 @@ def set_blas_threads(n: int) -> bool:
     blas = _blas()
     blas.limit(limits=n)  # never restored: the limit holds from now on
     return bool(blas.lib_controllers)
+
+
+# --- compute threads (convlib's own, for element-wise passes) ---------------
+
+
+def compute_thread_count() -> int:
+    """How many threads the tuned tier's element-wise passes may use (1 by default).
+
+    Returns
+    -------
+    int
+        The value set by :func:`set_compute_threads` or the innermost
+        :func:`compute_threads` block, else 1.
+    """
+    return _threads.compute_thread_count()
+
+
+def set_compute_threads(n: int) -> int:
+    """Let ReLU, max pooling and batch norm split their batch over ``n`` threads.
+
+    Opt-in and process-wide (every thread that calls these passes shares the
+    setting). The passes of the tuned tier (:mod:`convlib.fast.threads`)
+    then compute chunks of the batch at the same time, with results
+    bit-identical to one thread's; arrays below
+    :data:`convlib.fast.threads.MIN_PARALLEL_ELEMENTS` elements stay on one
+    thread. The worker pool (``n - 1`` threads) is created by the first pass
+    that needs it; ``n = 1`` shuts it down. Prefer :func:`compute_threads`,
+    which restores the previous value.
+
+    Parameters
+    ----------
+    n : int
+        Threads, >= 1. 1 (the default) runs every pass on the calling thread.
+
+    Returns
+    -------
+    int
+        The previous setting, so that a caller can put it back.
+    """
+    n = as_int("n", n, 1)
+    return _threads._set_compute_threads(n)
+
+
+@contextmanager
+def compute_threads(n: int) -> Iterator[int]:
+    """Split the element-wise passes over ``n`` threads inside a ``with`` block.
+
+    :func:`set_compute_threads` for a block of code: the previous setting is
+    restored when the block ends, also when it raises.
+
+    Parameters
+    ----------
+    n : int
+        Threads, >= 1.
+
+    Yields
+    ------
+    int
+        ``n``.
+
+    Examples
+    --------
+    >>> import convlib
+    >>> with convlib.compute_threads(2):
+    ...     assert convlib.compute_thread_count() == 2
+    >>> convlib.compute_thread_count()
+    1
+    """
+    old = set_compute_threads(n)
+    try:
+        yield _threads.compute_thread_count()
+    finally:
+        set_compute_threads(old)
 
 
 # --- the allocator --------------------------------------------------------

@@ -1054,6 +1054,15 @@ def geometry_rows() -> list[Bad]:
             TYP,
             ("nbytes",),
         ),
+        Bad("set_compute_threads-0", lambda: convlib.set_compute_threads(0), VAL, ("n", "0")),
+        Bad("set_compute_threads-str", lambda: convlib.set_compute_threads("2"), TYP, ("n",)),
+        Bad("set_compute_threads-float", lambda: convlib.set_compute_threads(2.0), TYP, ("n",)),
+        Bad(
+            "compute_threads-negative",
+            lambda: convlib.compute_threads(-1).__enter__(),
+            VAL,
+            ("n", "-1"),
+        ),
         Bad("tune_allocator-str", lambda: convlib.tune_allocator("big"), TYP, ("threshold",)),
         Bad("tune_allocator-negative", lambda: convlib.tune_allocator(-1), VAL, ("threshold",)),
     ]

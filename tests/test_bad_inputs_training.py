@@ -1683,6 +1683,7 @@ NO_ROW = {
     "NonFiniteError": "an exception class: raised by fit and BatchNorm (rows *-nan*)",
     "NonFiniteGradientError": "an exception class: raised by the optimizers (rows *-nan-grad, *-inf-grad)",
     "blas_thread_count": "takes no argument",
+    "compute_thread_count": "takes no argument",
     "clear_workspace": "takes no argument",
     "workspace_nbytes": "takes no argument",
     "ActivationCache": "a cache: made by the forward functions, refused by the backwards (rows '*-cache')",

@@ -66,3 +66,10 @@ def test_bench_capstone_quick() -> None:
     assert "peak RSS" in out and "load average at end" in out
     if HAS_TORCH:
         assert "goal at 1 thread(s)" in out
+
+
+def test_bench_threads_quick() -> None:
+    out = run("bench_threads.py", "--quick")
+    assert "load average at start" in out and "load average at end" in out
+    assert "relu fwd 26x26x16" in out and "2 compute" in out
+    assert "capstone step" in out

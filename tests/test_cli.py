@@ -225,7 +225,32 @@ def test_cli_no_tuning_leaves_the_process_alone(capsys, monkeypatch):
 
     monkeypatch.setattr(convlib.cli, "tune_allocator", forbidden)
     monkeypatch.setattr(convlib.cli, "blas_threads", forbidden)
+    monkeypatch.setattr(convlib.cli, "compute_threads", forbidden)
     assert main([*QUICK, "--no-tuning"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[1].startswith("process settings left as they are (--no-tuning): ")
     assert LAST_LINE.match(lines[-1]), lines[-1]
+
+
+def test_cli_threads_sets_the_compute_threads_while_it_trains_then_restores_them(
+    capsys, monkeypatch
+):
+    import convlib.loop
+    from convlib.runtime import compute_thread_count
+
+    seen = []
+    real_fit = convlib.loop.fit
+
+    def spy(*args, **kwargs):  # the compute threads while training
+        seen.append(compute_thread_count())
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr("convlib.recipes.fit", spy)
+    assert compute_thread_count() == 1
+    assert main([*QUICK, "--threads", "2"]) == 0
+    assert seen == [2]
+    assert "2 compute threads" in capsys.readouterr().out
+    assert compute_thread_count() == 1  # put back when main returns
+    assert main([*QUICK]) == 0  # the default: one compute thread
+    assert seen == [2, 1]
+    assert "1 compute thread," in capsys.readouterr().out

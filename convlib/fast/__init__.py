@@ -19,6 +19,10 @@ benchmark figure that pays for it, in the module that uses it:
   vector of ones, per-feature vectors tiled along each example's row;
 * :mod:`convlib.fast.phases` -- the one stride-phase scatter (convolution's
   ``dx`` and both pooling backwards) and the phase gather of pooling;
+* :mod:`convlib.fast.elementwise` -- ReLU, split over the compute threads;
+* :mod:`convlib.fast.threads` -- the opt-in compute threads that ReLU, max
+  pooling and batch norm split their batch over
+  (:func:`convlib.runtime.compute_threads`; one thread by default);
 * :mod:`convlib.fast.workspace` -- per-thread scratch buffers, bounded, with
   :func:`clear_workspace` and :func:`workspace_nbytes`.
 """
@@ -36,6 +40,7 @@ from .conv import (
     conv2d_param_grads_fast,
     im2col_fast,
 )
+from .elementwise import relu_backward_fast, relu_forward_fast
 from .grouped import (
     GroupedConv2DCache,
     conv2d_backward_grouped_fast,
@@ -58,6 +63,8 @@ __all__ = [
     "conv2d_forward_grouped_fast",
     "conv2d_backward_grouped_fast",
     "GroupedConv2DCache",
+    "relu_forward_fast",
+    "relu_backward_fast",
     "maxpool2d_forward_fast",
     "maxpool2d_backward_fast",
     "avgpool2d_forward_fast",

@@ -154,8 +154,14 @@ def _phase_scatter(
     dtype: np.dtype,
     *,
     channel_major: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """:func:`phase_scatter` without argument checks: what the tuned tier calls."""
+    """:func:`phase_scatter` without argument checks: what the tuned tier calls.
+
+    ``out``: an array of shape ``geometry.x_shape`` and dtype ``dtype`` to
+    write the result into (then returned), e.g. one batch chunk's rows of a
+    larger gradient (:mod:`convlib.fast.threads`).
+    """
     n, h, w, c = geometry.x_shape
     (top, _), (left, _) = geometry.pads
     _, hp, wp, _ = geometry.padded_shape
@@ -167,11 +173,15 @@ def _phase_scatter(
         dxp = np.zeros(geometry.padded_shape, dtype=dtype)
         for p, q, u0, v0 in phases[0].taps:
             dxp[:, u0 : u0 + oh, v0 : v0 + ow, :] += tap_grad(p, q)
-        return _crop_spatial(dxp, geometry.pads, (h, w))
+        cropped = _crop_spatial(dxp, geometry.pads, (h, w))
+        if out is None:
+            return cropped
+        out[...] = cropped
+        return out
 
     hq, wq = -(-hp // sh), -(-wp // sw)  # positions per phase, rounded up
     taps_of = {(ph.row_phase, ph.col_phase): ph.taps for ph in phases}
-    dx = np.empty(geometry.x_shape, dtype=dtype)
+    dx = np.empty(geometry.x_shape, dtype=dtype) if out is None else out
     for a in range(sh):
         # Unpadded row y is padded row top + y = u * sh + a: phase a starts at
         # unpadded row y0, which is position u_first of the phase.

@@ -19,6 +19,11 @@ call run these.
 Whole-pixel copies (each pixel's ``C`` channels moved as one item) were
 several times faster than copying the same strided slices number by number
 for the pooling layers of the book's networks (measured in an earlier run).
+
+Max pooling, forward and backward, splits its images over the compute
+threads when the caller opts in (:mod:`convlib.fast.threads`); every image
+is computed by the same operations, so the results do not depend on the
+thread count.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 from ..pooling import Pool2DCache, _check_backward, _index_dtype, _prepare, _real_counts
 from ..windows import _pad_spatial
 from .phases import _phase_scatter, _phase_window_views
+from .threads import run_batch_chunks
 
 __all__ = [
     "maxpool2d_forward_fast",
@@ -68,20 +74,28 @@ def maxpool2d_forward_fast(
     cache : Pool2DCache
     """
     x, cache = _prepare(x, pool_size, stride, padding, "max")
-    views = _phase_window_views(_pad_spatial(x, cache.pads, -np.inf), cache.geometry)
-    out = views[0].copy()
+    out = np.empty(cache.out_shape, dtype=x.dtype)
     argmax: np.ndarray = np.zeros(cache.out_shape, dtype=_index_dtype(cache))
-    better = np.empty(cache.out_shape, dtype=bool)
-    for k in range(1, len(views)):  # offsets in row-major order
-        np.greater(views[k], out, out=better)  # strict: a later equal value does not win
-        np.maximum(out, views[k], out=out)
-        # The winner's offset is the last k at which the running maximum
-        # strictly grew, i.e. the largest such k.
-        np.maximum(argmax, better * argmax.dtype.type(k), out=argmax)
-    if np.isnan(out.min()):  # min propagates NaN: true iff some window held one
-        nan_out = np.isnan(out)
-        for k, view in enumerate(views):  # in row-major order: the last NaN stays
-            argmax[nan_out & np.isnan(view)] = k
+
+    def rows(r: slice) -> None:
+        """Images ``r``: every output element depends on its own image only."""
+        views = _phase_window_views(_pad_spatial(x[r], cache.pads, -np.inf), cache.geometry)
+        o, a = out[r], argmax[r]
+        o[...] = views[0]
+        better = np.empty(o.shape, dtype=bool)
+        for k in range(1, len(views)):  # offsets in row-major order
+            np.greater(views[k], o, out=better)  # strict: a later equal value does not win
+            np.maximum(o, views[k], out=o)
+            # The winner's offset is the last k at which the running maximum
+            # strictly grew, i.e. the largest such k.
+            np.maximum(a, better * a.dtype.type(k), out=a)
+        if np.isnan(o.min()):  # min propagates NaN: true iff some window held one
+            nan_out = np.isnan(o)
+            for k, view in enumerate(views):  # in row-major order: the last NaN stays
+                a[nan_out & np.isnan(view)] = k
+
+    # Split over the compute threads (convlib.runtime.compute_threads; one by default).
+    run_batch_chunks(rows, x.shape[0], x.size)
     return out, replace(cache, argmax=argmax)
 
 
@@ -102,8 +116,19 @@ def maxpool2d_backward_fast(dout: Any, cache: Pool2DCache) -> np.ndarray:
     dx : ndarray, shape (N, H, W, C)
     """
     dout = _check_backward(dout, cache, "max")
-    argmax, pw = cache.argmax, cache.pool_size[1]
-    return _phase_scatter(lambda p, q: (argmax == p * pw + q) * dout, cache.geometry, dout.dtype)
+    argmax, pw, geometry = cache.argmax, cache.pool_size[1], cache.geometry
+    assert argmax is not None  # every max-pooling cache holds it (checked above)
+    dx = np.empty(geometry.x_shape, dtype=dout.dtype)
+
+    def rows(r: slice) -> None:
+        """Images ``r`` of ``dx`` from images ``r`` of ``dout``."""
+        a, d = argmax[r], dout[r]
+        part = replace(geometry, x_shape=(a.shape[0], *geometry.x_shape[1:]))
+        _phase_scatter(lambda p, q: (a == p * pw + q) * d, part, dout.dtype, out=dx[r])
+
+    # Split over the compute threads (convlib.runtime.compute_threads; one by default).
+    run_batch_chunks(rows, dout.shape[0], dx.size)
+    return dx
 
 
 def avgpool2d_forward_fast(

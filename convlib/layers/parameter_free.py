@@ -17,8 +17,6 @@ from ..activations import (
     _check_alpha,
     leaky_relu_backward,
     leaky_relu_forward,
-    relu_backward,
-    relu_forward,
     sigmoid_backward,
     sigmoid_forward,
     tanh_backward,
@@ -27,6 +25,7 @@ from ..activations import (
 from ..arithmetic import conv_output_size, resolve_padding
 from ..dense import flatten_backward, flatten_forward
 from ..dropout import _check_p, _check_scale, dropout_backward, dropout_forward
+from ..fast.elementwise import relu_backward_fast, relu_forward_fast
 from ..pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .base import Layer, _shape, as_generator
 
@@ -142,10 +141,17 @@ class _Elementwise(Layer):
 
 
 class ReLU(_Elementwise):
-    """``max(x, 0)``, element-wise."""
+    """``max(x, 0)``, element-wise.
 
-    _fwd = staticmethod(relu_forward)
-    _bwd = staticmethod(relu_backward)
+    Runs :func:`convlib.fast.relu_forward_fast` and
+    :func:`convlib.fast.relu_backward_fast`: the results of
+    :func:`convlib.relu_forward` and :func:`convlib.relu_backward`, split
+    over the compute threads when the caller opts in
+    (:func:`convlib.runtime.compute_threads`).
+    """
+
+    _fwd = staticmethod(relu_forward_fast)
+    _bwd = staticmethod(relu_backward_fast)
 
 
 class LeakyReLU(Layer):

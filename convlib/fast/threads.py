@@ -1,0 +1,130 @@
+"""Compute threads for the tuned tier's element-wise passes (opt-in, default 1).
+
+The capstone network spends about half of a training step in element-wise
+passes over its first block's ``(128, 26, 26, 16)`` maps -- ReLU, max
+pooling, batch norm -- which NumPy runs on one thread, whatever the BLAS
+thread count. With more than one *compute thread*
+(:func:`convlib.runtime.set_compute_threads` or the context manager
+:func:`convlib.runtime.compute_threads`) these passes split their work
+along the batch axis: the calling thread computes the first chunk, a small
+persistent :class:`concurrent.futures.ThreadPoolExecutor` owned by convlib
+the others. NumPy releases the GIL inside ufunc loops over large arrays,
+so the chunks really run at the same time.
+
+Every chunk runs the same operations on its elements as the one-thread
+pass, so the results are bit-identical for every thread count (the tests
+assert it). Sums over the batch (batch norm's statistics and parameter
+gradients) are never split: they stay one product on the calling thread.
+
+* The default, 1, is the behaviour without this module: no pool is ever
+  created and every pass runs on the calling thread.
+* Arrays below :data:`MIN_PARALLEL_ELEMENTS` elements, and batches of one
+  example, stay on one thread: handing a chunk to a worker costs tens of
+  microseconds.
+* A pass started inside a chunk (a worker, or the caller while it computes
+  its own chunk) runs on one thread, so chunks never wait for each other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["MIN_PARALLEL_ELEMENTS", "compute_thread_count", "pool_exists", "run_batch_chunks"]
+
+#: Arrays with fewer elements are processed on one thread. Handing a chunk
+#: to a worker and waiting for it costs the calling thread about 20 us, and
+#: the two threads contend for the GIL between NumPy calls. ReLU forward +
+#: backward on 2**17 float32 elements took 67 us on one thread against 82 us
+#: (critical path) on two, on 2**19 305 against 232 us; on the capstone's
+#: second block, (128, 11, 11, 32) = 495,616 elements, ReLU and batch norm
+#: gained nothing and max pooling lost; on its first block, (128, 26, 26,
+#: 16) = 1,384,448 elements, ReLU and max pooling ran 1.4-1.8x faster (CPU
+#: time, load ~6-8; benchmarks/README.md, issue 12).
+MIN_PARALLEL_ELEMENTS = 1 << 19
+
+_threads = 1
+_pool: ThreadPoolExecutor | None = None
+_pool_workers = 0
+_pool_lock = threading.Lock()
+_inside = threading.local()
+
+
+def compute_thread_count() -> int:
+    """How many threads the tuned tier's element-wise passes may use (default 1)."""
+    return _threads
+
+
+def _set_compute_threads(n: int) -> int:
+    """Set the thread count (already checked, >= 1); returns the previous one.
+
+    The pool is not created here but by the first pass that needs it; going
+    back to 1 thread shuts it down.
+    """
+    global _threads, _pool, _pool_workers
+    old, _threads = _threads, n
+    if n == 1:
+        with _pool_lock:
+            pool, _pool, _pool_workers = _pool, None, 0
+        if pool is not None:
+            pool.shutdown(wait=True)
+    return old
+
+
+def _get_pool(workers: int) -> ThreadPoolExecutor:
+    """The shared pool with ``workers`` threads, created or resized lazily."""
+    global _pool, _pool_workers
+    with _pool_lock:
+        old = None
+        if _pool is None or _pool_workers != workers:
+            old = _pool
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="convlib-compute")
+            _pool_workers = workers
+        pool = _pool
+    if old is not None:
+        old.shutdown(wait=False)
+    return pool
+
+
+def pool_exists() -> bool:
+    """Whether convlib's compute pool has been created (for tests)."""
+    return _pool is not None
+
+
+def _run_chunk(fn: Callable[[slice], None], rows: slice) -> None:
+    _inside.active = True
+    try:
+        fn(rows)
+    finally:
+        _inside.active = False
+
+
+def run_batch_chunks(fn: Callable[[slice], None], batch: int, elements: int) -> None:
+    """Call ``fn(rows)`` on slices of the batch axis that together cover ``range(batch)``.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(slice)`` computes the rows ``slice`` of the pass (writing into
+        preallocated outputs). Calls for different slices must not touch the
+        same elements.
+    batch : int
+        Length of the batch axis.
+    elements : int
+        Elements of the largest array the pass touches, compared with
+        :data:`MIN_PARALLEL_ELEMENTS`.
+    """
+    k = min(_threads, batch)
+    if k <= 1 or elements < MIN_PARALLEL_ELEMENTS or getattr(_inside, "active", False):
+        fn(slice(0, batch))
+        return
+    bounds = [batch * i // k for i in range(k + 1)]
+    chunks = [slice(bounds[i], bounds[i + 1]) for i in range(k)]
+    pool = _get_pool(_threads - 1)  # one size per setting: no resizing for small batches
+    futures = [pool.submit(_run_chunk, fn, rows) for rows in chunks[1:]]
+    try:
+        _run_chunk(fn, chunks[0])
+    finally:
+        for future in futures:
+            future.result()  # re-raises a worker's exception
