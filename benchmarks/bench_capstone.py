@@ -81,8 +81,9 @@ def run_one(lib: str, threads: int, extra: Sequence[str], coretype: str | None =
     """One training run in a fresh subprocess; its time, accuracy, peak memory and CPU time."""
     env = dict(os.environ)
     env.update({v: str(threads) for v in THREAD_VARS})
-    if coretype:
-        env["OPENBLAS_CORETYPE"] = coretype
+    from conv_vs_torch import apply_coretype  # beside this script
+
+    apply_coretype(env, coretype)
     cmd = command(lib, threads, extra)
     # One pipe for both streams (two could deadlock), read to its end, then
     # os.wait4 for this child's own resource usage (RUSAGE_CHILDREN would
@@ -140,7 +141,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--openblas-coretype",
         metavar="NAME",
-        help="OPENBLAS_CORETYPE for both subprocesses (e.g. SkylakeX); default: inherited",
+        help="OPENBLAS_CORETYPE for both subprocesses (e.g. SkylakeX), or auto to unset it and "
+        "OPENBLAS_L2_SIZE; default: inherited",
     )
     args = p.parse_args(argv)
     if args.quick:

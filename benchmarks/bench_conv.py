@@ -468,7 +468,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--openblas-coretype",
         metavar="NAME",
-        help="OPENBLAS_CORETYPE for the comparison's subprocesses (e.g. SkylakeX)",
+        help="OPENBLAS_CORETYPE for the comparison's subprocesses (e.g. SkylakeX), or auto to "
+        "unset it and OPENBLAS_L2_SIZE so that OpenBLAS detects the processor",
     )
     p.add_argument(
         "--quick", action="store_true", help="3 repeats, 1 naive round, float32 only (a smoke run)"

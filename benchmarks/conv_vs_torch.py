@@ -58,6 +58,24 @@ SHAPES: dict[str, tuple[int, int, int, int, int, int, int, int]] = {
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
+
+def apply_coretype(env: dict[str, str], coretype: str | None) -> None:
+    """Set OPENBLAS_CORETYPE in a subprocess environment, or with "auto" unset it.
+
+    Some machines of this project set OPENBLAS_CORETYPE (and
+    OPENBLAS_L2_SIZE) because older OpenBLAS builds fail on their processors;
+    it holds a current NumPy to older kernels. "auto" removes both, together,
+    for the benchmark's subprocesses alone, so OpenBLAS detects the processor
+    itself (the kernels that ran are printed). None leaves the environment as
+    inherited.
+    """
+    if coretype == "auto":
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+    elif coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+
+
 #: The goal of issue 12.
 MAX_RATIO, MAX_GEOMEAN, MAX_FLOOR_RATIO = 1.5, 1.0, 1.2
 
@@ -198,8 +216,7 @@ def run_worker(
 ) -> dict[str, Any]:
     env = dict(os.environ)
     env.update({v: str(threads) for v in THREAD_VARS})
-    if coretype:
-        env["OPENBLAS_CORETYPE"] = coretype
+    apply_coretype(env, coretype)
     cmd = [
         sys.executable,
         os.path.abspath(__file__),
@@ -338,7 +355,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--openblas-coretype",
         metavar="NAME",
-        help="OPENBLAS_CORETYPE for the subprocesses (e.g. SkylakeX, Haswell); default: inherited",
+        help="OPENBLAS_CORETYPE for the subprocesses (e.g. SkylakeX, Haswell), or auto to "
+        "unset it and OPENBLAS_L2_SIZE so that OpenBLAS detects the processor; "
+        "default: inherited",
     )
     p.add_argument("--worker", choices=["convlib", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)

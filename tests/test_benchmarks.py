@@ -73,3 +73,20 @@ def test_bench_threads_quick() -> None:
     assert "load average at start" in out and "load average at end" in out
     assert "relu fwd 26x26x16" in out and "2 compute" in out
     assert "capstone step" in out
+
+
+def test_auto_coretype_unsets_both_openblas_variables() -> None:
+    """--openblas-coretype auto removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE together."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "conv_vs_torch.py"
+    spec = importlib.util.spec_from_file_location("conv_vs_torch_for_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    env = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512", "PATH": "/bin"}
+    module.apply_coretype(env, "auto")
+    assert env == {"PATH": "/bin"}
+    module.apply_coretype(env, "SkylakeX")
+    assert env["OPENBLAS_CORETYPE"] == "SkylakeX"
+    kept = {"OPENBLAS_CORETYPE": "Haswell"}
+    module.apply_coretype(kept, None)
+    assert kept == {"OPENBLAS_CORETYPE": "Haswell"}
