@@ -13,7 +13,6 @@ by ``python -m convlib.train``.
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._checks import as_bool, as_shape
-from ._files import atomic_write, does_not_fit, npy_header, npz_members, open_npz, read_npy
+from ._files import atomic_write, npz_members, open_npz, read_npy, read_state
 from .layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, as_generator
 
 __all__ = [
@@ -434,25 +433,7 @@ class Sequential:
                     f"this model has {mine}"
                 )
             state = self.state()
-            problems = _check_names(members, state)
-            for name in sorted(set(state) & set(members)):  # headers only: no data read yet
-                shape, _, dtype = npy_header(zf, file, members[name], name)
-                if shape != state[name].shape:
-                    problems.append(
-                        f"{name}: the file has shape {shape}, the model expects {state[name].shape}"
-                    )
-                elif dtype.kind not in "fiu":
-                    problems.append(f"{name}: the file holds non-numeric dtype {dtype}")
-            if problems:
-                raise ValueError(f"cannot load {where} into this model: " + "; ".join(problems))
-            loaded = {}
-            for name, target in state.items():
-                loaded[name] = read_npy(zf, file, members[name], name, target.shape, "fiu")
-                reason = does_not_fit(loaded[name], target.dtype)
-                if reason:
-                    problems.append(f"{name}: {reason}")
-            if problems:
-                raise ValueError(f"cannot load {where} into this model: " + "; ".join(problems))
+            loaded = read_state(zf, file, members, state)
         with np.errstate(over="ignore", invalid="ignore"):
             for name, arr in loaded.items():
                 np.copyto(state[name], arr, casting="unsafe")
@@ -485,18 +466,6 @@ def _existing_model_file(path: str | os.PathLike[str]) -> Path:
         raise ValueError(f"{str(given)!r} is not a file (a saved model is a .npz file)")
     tried = repr(str(given)) + ("" if given == with_npz else f" or {str(with_npz)!r}")
     raise FileNotFoundError(f"no saved model at {tried}")
-
-
-def _check_names(members: dict[str, zipfile.ZipInfo], state: dict[str, np.ndarray]) -> list[str]:
-    saved = set(members) - {"__format__", "__layers__"}
-    problems = []
-    missing = sorted(set(state) - saved)
-    extra = sorted(saved - set(state))
-    if missing:
-        problems.append(f"missing from the file: {missing}")
-    if extra:
-        problems.append(f"not in this model: {extra}")
-    return problems
 
 
 # --------------------------------------------------------------------------
