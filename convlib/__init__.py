@@ -55,6 +55,7 @@ from .datasets import (
     load_mnist,
     one_hot,
     prepare_images,
+    random_flip,
     random_shift,
     synthetic_digits,
     to_float_nhwc,
@@ -69,6 +70,7 @@ from .dense import (
 )
 from .dropout import DropoutCache, dropout_backward, dropout_forward
 from .errors import InputWarning, NonFiniteError, NonFiniteGradientError
+from .global_pooling import GlobalAvgPoolCache, global_avgpool_backward, global_avgpool_forward
 from .gradcheck import (
     GradientCheckWarning,
     GradientReport,
@@ -83,6 +85,7 @@ from .layers import (
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2D,
     Layer,
     LeakyReLU,
     MaxPool2D,
@@ -94,7 +97,7 @@ from .loop import History, evaluate, fit, predict
 from .losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
 from .memory import MemoryLimitError, memory_limit, set_memory_limit
 from .model import ModelSummary, Parameter, Sequential, build_capstone, build_lenet
-from .optim import SGD, Adam, CosineLR, ExponentialLR, Optimizer, StepLR
+from .optim import SGD, Adam, CosineLR, ExponentialLR, OneCycleLR, Optimizer, StepLR
 from .pooling import (
     Pool2DCache,
     avgpool2d_backward,
@@ -178,6 +181,10 @@ __all__ = [
     "flatten_backward",
     "flatten_forward",
     "FlattenCache",
+    "global_avgpool_backward",
+    "global_avgpool_forward",
+    "GlobalAvgPool2D",
+    "GlobalAvgPoolCache",
     "GradientCheckWarning",
     "GradientReport",
     "History",
@@ -208,11 +215,13 @@ __all__ = [
     "NonFiniteGradientError",
     "numerical_gradient",
     "one_hot",
+    "OneCycleLR",
     "Optimizer",
     "Parameter",
     "Pool2DCache",
     "predict",
     "prepare_images",
+    "random_flip",
     "random_shift",
     "rel_error",
     "ReLU",
