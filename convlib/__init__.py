@@ -78,9 +78,12 @@ from .gradcheck import (
     numerical_gradient,
     rel_error,
 )
+from .graph import Graph, GraphSummary
 from .layers import (
+    Add,
     AvgPool2D,
     BatchNorm,
+    Concat,
     Conv2D,
     Dense,
     Dropout,
@@ -89,6 +92,7 @@ from .layers import (
     Layer,
     LeakyReLU,
     MaxPool2D,
+    MergeLayer,
     ReLU,
     Sigmoid,
     Tanh,
@@ -96,6 +100,14 @@ from .layers import (
 from .loop import History, evaluate, fit, predict
 from .losses import log_softmax, mse_loss, softmax, softmax_cross_entropy
 from .memory import MemoryLimitError, memory_limit, set_memory_limit
+from .merge import (
+    AddCache,
+    ConcatCache,
+    add_backward,
+    add_forward,
+    concat_backward,
+    concat_forward,
+)
 from .model import ModelSummary, Parameter, Sequential, build_capstone, build_lenet
 from .optim import SGD, Adam, CosineLR, ExponentialLR, OneCycleLR, Optimizer, StepLR
 from .pooling import (
@@ -131,6 +143,10 @@ __all__ = [
     "ActivationCache",
     "Adam",
     "adam_update",
+    "Add",
+    "AddCache",
+    "add_backward",
+    "add_forward",
     "AdjointReport",
     "AvgPool2D",
     "avgpool2d_backward",
@@ -153,6 +169,10 @@ __all__ = [
     "check_adjoint",
     "check_gradients",
     "complex_step_gradient",
+    "Concat",
+    "ConcatCache",
+    "concat_backward",
+    "concat_forward",
     "clear_workspace",
     "col2im",
     "Conv2D",
@@ -187,6 +207,8 @@ __all__ = [
     "GlobalAvgPoolCache",
     "GradientCheckWarning",
     "GradientReport",
+    "Graph",
+    "GraphSummary",
     "History",
     "im2col",
     "InputWarning",
@@ -206,6 +228,7 @@ __all__ = [
     "maxpool2d_forward_naive",
     "maxpool2d_forward_windows",
     "memory_limit",
+    "MergeLayer",
     "MemoryLimitError",
     "ModelSummary",
     "momentum_update",

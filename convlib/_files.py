@@ -286,3 +286,58 @@ def does_not_fit(arr: np.ndarray, dtype: np.dtype) -> str | None:
         if arr.min() < info.min or arr.max() > info.max:
             return f"values {arr.min()}..{arr.max()} do not fit the model's dtype {dtype}"
     return None
+
+
+def read_state(
+    zf: zipfile.ZipFile,
+    file: Path,
+    members: dict[str, zipfile.ZipInfo],
+    state: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Read the arrays of a model's ``state`` (name -> its current array) from an open archive.
+
+    Entries whose names start with ``"__"`` are the archive's own records and
+    are ignored here. Every name, shape and dtype is checked from the headers
+    before any data is read, then every value is checked to fit the model's
+    dtype; all problems are reported together. Nothing is changed: the caller
+    copies the returned arrays into the model.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The file's array for every name of ``state``, of the same shape.
+
+    Raises
+    ------
+    ValueError
+        Listing missing or extra names, wrong shapes, non-numeric dtypes,
+        non-finite values and values that do not fit.
+    """
+    where = repr(str(file))
+    saved = {n for n in members if not n.startswith("__")}
+    problems = []
+    missing = sorted(set(state) - saved)
+    extra = sorted(saved - set(state))
+    if missing:
+        problems.append(f"missing from the file: {missing}")
+    if extra:
+        problems.append(f"not in this model: {extra}")
+    for name in sorted(set(state) & saved):  # headers only: no data read yet
+        shape, _, dtype = npy_header(zf, file, members[name], name)
+        if shape != state[name].shape:
+            problems.append(
+                f"{name}: the file has shape {shape}, the model expects {state[name].shape}"
+            )
+        elif dtype.kind not in "fiu":
+            problems.append(f"{name}: the file holds non-numeric dtype {dtype}")
+    if problems:
+        raise ValueError(f"cannot load {where} into this model: " + "; ".join(problems))
+    loaded = {}
+    for name, target in state.items():
+        loaded[name] = read_npy(zf, file, members[name], name, target.shape, "fiu")
+        reason = does_not_fit(loaded[name], target.dtype)
+        if reason:
+            problems.append(f"{name}: {reason}")
+    if problems:
+        raise ValueError(f"cannot load {where} into this model: " + "; ".join(problems))
+    return loaded

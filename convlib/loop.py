@@ -1,4 +1,8 @@
-"""The training loop: minibatch training, evaluation and prediction for a :class:`~convlib.model.Sequential`.
+"""The training loop: minibatch training, evaluation and prediction for a model.
+
+The model is a :class:`~convlib.model.Sequential` or a
+:class:`~convlib.graph.Graph` (anything with their ``forward``, ``backward``,
+``parameters``, ``train`` and ``eval`` methods).
 
 One training step is the whole book in four lines::
 
@@ -106,8 +110,9 @@ def _check_model(model: Any, methods: tuple[str, ...]) -> None:
     missing = [m for m in methods if not callable(getattr(model, m, None))]
     if missing:
         raise TypeError(
-            f"model must be a network with {', '.join(methods)} methods (e.g. a convlib.Sequential), "
-            f"got {type(model).__name__} {model!r:.60} (it has no {', '.join(missing)})"
+            f"model must be a network with {', '.join(methods)} methods "
+            f"(e.g. a convlib.Sequential or Graph), got {type(model).__name__} {model!r:.60} "
+            f"(it has no {', '.join(missing)})"
         )
 
 
@@ -237,27 +242,44 @@ def _check_optimizer_owns(model: Any, optimizer: Any) -> None:
         )
 
 
+def _layers_and_input_shapes(model: Any, shape: tuple[int, ...]) -> list[tuple[str, Any, tuple]]:
+    """``(label, layer, input shape)`` of every layer of a Sequential or Graph, or [] if unknown."""
+    summary = getattr(model, "summary", None)
+    if not callable(summary):
+        return []
+    try:
+        result = summary(shape)
+    except Exception:  # noqa: BLE001 -- no summary, no check: the forward pass reports
+        return []
+    names = getattr(result, "names", None)
+    in_shapes = getattr(result, "input_shapes", None)
+    if isinstance(names, list) and isinstance(in_shapes, list):  # a Graph
+        return [
+            (f"node {name!r}", model[name], ins[0])
+            for name, ins in zip(names, in_shapes)
+            if len(ins) == 1
+        ]
+    layers = getattr(model, "layers", None)
+    if not isinstance(layers, list):
+        return []
+    shapes = [shape] + [row[1] for row in result.rows]
+    return [(f"layer {i}", layer, shapes[i]) for i, layer in enumerate(layers)]
+
+
 def _check_last_batch(model: Any, x: np.ndarray, n: int, batch_size: int) -> None:
     """Refuse a last batch that would give a BatchNorm layer one value per feature."""
     last = n % batch_size
-    summary = getattr(model, "summary", None)
-    layers = getattr(model, "layers", None)
-    if last == 0 or not callable(summary) or not isinstance(layers, list):
+    if last == 0:
         return
     from .layers import BatchNorm
 
-    try:
-        rows = summary(tuple(x.shape[1:])).rows
-    except Exception:  # noqa: BLE001 -- no summary, no check: the forward pass reports
-        return
-    shapes = [tuple(x.shape[1:])] + [row[1] for row in rows]
-    for i, layer in enumerate(layers):
-        values = last * math.prod(shapes[i][:-1])
+    for label, layer, shape in _layers_and_input_shapes(model, tuple(x.shape[1:])):
+        values = last * math.prod(shape[:-1])
         if isinstance(layer, BatchNorm) and values < 2:
             raise ValueError(
                 f"the last batch of every epoch would hold {last} example (N = {n}, "
-                f"batch_size = {batch_size}), and layer {i} ({layer.name}, input shape "
-                f"{shapes[i]} per example) cannot compute a batch variance from one value "
+                f"batch_size = {batch_size}), and {label} ({layer.name}, input shape "
+                f"{shape} per example) cannot compute a batch variance from one value "
                 f"per feature: pass drop_last=True to fit to skip that batch, or choose a "
                 f"batch_size that does not leave one example over"
             )
@@ -369,7 +391,7 @@ def fit(
 
     Parameters
     ----------
-    model : Sequential
+    model : Sequential or Graph
         Anything with ``forward``, ``backward``, ``train`` and ``eval``.
     x_train : array_like, shape (N, ...)
         Inputs (already preprocessed; see :func:`convlib.datasets.prepare_images`).
@@ -588,7 +610,7 @@ def evaluate(
 
     Parameters
     ----------
-    model : Sequential
+    model : Sequential or Graph
     x : array_like, shape (N, ...)
     y : array_like, shape (N,)
         Integer labels (or targets for ``loss``).
@@ -629,7 +651,7 @@ def predict(model: Any, x: Any, batch_size: int = 500, probabilities: bool = Fal
 
     Parameters
     ----------
-    model : Sequential
+    model : Sequential or Graph
     x : array_like, shape (N, ...)
     batch_size : int
     probabilities : bool

@@ -396,7 +396,13 @@ class Sequential:
         where = repr(str(file))
         with open_npz(file) as zf:
             members = npz_members(zf, file)
-            if str(read_npy(zf, file, members["__format__"], "__format__", (), "U")) != _FORMAT:
+            fmt = str(read_npy(zf, file, members["__format__"], "__format__", (), "U"))
+            if fmt == "convlib.Graph/1":
+                raise ValueError(
+                    f"{where} holds a Graph (written by Graph.save), not a Sequential: "
+                    "load it with Graph.load into a Graph of the same nodes"
+                )
+            if fmt != _FORMAT:
                 raise ValueError(f"{where} was not written by Sequential.save")
             mine = [str(s) for s in self._architecture()]
             layers = read_npy(

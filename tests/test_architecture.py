@@ -50,11 +50,13 @@ LAYERS = {
         "convlib.update_rules",
         "convlib.errors",
         "convlib.memory",
+        "convlib.merge",
     ],
     "data": ["convlib.datasets"],
     "model": [
         "convlib.layers",
         "convlib.model",
+        "convlib.graph",
         "convlib.optim",
         "convlib.loop",
         "convlib.architectures",

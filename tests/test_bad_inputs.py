@@ -1027,6 +1027,56 @@ def geometry_rows() -> list[Bad]:
     ]
 
 
+def merge_rows() -> list[Bad]:
+    add_cache = convlib.add_forward(X2, X2)[1]
+    return [
+        Bad("add_forward-one", lambda: convlib.add_forward(X2), VAL, ("at least two", "got 1")),
+        Bad(
+            "add_forward-shapes",
+            lambda: convlib.add_forward(X, X2),
+            VAL,
+            ("x1 (2, 5, 5, 3)", "x2 (4, 6)"),
+        ),
+        Bad("add_forward-str", lambda: convlib.add_forward(X2, "a"), TYP, ("x2",)),
+        Bad(
+            "add_backward-dout",
+            lambda: convlib.add_backward(np.ones((6, 4)), add_cache),
+            VAL,
+            ("dout", "(6, 4)", "(4, 6)"),
+        ),
+        Bad(
+            "add_backward-cache",
+            lambda: convlib.add_backward(X2, conv_cache()),
+            TYP,
+            ("cache", "add_forward"),
+        ),
+        Bad(
+            "concat_forward-shapes",
+            lambda: convlib.concat_forward(X, X[:, :4]),
+            VAL,
+            ("x1 (2, 5, 5, 3)", "x2 (2, 4, 5, 3)"),
+        ),
+        Bad(
+            "concat_forward-scalar",
+            lambda: convlib.concat_forward(1.0, 2.0),
+            VAL,
+            ("x1", "scalar"),
+        ),
+        Bad(
+            "concat_backward-dout",
+            lambda: convlib.concat_backward(X2, convlib.concat_forward(X, X)[1]),
+            VAL,
+            ("dout", "(4, 6)", "(2, 5, 5, 6)"),
+        ),
+        Bad(
+            "concat_backward-cache",
+            lambda: convlib.concat_backward(X2, add_cache),
+            TYP,
+            ("cache", "concat_forward"),
+        ),
+    ]
+
+
 ROWS = (
     conv_rows()
     + pool_rows()
@@ -1035,6 +1085,7 @@ ROWS = (
     + update_rows()
     + gradcheck_rows()
     + geometry_rows()
+    + merge_rows()
 )
 
 

@@ -1017,7 +1017,267 @@ def misc_rows() -> list[Bad]:
     ]
 
 
-ROWS = layer_rows() + model_rows() + optim_rows() + loop_rows() + data_rows() + misc_rows()
+# --------------------------------------------------------------------------- Graph, Add, Concat
+def small_graph(seed: int = 0, classes: int = 4) -> convlib.Graph:
+    """input -> conv (same) -> relu, added to the input; flatten; dense to ``classes``."""
+    g = convlib.Graph()
+    a = g.add("conv", layers.Conv2D(1, 1, 3, padding="same", rng=seed), "input")
+    b = g.add("relu", layers.ReLU(), a)
+    c = g.add("skip", convlib.Add(), b, "input")
+    d = g.add("flat", layers.Flatten(), c)
+    g.add("fc", layers.Dense(16, classes, rng=seed), d)
+    return g
+
+
+def saved_graph(name: str = "graph.npz") -> Path:
+    path = TMP / name
+    small_graph().save(path)
+    return path
+
+
+def _graph_with(*nodes: tuple[str, Any, tuple[str, ...]]) -> convlib.Graph:
+    g = convlib.Graph()
+    for name, layer, inputs in nodes:
+        g.add(name, layer, *inputs)
+    return g
+
+
+def graph_rows() -> list[Bad]:
+    tanh = layers.Tanh
+    return [
+        Bad(
+            "Graph-unknown-input",
+            lambda: convlib.Graph().add("a", tanh(), "x"),
+            VAL,
+            ("unknown input 'x'", "'input'"),
+        ),
+        Bad(
+            "Graph-duplicate-name",
+            lambda: _graph_with(("a", tanh(), ("input",)), ("a", tanh(), ("input",))),
+            VAL,
+            ("'a'", "already used"),
+        ),
+        Bad(
+            "Graph-name-input",
+            lambda: convlib.Graph().add("input", tanh(), "input"),
+            VAL,
+            ("'input'", "already used"),
+        ),
+        Bad("Graph-name-int", lambda: convlib.Graph().add(1, tanh(), "input"), TYP, ("name",)),
+        Bad("Graph-name-empty", lambda: convlib.Graph().add("", tanh(), "input"), VAL, ("name",)),
+        Bad("Graph-no-inputs", lambda: convlib.Graph().add("a", tanh()), VAL, ("'a'", "input")),
+        Bad(
+            "Graph-inputs-list",
+            lambda: convlib.Graph().add("a", convlib.Add(), ["input", "input"]),
+            TYP,
+            ("separate arguments",),
+        ),
+        Bad(
+            "Graph-not-a-layer",
+            lambda: convlib.Graph().add("a", np.tanh, "input"),
+            TYP,
+            ("layer", "ufunc"),
+        ),
+        Bad(
+            "Graph-same-layer-twice",
+            lambda: (lambda t: _graph_with(("a", t, ("input",)), ("b", t, ("a",))))(tanh()),
+            VAL,
+            ("'a'", "'b'", "new layer"),
+        ),
+        Bad(
+            "Graph-add-arity",
+            lambda: convlib.Graph().add("s", convlib.Add(), "input"),
+            VAL,
+            ("'s'", "Add", "at least 2", "got 1"),
+        ),
+        Bad(
+            "Graph-concat-arity",
+            lambda: convlib.Graph().add("c", convlib.Concat(), "input"),
+            VAL,
+            ("'c'", "Concat", "at least 2"),
+        ),
+        Bad(
+            "Graph-one-input-layer-arity",
+            lambda: convlib.Graph().add("t", tanh(), "input", "input"),
+            VAL,
+            ("'t'", "Tanh", "exactly one input", "got 2"),
+        ),
+        Bad(
+            "Graph-unconnected",
+            lambda: _graph_with(
+                ("a", tanh(), ("input",)), ("dead", tanh(), ("a",)), ("out", tanh(), ("a",))
+            ).forward(np.ones((1, 2))),
+            VAL,
+            ("unconnected", "'dead'", "'out'"),
+        ),
+        Bad("Graph-empty-forward", lambda: convlib.Graph().forward(XI), VAL, ("no layers",)),
+        Bad(
+            "Graph-output-unknown",
+            lambda: setattr(small_graph(), "output", "nope"),
+            VAL,
+            ("output", "'nope'"),
+        ),
+        Bad(
+            "Graph-add-shape-mismatch",
+            lambda: _graph_with(
+                ("conv", layers.Conv2D(1, 2, 3, rng=0), ("input",)),
+                ("skip", convlib.Add(), ("conv", "input")),
+            ).summary((4, 4, 1)),
+            VAL,
+            ("'skip'", "'conv' (2, 2, 2)", "'input' (4, 4, 1)"),
+        ),
+        Bad(
+            "Graph-add-shape-mismatch-forward",
+            lambda: _graph_with(
+                ("conv", layers.Conv2D(1, 2, 3, rng=0), ("input",)),
+                ("skip", convlib.Add(), ("conv", "input")),
+            ).forward(XI),
+            VAL,
+            ("'skip'", "(8, 2, 2, 2)", "(8, 4, 4, 1)"),
+        ),
+        Bad(
+            "Graph-concat-shape-mismatch",
+            lambda: _graph_with(
+                ("conv", layers.Conv2D(1, 2, 3, rng=0), ("input",)),
+                ("cat", convlib.Concat(), ("conv", "input")),
+            ).summary((4, 4, 1)),
+            VAL,
+            ("'cat'", "(2, 2, 2)", "(4, 4, 1)"),
+        ),
+        Bad(
+            "Graph-forward-shape",
+            lambda: small_graph().forward(np.ones((2, 5, 5, 1))),
+            VAL,
+            ("'fc'", "Dense", "(2, 25)"),
+        ),
+        Bad("Graph-summary-str", lambda: small_graph().summary("abc"), TYP, ("input_shape",)),
+        Bad(
+            "Graph-summary-batch-axis",
+            lambda: small_graph().summary((8, 4, 4, 1)),
+            VAL,
+            ("batch axis", "(4, 4, 1)"),
+        ),
+        Bad("Graph-train-str", lambda: small_graph().train("yes"), TYP, ("mode",)),
+        Bad(
+            "Graph-backward-first",
+            lambda: small_graph().backward(np.ones((2, 4))),
+            RuntimeError,
+            ("forward",),
+        ),
+        Bad("Graph-getitem-unknown", lambda: small_graph()["nope"], KeyError, ("nope", "conv")),
+        Bad(
+            "Graph-load-sequential-file",
+            lambda: small_graph().load(saved_model("seq-for-graph.npz")),
+            VAL,
+            ("seq-for-graph.npz", "Sequential"),
+        ),
+        Bad(
+            "Graph-load-other-architecture",
+            lambda: _graph_with(
+                ("conv", layers.Conv2D(1, 1, 3, padding="same", rng=0), ("input",)),
+                ("relu", layers.ReLU(), ("conv",)),
+                ("skip", convlib.Concat(), ("relu", "input")),
+                ("flat", layers.Flatten(), ("skip",)),
+                ("fc", layers.Dense(32, 4, rng=0), ("flat",)),
+            ).load(saved_graph()),
+            VAL,
+            ("architecture", "graph.npz", "'skip' is Add in the file, Concat here"),
+        ),
+        Bad(
+            "Graph-load-other-edges",
+            lambda: _graph_with(
+                ("conv", layers.Conv2D(1, 1, 3, padding="same", rng=0), ("input",)),
+                ("relu", layers.ReLU(), ("conv",)),
+                ("skip", convlib.Add(), ("relu", "conv")),
+                ("flat", layers.Flatten(), ("skip",)),
+                ("fc", layers.Dense(16, 4, rng=0), ("flat",)),
+            ).load(saved_graph()),
+            VAL,
+            ("architecture", "'skip'", "['relu', 'input']", "['relu', 'conv']"),
+        ),
+        Bad(
+            "Graph-load-other-shapes",
+            lambda: small_graph(classes=5).load(saved_graph()),
+            VAL,
+            ("fc.w", "(16, 4)", "(16, 5)"),
+        ),
+        Bad(
+            "Graph-load-missing",
+            lambda: small_graph().load(TMP / "nope"),
+            FileNotFoundError,
+            ("nope",),
+        ),
+        Bad(
+            "Sequential-load-graph-file",
+            lambda: net().load(saved_graph("graph-for-seq.npz")),
+            VAL,
+            ("graph-for-seq.npz", "Graph.load"),
+        ),
+        Bad("Graph-save-path-int", lambda: small_graph().save(3.5), TYP, ("path",)),
+        Bad(
+            "Add-forward-shapes",
+            lambda: convlib.Add().forward(np.ones((2, 3)), np.ones((2, 4))),
+            VAL,
+            ("(2, 3)", "(2, 4)"),
+        ),
+        Bad("Add-forward-one", lambda: convlib.Add().forward(np.ones(3)), VAL, ("at least 2",)),
+        Bad("Add-dtype-int", lambda: convlib.Add(dtype=np.int64), TYP, ("dtype",)),
+        Bad(
+            "Add-output-shape",
+            lambda: convlib.Add().output_shape((4, 4, 2), (4, 4, 3)),
+            VAL,
+            ("(4, 4, 2)", "(4, 4, 3)"),
+        ),
+        Bad(
+            "Add-backward-first",
+            lambda: convlib.Add().backward(np.ones(3)),
+            RuntimeError,
+            ("forward",),
+        ),
+        Bad(
+            "Concat-forward-shapes",
+            lambda: convlib.Concat().forward(np.ones((2, 4, 4, 1)), np.ones((2, 3, 4, 1))),
+            VAL,
+            ("(2, 4, 4, 1)", "(2, 3, 4, 1)"),
+        ),
+        Bad(
+            "Concat-output-shape",
+            lambda: convlib.Concat().output_shape((4, 4, 2), (3, 4, 2)),
+            VAL,
+            ("(4, 4, 2)", "(3, 4, 2)"),
+        ),
+        Bad("Concat-train-str", lambda: convlib.Concat().train("yes"), TYP, ("mode",)),
+        Bad(
+            "MergeLayer-output-shape-str",
+            lambda: convlib.Add().output_shape("abc", (1,)),
+            TYP,
+            ("input_shapes[0]",),
+        ),
+        Bad(
+            "fit-graph-bn-last-batch",
+            lambda: fit(
+                _graph_with(
+                    ("flat", layers.Flatten(), ("input",)),
+                    ("bn", layers.BatchNorm(16), ("flat",)),
+                    ("fc", layers.Dense(16, 4, rng=0), ("bn",)),
+                ),
+                batch_size=7,
+            ),
+            VAL,
+            ("node 'bn'", "drop_last=True"),
+        ),
+    ]
+
+
+ROWS = (
+    layer_rows()
+    + model_rows()
+    + optim_rows()
+    + loop_rows()
+    + data_rows()
+    + misc_rows()
+    + graph_rows()
+)
 
 
 @pytest.mark.parametrize("case", table.params(ROWS))
@@ -1316,6 +1576,9 @@ NO_ROW = {
     "History": "a result, made by fit",
     "ModelSummary": "a result, made by Sequential.summary",
     "Parameter": "a result, made by Sequential.parameters",
+    "GraphSummary": "a result, made by Graph.summary",
+    "AddCache": "a cache (see ActivationCache)",
+    "ConcatCache": "a cache (see ActivationCache)",
 }
 
 

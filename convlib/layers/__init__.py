@@ -25,12 +25,16 @@ The package is split by what the layers hold:
 * :mod:`convlib.layers.trainable`: :class:`Conv2D`, :class:`Dense`,
   :class:`BatchNorm`;
 * :mod:`convlib.layers.parameter_free`: pooling, activations,
-  :class:`Flatten`, :class:`Dropout`.
+  :class:`Flatten`, :class:`Dropout`;
+* :mod:`convlib.layers.multi_input`: :class:`Add` and :class:`Concat`, the
+  layers with several inputs (base class :class:`MergeLayer`) that merge the
+  branches of a :class:`convlib.graph.Graph`.
 
 Every class is importable from here (``from convlib.layers import Conv2D``).
 """
 
 from .base import INITS, Layer, as_generator, init_weights  # noqa: F401 (INITS: convlib.layers.INITS)
+from .multi_input import Add, Concat, MergeLayer
 from .parameter_free import (
     AvgPool2D,
     Dropout,
@@ -58,6 +62,9 @@ __all__ = [
     "Flatten",
     "BatchNorm",
     "Dropout",
+    "MergeLayer",
+    "Add",
+    "Concat",
     "as_generator",
     "init_weights",
 ]
