@@ -28,6 +28,7 @@ from .activations import (
     tanh_forward,
 )
 from .adjoint import AdjointReport, check_adjoint
+from .architectures import build_plain, build_resnet
 from .arithmetic import conv_output_size, resolve_padding, same_padding
 from .batchnorm import (
     BatchNormCache,
@@ -166,6 +167,8 @@ __all__ = [
     "blas_threads",
     "build_capstone",
     "build_lenet",
+    "build_plain",
+    "build_resnet",
     "check_adjoint",
     "check_gradients",
     "complex_step_gradient",

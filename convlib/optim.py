@@ -654,12 +654,14 @@ class OneCycleLR:
 
     def __call__(self, t: int) -> float:
         t = as_int("t", t, 0)
-        last = self.total_steps - 1
+        last, peak = self.total_steps - 1, self.peak_step
         if t >= last:
             return self.min_lr
-        if t <= self.peak_step:
-            return _cos_anneal(self.initial_lr, self.max_lr, t / self.peak_step)
-        return _cos_anneal(self.max_lr, self.min_lr, (t - self.peak_step) / (last - self.peak_step))
+        if t <= peak:  # rising: from initial_lr at t = 0 to max_lr at the peak
+            start, end, s = self.initial_lr, self.max_lr, t / peak
+        else:  # falling: from max_lr at the peak to min_lr at the last step
+            start, end, s = self.max_lr, self.min_lr, (t - peak) / (last - peak)
+        return end + (start - end) * 0.5 * (1.0 + math.cos(math.pi * s))
 
     def __repr__(self) -> str:
         return (
@@ -667,8 +669,3 @@ class OneCycleLR:
             f"pct_start={self.pct_start:g}, div_factor={self.div_factor:g}, "
             f"final_div_factor={self.final_div_factor:g})"
         )
-
-
-def _cos_anneal(start: float, end: float, s: float) -> float:
-    """``end + (start - end) * (1 + cos(pi s)) / 2``: from ``start`` at s = 0 to ``end`` at s = 1."""
-    return end + (start - end) * 0.5 * (1.0 + math.cos(math.pi * s))

@@ -748,6 +748,25 @@ def data_rows() -> list[Bad]:
             ("rng", "Generator"),
         ),
         Bad("random_shift-x-3d", lambda: convlib.random_shift(XI[0], RNG), VAL, ("x", "(4, 4, 1)")),
+        Bad(
+            "build_resnet-widths-int", lambda: convlib.build_resnet(0, widths=16), TYP, ("widths",)
+        ),
+        Bad(
+            "build_resnet-blocks-0", lambda: convlib.build_resnet(0, blocks=0), VAL, ("blocks", "0")
+        ),
+        Bad("build_resnet-seed-str", lambda: convlib.build_resnet("s"), TYP, ("seed",)),
+        Bad(
+            "build_plain-widths-0",
+            lambda: convlib.build_plain(0, widths=(0, 4)),
+            VAL,
+            ("widths[0]",),
+        ),
+        Bad(
+            "build_plain-pool-str",
+            lambda: convlib.build_plain(0, stem_pool="no"),
+            TYP,
+            ("stem_pool",),
+        ),
         Bad("random_flip-x-3d", lambda: convlib.random_flip(XI[0], RNG), VAL, ("x", "(4, 4, 1)")),
         Bad("random_flip-x-str", lambda: convlib.random_flip("x", RNG), TYP, ("x",)),
         Bad("random_flip-rng-str", lambda: convlib.random_flip(XI, "rng"), TYP, ("rng",)),
@@ -1502,6 +1521,18 @@ SAME_ROWS = [
             np.ones((2, 4, 4), np.uint8), np.float32(0.5), np.float32(0.25)
         ),
         lambda: convlib.prepare_images(np.ones((2, 4, 4), np.uint8), 0.5, 0.25),
+    ),
+    Same(
+        "build_resnet-int64",
+        lambda: convlib.build_resnet(
+            np.int64(1), widths=(np.int64(2), 4), blocks=np.int64(1)
+        ).state(),
+        lambda: convlib.build_resnet(1, widths=(2, 4), blocks=1).state(),
+    ),
+    Same(
+        "build_plain-int64",
+        lambda: convlib.build_plain(np.int64(1), widths=(2, np.int64(4))).state(),
+        lambda: convlib.build_plain(1, widths=(2, 4)).state(),
     ),
     Same(
         "random_flip-float32-p",
