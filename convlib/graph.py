@@ -31,28 +31,20 @@ from typing import Any
 import numpy as np
 
 from ._checks import as_bool, as_shape
-from ._files import atomic_write, npz_members, open_npz, read_npy, read_state
+from ._graph_files import load_graph, save_graph
 from .layers import (
     Add as Add,  # re-exported: from convlib.graph import Graph, Add, Concat
     Concat as Concat,
     Layer,
     MergeLayer,
 )
-from .model import (
-    _FORMAT as _SEQUENTIAL_FORMAT,
-    ModelSummary,
-    Parameter,
-    _existing_model_file,
-    _npz_path,
-)
+from .model import ModelSummary, Parameter
 
 # Add and Concat are defined (and documented) in convlib.layers.
 __all__ = ["Graph", "GraphSummary", "INPUT"]
 
 #: The name of a graph's input node.
 INPUT = "input"
-
-_FORMAT = "convlib.Graph/1"
 
 
 AnyLayer = Layer | MergeLayer
@@ -148,6 +140,9 @@ class Graph:
         self._output: str | None = None
         self._checked = False
         self._forward_done = False
+        #: After ``backward(dout, retain_grads=True)``: the gradient of the loss
+        #: with respect to every node's output (and ``"input"``), by name.
+        self.node_grads: dict[str, np.ndarray] = {}
 
     # -- building -----------------------------------------------------------
     def add(self, name: str, layer: AnyLayer, *inputs: str) -> str:
@@ -380,7 +375,7 @@ class Graph:
 
     __call__ = forward
 
-    def backward(self, dout: Any) -> np.ndarray:
+    def backward(self, dout: Any, *, retain_grads: bool = False) -> np.ndarray:
         """Back-propagate through every node in reverse topological order.
 
         A node's upstream gradient is the **sum** of the gradients its
@@ -393,6 +388,11 @@ class Graph:
         ----------
         dout : array_like, shape of the last forward output
             Gradient of the loss with respect to the output node's output.
+        retain_grads : bool
+            Keep the gradient of the loss with respect to every node's output
+            (and the input) in :attr:`node_grads`, e.g. to see how the
+            gradient changes from layer to layer. Off by default: the
+            gradients are then dropped as soon as they have been used.
 
         Returns
         -------
@@ -407,10 +407,14 @@ class Graph:
                 "(each forward allows one backward)"
             )
         self._forward_done = False
+        retain_grads = as_bool("retain_grads", retain_grads)
+        self.node_grads = {}
         grads: dict[str, Any] = {self.output: dout}
         for name in reversed(self.nodes):
             layer = self._layers[name]
             g = grads.pop(name)
+            if retain_grads:
+                self.node_grads[name] = g
             try:
                 result = layer.backward(g)
             except (ValueError, TypeError) as exc:
@@ -420,6 +424,8 @@ class Graph:
                 # Not in place: a layer may hand back an array it also uses elsewhere.
                 grads[src] = dx if src not in grads else grads[src] + dx
         dx_input: np.ndarray = grads[INPUT]
+        if retain_grads:
+            self.node_grads[INPUT] = dx_input
         return dx_input
 
     # -- parameters and state -----------------------------------------------
@@ -592,15 +598,7 @@ class Graph:
         OSError
             If the file cannot be written; ``path`` is then unchanged.
         """
-        self.check()
-        target = _npz_path(path)
-        arrays: dict[str, Any] = {k: np.ascontiguousarray(v) for k, v in self.state().items()}
-        arrays["__format__"] = np.array(_FORMAT)
-        for key, names in self._records().items():
-            arrays[key] = np.array(names, dtype=str)
-        with atomic_write(target) as f:
-            np.savez(f, **arrays)
-        return target
+        return save_graph(self, path)
 
     def load(self, path: str | os.PathLike[str]) -> Graph:
         """Load weights saved by :meth:`save` into this graph, in place.
@@ -632,75 +630,4 @@ class Graph:
             :meth:`Sequential.save` or not by :meth:`save`, another
             architecture (every difference listed), or arrays that do not fit.
         """
-        self.check()
-        file = _existing_model_file(path)
-        where = repr(str(file))
-        with open_npz(file) as zf:
-            members = npz_members(zf, file)
-            fmt = str(read_npy(zf, file, members["__format__"], "__format__", (), "U"))
-            if fmt == _SEQUENTIAL_FORMAT:
-                raise ValueError(
-                    f"{where} holds a Sequential model (written by Sequential.save), not a "
-                    "Graph: load it with Sequential.load into a Sequential of its layers"
-                )
-            if fmt != _FORMAT:
-                raise ValueError(f"{where} was not written by Graph.save (format {fmt!r})")
-            mine = self._records()
-            saved = {}
-            for key in mine:
-                if key not in members:
-                    raise ValueError(f"{where} has no {key} entry: not written by Graph.save")
-                arr = read_npy(zf, file, members[key], key, None, "U", _MAX_NODES)
-                saved[key] = [str(s) for s in arr]
-            problems = _architecture_differences(saved, mine)
-            if problems:
-                raise ValueError(
-                    f"architecture mismatch: the file {where} holds another graph: "
-                    + "; ".join(problems)
-                )
-            loaded = read_state(zf, file, members, self.state())
-        state = self.state()
-        with np.errstate(over="ignore", invalid="ignore"):
-            for name, arr in loaded.items():
-                np.copyto(state[name], arr, casting="unsafe")
-        return self
-
-
-#: Most nodes (and edges) a saved graph may declare.
-_MAX_NODES = 100_000
-
-
-def _architecture_differences(saved: dict[str, list[str]], mine: dict[str, list[str]]) -> list[str]:
-    """How a saved graph's records differ from this graph's, in words (empty if equal)."""
-    if saved == mine:
-        return []
-    problems = []
-    s_nodes, m_nodes = saved["__nodes__"], mine["__nodes__"]
-    if s_nodes != m_nodes:
-        missing = [n for n in m_nodes if n not in s_nodes]
-        extra = [n for n in s_nodes if n not in m_nodes]
-        text = f"the file has nodes {s_nodes}, this graph has {m_nodes}"
-        if missing:
-            text += f" (not in the file: {missing})"
-        if extra:
-            text += f" (not in this graph: {extra})"
-        problems.append(text)
-    s_types = dict(zip(s_nodes, saved["__layers__"]))
-    for name, kind in zip(m_nodes, mine["__layers__"]):
-        if name in s_types and s_types[name] != kind:
-            problems.append(f"node {name!r} is {s_types[name]} in the file, {kind} here")
-    s_edges = list(zip(saved["__edge_sources__"], saved["__edge_targets__"]))
-    m_edges = list(zip(mine["__edge_sources__"], mine["__edge_targets__"]))
-    if s_edges != m_edges:
-        s_in = {n: [s for s, d in s_edges if d == n] for n in s_nodes}
-        m_in = {n: [s for s, d in m_edges if d == n] for n in m_nodes}
-        for name in m_nodes:
-            if name in s_in and s_in[name] != m_in[name]:
-                problems.append(
-                    f"node {name!r} takes inputs {s_in[name]} in the file, {m_in[name]} here"
-                )
-    if saved["__output__"] != mine["__output__"]:
-        problems.append(
-            f"the output is {saved['__output__']} in the file, {mine['__output__']} here"
-        )
-    return problems or ["the saved records differ from this graph's"]
+        return load_graph(self, path)

@@ -13,7 +13,7 @@ the sum passes its upstream gradient unchanged to every input. For
 
 with ``o_i = C_1 + ... + C_(i-1)``: each input gets back the slice of the
 gradient that lies where its channels were put. Neither has parameters.
-The layer objects :class:`convlib.graph.Add` and :class:`convlib.graph.Concat`
+The layer objects :class:`convlib.layers.Add` and :class:`convlib.layers.Concat`
 wrap these functions for :class:`convlib.graph.Graph`.
 """
 
@@ -109,8 +109,8 @@ def add_forward(*xs: Any) -> tuple[np.ndarray, AddCache]:
     >>> out, cache = add_forward(np.ones((2, 3)), np.full((2, 3), 2.0))
     >>> out[0]
     array([3., 3., 3.])
-    >>> [dx.sum() for dx in add_backward(np.ones((2, 3)), cache)]
-    [np.float64(6.0), np.float64(6.0)]
+    >>> [float(dx.sum()) for dx in add_backward(np.ones((2, 3)), cache)]
+    [6.0, 6.0]
     """
     arrays = _as_inputs(xs, "add_forward")
     shapes = [a.shape for a in arrays]

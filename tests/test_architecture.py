@@ -57,6 +57,7 @@ LAYERS = {
         "convlib.layers",
         "convlib.model",
         "convlib.graph",
+        "convlib._graph_files",
         "convlib.optim",
         "convlib.loop",
         "convlib.architectures",

@@ -186,6 +186,29 @@ def test_fan_out_gradients_are_summed():
     np.testing.assert_allclose(dx, 2 + (1 - np.tanh(x) ** 2))
 
 
+def test_retain_grads_keeps_every_node_gradient():
+    g = residual_graph()
+    x = np.random.default_rng(5).standard_normal((2, 4, 4, 3))
+    dout = np.ones((2, 5))
+    g.forward(x)
+    dx = g.backward(dout)
+    assert g.node_grads == {}  # off by default
+    g.forward(x)
+    dx2 = g.backward(dout, retain_grads=True)
+    np.testing.assert_array_equal(dx, dx2)
+    assert set(g.node_grads) == set(g.nodes) | {"input"}
+    assert g.node_grads["input"] is dx2
+    np.testing.assert_array_equal(g.node_grads["fc"], dout)
+    # relu1 feeds conv2 and cat: its gradient is the sum of what both send back
+    g.forward(x)
+    g.backward(dout, retain_grads=True)
+    grads = dict(g.node_grads)
+    from_cat = grads["cat"][..., 3:]
+    g["conv2"].forward(g["relu1"].forward(g["bn1"].forward(g["conv1"].forward(x))))
+    from_conv2 = g["conv2"].backward(grads["conv2"])
+    np.testing.assert_allclose(grads["relu1"], from_cat + from_conv2, rtol=1e-12)
+
+
 def test_backward_needs_forward_and_one_backward_per_forward():
     g = residual_graph()
     with pytest.raises(RuntimeError, match="before forward"):
@@ -367,6 +390,19 @@ def test_random_graph_against_finite_differences(graph):
         return float(np.sum(g.forward(x) * dout))
 
     assert rel_error(dx, numerical_gradient(objective, x)) < 1e-6
+    # The same graph as a functional pair, through convlib.check_gradients.
+    report = convlib.check_gradients(
+        lambda xx: (g.forward(xx), None), lambda d, _: (g.backward(d),), [x], dout=dout
+    )
+    assert report.passed
     for p in g.parameters():
         analytic = p.grad.copy()
         assert rel_error(analytic, numerical_gradient(objective, p.value)) < 1e-6, p.name
+
+
+def test_repr_lists_nodes_inputs_and_output():
+    g = residual_graph()
+    text = repr(g)
+    assert "skip = Add(dtype=float64)(conv2, input)" in text
+    assert "\n  output: fc\n)" in text
+    assert repr(g.summary((4, 4, 3))) == str(g.summary((4, 4, 3)))

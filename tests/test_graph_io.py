@@ -149,3 +149,27 @@ def test_complex_step_through_a_graph_in_eval_mode():
     dx = g.backward(dout)
     exact = convlib.complex_step_gradient(g.forward, x, dout=dout)
     np.testing.assert_allclose(dx, exact, rtol=1e-9, atol=1e-12)
+
+
+def test_load_refuses_pickled_records(tmp_path):
+    """A record array of Python objects (which np.load would unpickle) is refused unread."""
+    g = small_resnet()
+    path = g.save(tmp_path / "g.npz")
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["__nodes__"] = np.array(list(arrays["__nodes__"]), dtype=object)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match=r"__nodes__.*Python objects"):
+        small_resnet().load(bad)
+
+
+def test_load_refuses_a_file_without_graph_records(tmp_path):
+    g = small_resnet()
+    path = g.save(tmp_path / "g.npz")
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files if k != "__edge_targets__"}
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match="no __edge_targets__ entry"):
+        small_resnet().load(bad)

@@ -19,7 +19,8 @@ imports this package.
   losses), :mod:`~convlib.plotting.optim_diagrams` (Adam's bias correction,
   schedules, loss curves) and
   :mod:`~convlib.plotting.capstone_diagrams` (training curves, filters,
-  confusion matrix).
+  confusion matrix), :mod:`~convlib.plotting.graph_diagrams` (a graph of
+  layers drawn, gradient norms per layer).
 
 Every function returns the matplotlib ``Figure`` (or the animation) it made,
 so a notebook can both show and test it.
