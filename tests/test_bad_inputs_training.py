@@ -1319,7 +1319,7 @@ CLI_ROWS = [
     ("threads-0", ["--threads", "0"], "--threads", None),
     ("threads-and-no-tuning", ["--threads", "2", "--no-tuning"], "--no-tuning", None),
     ("limit-0", ["--limit", "0"], "--limit", None),
-    ("model-unknown", ["--model", "resnet"], "--model", None),
+    ("model-unknown", ["--model", "resnet50"], "--model", None),
     ("data-dir-missing", ["--data-dir", "/nonexistent/folder"], "--data-dir", None),
     ("data-dir-and-synthetic", ["--data-dir", "/tmp", "--synthetic"], "--synthetic", None),
     ("save-missing-folder", ["--save", "/nonexistent/folder/m.npz"], "--save", None),
