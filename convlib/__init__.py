@@ -28,6 +28,7 @@ from .activations import (
     tanh_forward,
 )
 from .adjoint import AdjointReport, check_adjoint
+from .architectures import build_plain, build_resnet
 from .arithmetic import (
     ConvCost,
     conv_cost,
@@ -78,6 +79,7 @@ from .datasets import (
     load_mnist,
     one_hot,
     prepare_images,
+    random_flip,
     random_shift,
     synthetic_digits,
     to_float_nhwc,
@@ -92,6 +94,7 @@ from .dense import (
 )
 from .dropout import DropoutCache, dropout_backward, dropout_forward
 from .errors import InputWarning, NonFiniteError, NonFiniteGradientError
+from .global_pooling import GlobalAvgPoolCache, global_avgpool_backward, global_avgpool_forward
 from .gradcheck import (
     GradientCheckWarning,
     GradientReport,
@@ -110,6 +113,7 @@ from .layers import (
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2D,
     Layer,
     LeakyReLU,
     MaxPool2D,
@@ -130,7 +134,7 @@ from .merge import (
     concat_forward,
 )
 from .model import ModelSummary, Parameter, Sequential, build_capstone, build_lenet
-from .optim import SGD, Adam, CosineLR, ExponentialLR, Optimizer, StepLR
+from .optim import SGD, Adam, CosineLR, ExponentialLR, OneCycleLR, Optimizer, StepLR
 from .pooling import (
     Pool2DCache,
     avgpool2d_backward,
@@ -202,6 +206,8 @@ __all__ = [
     "compute_threads",
     "build_capstone",
     "build_lenet",
+    "build_plain",
+    "build_resnet",
     "check_adjoint",
     "check_gradients",
     "complex_step_gradient",
@@ -255,6 +261,10 @@ __all__ = [
     "flatten_backward",
     "flatten_forward",
     "FlattenCache",
+    "global_avgpool_backward",
+    "global_avgpool_forward",
+    "GlobalAvgPool2D",
+    "GlobalAvgPoolCache",
     "GradientCheckWarning",
     "GradientReport",
     "Graph",
@@ -288,12 +298,14 @@ __all__ = [
     "NonFiniteGradientError",
     "numerical_gradient",
     "one_hot",
+    "OneCycleLR",
     "Optimizer",
     "Parameter",
     "Pool2DCache",
     "predict",
     "prepare_images",
     "prepared_pixel_range",
+    "random_flip",
     "random_shift",
     "rel_error",
     "ReLU",

@@ -1,4 +1,4 @@
-"""The command line: train the book's CNNs on MNIST, ``python -m convlib.train``.
+"""The command line: train the book's CNNs on MNIST or Fashion-MNIST, ``python -m convlib.train``.
 
 Run ``python -m convlib.train --help`` for the options. The last line of
 the output is always ``test accuracy XX.XX% | training time YY.Y s``
@@ -20,6 +20,11 @@ A quick LeNet run on the first 5,000 training images::
 
     python -m convlib.train --model lenet --epochs 1 --limit 5000
 
+The residual network of Part III on Fashion-MNIST (one-cycle Adam,
+horizontal flips; ``--model plain`` trains its twin without shortcuts)::
+
+    python -m convlib.train --dataset fashion-mnist --model resnet
+
 ``--synthetic`` replaces MNIST by generated digit-like images (for tests
 and machines without the data).
 
@@ -39,13 +44,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ._files import check_writable_folder
-from .datasets import load_mnist, prepare_images, synthetic_digits
+from .datasets import (
+    FASHION_MNIST_MEAN,
+    FASHION_MNIST_STD,
+    MNIST_MEAN,
+    MNIST_STD,
+    load_fashion_mnist,
+    load_mnist,
+    prepare_images,
+    synthetic_digits,
+)
 from .loop import History
-from .model import Sequential
 from .recipes import BUILDERS, DEFAULTS, TrainConfig, train_model
 from .runtime import (
     blas_thread_count,
@@ -60,25 +74,46 @@ __all__ = ["build_parser", "main"]
 #: BLAS and compute threads when neither ``--threads`` nor ``--no-tuning`` is given.
 DEFAULT_THREADS = 1
 
+#: Fewest optimizer steps of a one-cycle run (its rise must last beyond step 1).
+MIN_ONE_CYCLE_STEPS = 4
+
+#: ``--dataset``: its loader, its folder name, and the mean and standard
+#: deviation of its training pixels (for :func:`convlib.datasets.prepare_images`).
+DATASETS: dict[str, tuple[Any, str, float, float]] = {
+    "mnist": (load_mnist, "MNIST", MNIST_MEAN, MNIST_STD),
+    "fashion-mnist": (load_fashion_mnist, "Fashion-MNIST", FASHION_MNIST_MEAN, FASHION_MNIST_STD),
+}
+
+
+def _recipe_text(cfg: TrainConfig) -> str:
+    """E.g. ``"--lr 0.003 --augment"``, for the help's epilog."""
+    text = f"--lr {cfg.lr:g}" + (" --augment" if cfg.augment else " --no-augment")
+    if cfg.flip:
+        text += ", horizontal flips"
+    if cfg.schedule != "cosine":
+        text += f", {cfg.schedule} schedule"
+    return text
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser of ``python -m convlib.train``."""
     p = argparse.ArgumentParser(
         prog="python -m convlib.train",
         description=(
-            "Train a convlib CNN on MNIST with Adam and a cosine learning-rate decay "
-            "(and, optionally, randomly shifted training images), "
+            "Train a convlib CNN on MNIST or Fashion-MNIST with Adam and a cosine learning-rate "
+            "decay (and, optionally, randomly shifted training images) -- the residual network "
+            "with a one-cycle learning rate and horizontal flips -- "
             "then print the test accuracy and the training time (last line)."
         ),
         epilog=(
             "Defaults per model: "
             + "; ".join(
-                f"{name}: --epochs {c.epochs} --batch-size {c.batch_size} --lr {c.lr:g}"
-                + (" --augment" if c.augment else " --no-augment")
+                f"{name}: --epochs {c.epochs} --batch-size {c.batch_size} {_recipe_text(c)}"
                 for name, c in DEFAULTS.items()
             )
             + ". MNIST is read from DATA_DIR/mnist/ alone when --data-dir is given (and downloaded there "
-            "if missing), else from $CONVLIB_DATA/mnist/, else the user cache."
+            "if missing), else from $CONVLIB_DATA/mnist/, else the user cache; Fashion-MNIST "
+            "likewise from fashion-mnist/."
         ),
     )
     p.add_argument(
@@ -86,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(BUILDERS),
         default="capstone",
         help="network to train (default: capstone)",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=sorted(DATASETS),
+        default="mnist",
+        help="images to train on (default: mnist); each is standardised with its own "
+        "training-set mean and standard deviation",
     )
     p.add_argument("--epochs", type=int, help="passes over the training set")
     p.add_argument("--batch-size", type=int, help="examples per optimizer step")
@@ -101,10 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--data-dir",
-        help="folder holding mnist/, searched alone (the root argument of convlib.datasets.load_mnist)",
+        help="folder holding mnist/ (or fashion-mnist/), searched alone (the root argument of "
+        "convlib.datasets.load_mnist)",
     )
     p.add_argument(
-        "--no-download", action="store_true", help="fail instead of downloading missing MNIST files"
+        "--no-download", action="store_true", help="fail instead of downloading missing data files"
     )
     p.add_argument(
         "--save",
@@ -121,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--synthetic",
         action="store_true",
-        help="train on generated digit-like images instead of MNIST (no data needed)",
+        help="train on generated digit-like images instead of MNIST or Fashion-MNIST (no data needed)",
     )
     tuning = p.add_argument_group(
         "process settings",
@@ -174,12 +217,14 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> TrainCo
         p.error(f"--data-dir {args.data_dir!r} is not a directory")
     if args.data_dir is not None and args.synthetic:
         p.error("--data-dir and --synthetic exclude each other")
+    if args.dataset != "mnist" and args.synthetic:
+        p.error(f"--dataset {args.dataset} and --synthetic exclude each other")
     if args.save is not None:
         problem = _save_target_problem(args.save)
         if problem:
             p.error(f"--save {args.save!r}: {problem}")
     augment = d.augment if args.augment is None else args.augment
-    return TrainConfig(epochs, batch_size, lr, d.min_lr_fraction, augment)
+    return TrainConfig(epochs, batch_size, lr, d.min_lr_fraction, augment, d.flip, d.schedule)
 
 
 def _save_target_problem(path: str) -> str | None:
@@ -197,7 +242,7 @@ def _save_target_problem(path: str) -> str | None:
     return None
 
 
-def _save(model: Sequential, args: argparse.Namespace) -> bool:
+def _save(model: Any, args: argparse.Namespace) -> bool:
     """Save the trained weights to ``--save``; if that fails, to a fallback file. True if ``--save`` worked.
 
     The trained model is never lost silently: a failing save is reported on
@@ -232,7 +277,8 @@ def _load(
         n_train = 2000 if args.limit is None else args.limit
         n_test = 500 if args.limit is None else args.limit
         return synthetic_digits(n_train, seed=1), synthetic_digits(n_test, seed=2)
-    (x_tr, y_tr), (x_te, y_te) = load_mnist(args.data_dir, download=not args.no_download)
+    loader = DATASETS[args.dataset][0]
+    (x_tr, y_tr), (x_te, y_te) = loader(args.data_dir, download=not args.no_download)
     if args.limit is not None:
         n = args.limit
         x_tr, y_tr, x_te, y_te = x_tr[:n], y_tr[:n], x_te[:n], y_te[:n]
@@ -247,9 +293,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         (x_tr, y_tr), (x_te, y_te) = _load(args)
     except (FileNotFoundError, OSError, ValueError) as exc:
-        print(f"error: could not load MNIST: {exc}", file=sys.stderr)
+        print(f"error: could not load {DATASETS[args.dataset][1]}: {exc}", file=sys.stderr)
         return 1
-    x_train, x_test = prepare_images(x_tr), prepare_images(x_te)
+    steps = -(-len(x_tr) // min(cfg.batch_size, len(x_tr))) * cfg.epochs
+    if cfg.schedule == "one-cycle" and steps < MIN_ONE_CYCLE_STEPS:
+        parser.error(
+            f"the one-cycle schedule of --model {args.model} needs at least "
+            f"{MIN_ONE_CYCLE_STEPS} optimizer steps, this run has {steps} "
+            f"({len(x_tr)} images, batch size {cfg.batch_size}, {cfg.epochs} epoch(s)): "
+            "raise --epochs or --limit, or lower --batch-size"
+        )
+    _, _, mean, std = DATASETS[args.dataset]
+    x_train, x_test = prepare_images(x_tr, mean, std), prepare_images(x_te, mean, std)
     y_train, y_test = y_tr.astype(np.int64), y_te.astype(np.int64)
 
     with contextlib.ExitStack() as process_settings:
@@ -298,12 +353,14 @@ def _train(
 ) -> int:
     """Build, train, report and save: the part of :func:`main` that runs under the process settings."""
     model = BUILDERS[args.model](args.seed)
-    source = "synthetic digits" if args.synthetic else "MNIST"
+    source = "synthetic digits" if args.synthetic else DATASETS[args.dataset][1]
+    decay = "cosine decay" if cfg.schedule == "cosine" else "a one-cycle schedule"
     print(
         f"{args.model}: {model.num_params():,} parameters; {source}: {len(x_train):,} training and "
         f"{len(x_test):,} test images; {cfg.epochs} epoch(s), batch size {cfg.batch_size}, "
-        f"Adam lr {cfg.lr:g} with cosine decay, "
-        f"{'random shifts, ' if cfg.augment else ''}seed {args.seed}",
+        f"Adam lr {cfg.lr:g} with {decay}, "
+        f"{'random shifts, ' if cfg.augment else ''}"
+        f"{'horizontal flips, ' if cfg.flip else ''}seed {args.seed}",
         flush=True,
     )
     print(settings, flush=True)

@@ -415,6 +415,36 @@ def elementwise_rows() -> list[Bad]:
             TYP,
             ("cache", "FlattenCache"),
         ),
+        # global average pooling
+        Bad(
+            "global_avgpool_forward-x-3d",
+            lambda: convlib.global_avgpool_forward(np.ones((2, 5, 3))),
+            VAL,
+            ("x", "(N, H, W, C)", "(2, 5, 3)"),
+        ),
+        Bad(
+            "global_avgpool_forward-empty-image",
+            lambda: convlib.global_avgpool_forward(np.ones((2, 0, 5, 3))),
+            VAL,
+            ("x", "(2, 0, 5, 3)"),
+        ),
+        Bad(
+            "global_avgpool_forward-x-str", lambda: convlib.global_avgpool_forward("x"), TYP, ("x",)
+        ),
+        Bad(
+            "global_avgpool_backward-dout-shape",
+            lambda: convlib.global_avgpool_backward(
+                np.ones((2, 5, 5, 3)), convlib.global_avgpool_forward(X)[1]
+            ),
+            VAL,
+            ("dout", "(2, 5, 5, 3)", "(2, 3)"),
+        ),
+        Bad(
+            "global_avgpool_backward-flatten-cache",
+            lambda: convlib.global_avgpool_backward(np.ones((2, 3)), convlib.flatten_forward(X)[1]),
+            TYP,
+            ("cache", "GlobalAvgPoolCache", "FlattenCache"),
+        ),
         # losses
         Bad(
             "softmax_cross_entropy-label-too-big",

@@ -259,6 +259,26 @@ def layer_rows() -> list[Bad]:
         Bad("ReLU-dtype-int", lambda: layers.ReLU(dtype="int8"), TYP, ("dtype", "int8")),
         Bad("Flatten-forward-str", lambda: layers.Flatten().forward("x"), TYP, ("x",)),
         Bad(
+            "GlobalAvgPool2D-forward-2d",
+            lambda: layers.GlobalAvgPool2D().forward(np.ones((4, 3))),
+            VAL,
+            ("(N, H, W, C)", "(4, 3)"),
+        ),
+        Bad(
+            "GlobalAvgPool2D-backward-dout-shape",
+            lambda: _after_forward(layers.GlobalAvgPool2D(), np.ones((2, 3, 3, 4))).backward(
+                np.ones((2, 3, 3, 4))
+            ),
+            VAL,
+            ("dout", "(2, 3, 3, 4)", "(2, 4)"),
+        ),
+        Bad(
+            "GlobalAvgPool2D-output-shape-2d",
+            lambda: layers.GlobalAvgPool2D().output_shape((4, 3)),
+            VAL,
+            ("input_shape",),
+        ),
+        Bad(
             "Tanh-forward-complex",
             lambda: layers.Tanh().forward(np.ones(3) * 1j),
             TYP,
@@ -494,6 +514,34 @@ def optim_rows() -> list[Bad]:
             ("warmup",),
         ),
         Bad("CosineLR-call-negative", lambda: convlib.CosineLR(0.1, 10)(-1), VAL, ("t", "-1")),
+        Bad("OneCycleLR-max-lr-0", lambda: convlib.OneCycleLR(0.0, 100), VAL, ("max_lr",)),
+        Bad("OneCycleLR-total-1", lambda: convlib.OneCycleLR(0.1, 1), VAL, ("total_steps", "1")),
+        Bad("OneCycleLR-total-float", lambda: convlib.OneCycleLR(0.1, 10.0), TYP, ("total_steps",)),
+        Bad(
+            "OneCycleLR-pct-1",
+            lambda: convlib.OneCycleLR(0.1, 100, pct_start=1.0),
+            VAL,
+            ("pct_start",),
+        ),
+        Bad(
+            "OneCycleLR-rise-too-short",
+            lambda: convlib.OneCycleLR(0.1, 5, pct_start=0.2),
+            VAL,
+            ("pct_start * total_steps - 1", "total_steps=5"),
+        ),
+        Bad(
+            "OneCycleLR-div-below-1",
+            lambda: convlib.OneCycleLR(0.1, 100, div_factor=0.5),
+            VAL,
+            ("div_factor",),
+        ),
+        Bad(
+            "OneCycleLR-final-div-str",
+            lambda: convlib.OneCycleLR(0.1, 100, final_div_factor="1e4"),
+            TYP,
+            ("final_div_factor",),
+        ),
+        Bad("OneCycleLR-call-negative", lambda: convlib.OneCycleLR(0.1, 10)(-1), VAL, ("t", "-1")),
         Bad("StepLR-call-str", lambda: convlib.StepLR(0.1, 2)("3"), TYP, ("t",)),
     ]
 
@@ -714,6 +762,33 @@ def data_rows() -> list[Bad]:
             ("rng", "Generator"),
         ),
         Bad("random_shift-x-3d", lambda: convlib.random_shift(XI[0], RNG), VAL, ("x", "(4, 4, 1)")),
+        Bad(
+            "build_resnet-widths-int", lambda: convlib.build_resnet(0, widths=16), TYP, ("widths",)
+        ),
+        Bad(
+            "build_resnet-blocks-0", lambda: convlib.build_resnet(0, blocks=0), VAL, ("blocks", "0")
+        ),
+        Bad("build_resnet-seed-str", lambda: convlib.build_resnet("s"), TYP, ("seed",)),
+        Bad(
+            "build_plain-widths-0",
+            lambda: convlib.build_plain(0, widths=(0, 4)),
+            VAL,
+            ("widths[0]",),
+        ),
+        Bad(
+            "build_plain-pool-str",
+            lambda: convlib.build_plain(0, stem_pool="no"),
+            TYP,
+            ("stem_pool",),
+        ),
+        Bad("random_flip-x-3d", lambda: convlib.random_flip(XI[0], RNG), VAL, ("x", "(4, 4, 1)")),
+        Bad("random_flip-x-str", lambda: convlib.random_flip("x", RNG), TYP, ("x",)),
+        Bad("random_flip-rng-str", lambda: convlib.random_flip(XI, "rng"), TYP, ("rng",)),
+        Bad("random_flip-seed-negative", lambda: convlib.random_flip(XI, -1), VAL, ("rng",)),
+        Bad(
+            "random_flip-p-above-1", lambda: convlib.random_flip(XI, RNG, p=1.5), VAL, ("p", "1.5")
+        ),
+        Bad("random_flip-p-str", lambda: convlib.random_flip(XI, RNG, p="half"), TYP, ("p",)),
         Bad("synthetic_digits-n-negative", lambda: convlib.synthetic_digits(-1), VAL, ("n", "-1")),
         Bad("synthetic_digits-n-str", lambda: convlib.synthetic_digits("10"), TYP, ("n",)),
         Bad("synthetic_digits-n-float", lambda: convlib.synthetic_digits(2.5), TYP, ("n",)),
@@ -1418,7 +1493,7 @@ CLI_ROWS = [
     ("threads-0", ["--threads", "0"], "--threads", None),
     ("threads-and-no-tuning", ["--threads", "2", "--no-tuning"], "--no-tuning", None),
     ("limit-0", ["--limit", "0"], "--limit", None),
-    ("model-unknown", ["--model", "resnet"], "--model", None),
+    ("model-unknown", ["--model", "resnet50"], "--model", None),
     ("data-dir-missing", ["--data-dir", "/nonexistent/folder"], "--data-dir", None),
     ("data-dir-and-synthetic", ["--data-dir", "/tmp", "--synthetic"], "--synthetic", None),
     ("save-missing-folder", ["--save", "/nonexistent/folder/m.npz"], "--save", None),
@@ -1622,6 +1697,28 @@ SAME_ROWS = [
         lambda: convlib.prepare_images(np.ones((2, 4, 4), np.uint8), 0.5, 0.25),
     ),
     Same(
+        "build_resnet-int64",
+        lambda: convlib.build_resnet(
+            np.int64(1), widths=(np.int64(2), 4), blocks=np.int64(1)
+        ).state(),
+        lambda: convlib.build_resnet(1, widths=(2, 4), blocks=1).state(),
+    ),
+    Same(
+        "build_plain-int64",
+        lambda: convlib.build_plain(np.int64(1), widths=(2, np.int64(4))).state(),
+        lambda: convlib.build_plain(1, widths=(2, 4)).state(),
+    ),
+    Same(
+        "random_flip-float32-p",
+        lambda: convlib.random_flip(XI, np.random.default_rng(0), np.float32(0.5)),
+        lambda: convlib.random_flip(XI, np.random.default_rng(0), 0.5),
+    ),
+    Same(
+        "OneCycleLR-numpy",
+        lambda: convlib.OneCycleLR(np.float32(0.5), np.int64(20), np.float64(0.25))(np.int64(7)),
+        lambda: convlib.OneCycleLR(0.5, 20, 0.25)(7),
+    ),
+    Same(
         "random_shift-int64",
         lambda: convlib.random_shift(XI, np.random.default_rng(0), np.int64(1)),
         lambda: convlib.random_shift(XI, np.random.default_rng(0), 1),
@@ -1674,6 +1771,7 @@ def test_numpy_scalars_accepted(case: Same) -> None:
 # ------------------------------------------------------------------------- the tables cover the API
 #: Public callables of ``convlib`` without a row, and why.
 NO_ROW = {
+    "GlobalAvgPoolCache": "a cache (see ActivationCache)",
     "GradientCheckWarning": (
         "a warning class: raised by numerical_gradient and check_gradients (float32 input)"
     ),

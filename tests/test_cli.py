@@ -12,7 +12,12 @@ import pytest
 import threadpoolctl
 
 from convlib.cli import main
-from convlib.datasets import prepare_images, synthetic_digits
+from convlib.datasets import (
+    FASHION_MNIST_MEAN,
+    FASHION_MNIST_STD,
+    prepare_images,
+    synthetic_digits,
+)
 from convlib.loop import evaluate
 from convlib.model import build_lenet
 
@@ -37,7 +42,7 @@ def test_cli_help(capsys):
     )
     for option in options:
         assert option in out
-    assert "capstone" in out and "lenet" in out
+    assert "capstone" in out and "lenet" in out and "resnet" in out and "fashion-mnist" in out
     # --help says which process-wide settings the command changes, and how not to
     flat = " ".join(out.split())
     assert "--no-tuning" in flat and "--threads" in flat
@@ -108,7 +113,9 @@ def test_cli_tiny_mnist_run(capsys):
         (["--batch-size", "-3"], "--batch-size must be at least 1"),
         (["--lr", "-0.1"], "--lr must be a positive number"),
         (["--limit", "0"], "--limit must be at least 1"),
-        (["--model", "resnet"], "invalid choice: 'resnet'"),
+        (["--model", "resnet50"], "invalid choice: 'resnet50'"),
+        (["--dataset", "cifar10"], "invalid choice: 'cifar10'"),
+        (["--dataset", "fashion-mnist", "--synthetic"], "exclude each other"),
         (["--epochs", "two"], "invalid int value: 'two'"),
         (["--data-dir", "/no/such/folder"], "is not a directory"),
         (["--save", "/no/such/folder/m.npz"], "does not exist"),
@@ -254,3 +261,50 @@ def test_cli_threads_sets_the_compute_threads_while_it_trains_then_restores_them
     assert main([*QUICK]) == 0  # the default: one compute thread
     assert seen == [2, 1]
     assert "1 compute thread," in capsys.readouterr().out
+
+
+def test_cli_trains_the_residual_network_on_synthetic_images(tmp_path, capsys):
+    path = tmp_path / "resnet.npz"
+    argv = ["--model", "resnet", "--synthetic", "--limit", "64", "--epochs", "2"]
+    code = main([*argv, "--batch-size", "32", "--no-progress", "--save", str(path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "one-cycle schedule" in out and "horizontal flips" in out
+    assert LAST_LINE.match(out.strip().splitlines()[-1])
+    from convlib.recipes import BUILDERS
+
+    model = BUILDERS["resnet"](3).load(path)  # a Graph file of the same network
+    assert model.num_params() == BUILDERS["resnet"](0).num_params()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CONVLIB_DATA")
+    or not (Path(os.environ["CONVLIB_DATA"]) / "fashion-mnist").is_dir(),
+    reason="Fashion-MNIST not available (set CONVLIB_DATA)",
+)
+def test_cli_tiny_fashion_mnist_run(capsys, monkeypatch):
+    import convlib.cli as cli
+
+    seen = {}
+    real = cli.prepare_images
+
+    def spy(images, mean, std):
+        seen["stats"] = (mean, std)
+        return real(images, mean, std)
+
+    monkeypatch.setattr(cli, "prepare_images", spy)
+    argv = ["--dataset", "fashion-mnist", "--model", "plain", "--limit", "64", "--epochs", "1"]
+    code = main([*argv, "--batch-size", "16", "--no-progress", "--no-download"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Fashion-MNIST: 64 training and 64 test images" in out
+    assert seen["stats"] == (FASHION_MNIST_MEAN, FASHION_MNIST_STD)
+
+
+def test_cli_refuses_a_one_cycle_run_too_short_to_rise(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(
+            ["--model", "resnet", "--synthetic", "--limit", "64", "--epochs", "1", "--no-progress"]
+        )
+    assert info.value.code == 2
+    assert "needs at least 4 optimizer steps, this run has 1" in capsys.readouterr().err

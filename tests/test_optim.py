@@ -14,7 +14,7 @@ import pytest
 
 import convlib
 from convlib.exercises import ExerciseFailure, check_adam_step
-from convlib.optim import SGD, Adam, CosineLR, ExponentialLR, StepLR
+from convlib.optim import SGD, Adam, CosineLR, ExponentialLR, OneCycleLR, StepLR
 from convlib.update_rules import adam_update, momentum_update, nesterov_update, sgd_update
 
 
@@ -519,6 +519,7 @@ def test_classes_match_torch_optim_step_for_step(kind, kwargs, ref_kwargs):
         ExponentialLR(0.1, 0.5, period=3),
         CosineLR(0.1, 10),
         CosineLR(0.1, 10, warmup=2),
+        OneCycleLR(0.1, 10),
     ],
     ids=repr,
 )
@@ -546,3 +547,65 @@ def test_nesterov_must_be_a_bool():
     with pytest.raises(TypeError, match="nesterov must be a bool"):
         SGD([(p, g)], lr=0.1, momentum=0.9, nesterov="yes")
     assert SGD([(p, g)], lr=0.1, momentum=0.9, nesterov=np.bool_(True)).nesterov is True
+
+
+# ---------------------------------------------------------------------------
+# OneCycleLR
+# ---------------------------------------------------------------------------
+
+
+def test_one_cycle_by_hand():
+    # T = 21, pct_start = 0.1: the peak is at u = 0.1 * 21 - 1 = 1.1.
+    s = OneCycleLR(1.0, total_steps=21, pct_start=0.1, div_factor=10, final_div_factor=100)
+    assert s(0) == pytest.approx(0.1)  # max_lr / div_factor
+    up = 1.0 + (0.1 - 1.0) * 0.5 * (1 + math.cos(math.pi * 1 / 1.1))
+    assert s(1) == pytest.approx(up)
+    down = 1e-3 + (1.0 - 1e-3) * 0.5 * (1 + math.cos(math.pi * (11 - 1.1) / (20 - 1.1)))
+    assert s(11) == pytest.approx(down)
+    assert s(20) == pytest.approx(1e-3) and s(100) == pytest.approx(1e-3)  # / 10 / 100
+    lrs = [s(t) for t in range(21)]
+    assert lrs[0] < lrs[1] < 1.0 and max(lrs) < 1.0  # the peak u = 1.1 falls between steps
+    assert np.all(np.diff(lrs[2:]) < 0)  # decreasing after it
+
+
+def test_one_cycle_defaults_rise_for_30_percent():
+    s = OneCycleLR(0.5, total_steps=1000)
+    lrs = np.array([s(t) for t in range(1000)])
+    assert np.argmax(lrs) == 299 and lrs.max() == pytest.approx(0.5)
+    assert lrs[0] == pytest.approx(0.5 / 25) and lrs[-1] == pytest.approx(0.5 / 25 / 1e4)
+    assert np.all(np.diff(lrs[:300]) > 0) and np.all(np.diff(lrs[299:]) < 0)
+
+
+@pytest.mark.parametrize("total, pct", [(50, 0.3), (469 * 2, 0.3), (31, 0.25), (7, 0.5)])
+def test_one_cycle_matches_torch(total, pct):
+    torch = pytest.importorskip("torch")
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([p], lr=1.0)
+    ref = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.02, total_steps=total, pct_start=pct, cycle_momentum=False
+    )
+    expected = []
+    for _ in range(total):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        ref.step()
+    s = OneCycleLR(0.02, total_steps=total, pct_start=pct)
+    np.testing.assert_allclose([s(t) for t in range(total)], expected, rtol=1e-12)
+
+
+def test_one_cycle_drives_adam():
+    p, g = pair([0.0], [1.0])
+    schedule = OneCycleLR(0.1, total_steps=10)
+    opt = Adam([(p, g)], lr=0.1, schedule=schedule)
+    seen = []
+    for _ in range(10):
+        opt.step()
+        seen.append(opt.lr)
+    assert seen == [schedule(t) for t in range(10)]
+    assert "OneCycleLR(max_lr=0.1, total_steps=10" in repr(schedule)
+
+
+def test_one_cycle_refuses_a_rise_shorter_than_two_steps():
+    with pytest.raises(ValueError, match="pct_start \\* total_steps - 1 must be > 0"):
+        OneCycleLR(0.1, total_steps=3, pct_start=0.3)  # 0.9 - 1 < 0
+    OneCycleLR(0.1, total_steps=4, pct_start=0.3)  # 1.2 - 1 > 0: accepted

@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 
 from convlib.datasets import (
+    FASHION_MNIST_MEAN,
+    FASHION_MNIST_STD,
     MNIST_MEAN,
     MNIST_STD,
+    DatasetNotFoundError,
+    load_fashion_mnist,
     one_hot,
     prepare_images,
+    random_flip,
     random_shift,
     to_float_nhwc,
 )
@@ -326,3 +331,63 @@ def test_random_shift_rejects_a_bad_fill(fill, error, message):
     x = np.zeros((2, 4, 4, 1), np.uint8)
     with pytest.raises(error, match=message):
         random_shift(x, 0, fill=fill)
+
+
+# ---------------------------------------------------------------------------
+# random_flip and Fashion-MNIST's statistics
+# ---------------------------------------------------------------------------
+
+
+def test_random_flip_mirrors_some_images_and_copies_the_others():
+    x = np.random.default_rng(2).standard_normal((400, 3, 5, 2)).astype(np.float32)
+    out = random_flip(x, np.random.default_rng(0))
+    assert out.shape == x.shape and out.dtype == x.dtype and not np.shares_memory(out, x)
+    flipped = np.array([np.array_equal(o, i[:, ::-1, :]) for o, i in zip(out, x)])
+    kept = np.array([np.array_equal(o, i) for o, i in zip(out, x)])
+    assert np.all(flipped ^ kept)  # each image is exactly one of the two
+    assert 160 < flipped.sum() < 240  # about half of 400 (binomial sd 10)
+    # The draw is one uniform number per image, flipped where it is below p.
+    np.testing.assert_array_equal(flipped, np.random.default_rng(0).random(400) < 0.5)
+
+
+def test_random_flip_probability_and_seed():
+    x = np.arange(2 * 2 * 3).reshape(2, 2, 3, 1)
+    np.testing.assert_array_equal(random_flip(x, 0, p=1.0), x[:, :, ::-1])
+    np.testing.assert_array_equal(random_flip(x, 0, p=0.0), x)
+    np.testing.assert_array_equal(random_flip(x, 5), random_flip(x, np.random.default_rng(5)))
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1.5"):
+        random_flip(x, 0, p=1.5)
+    with pytest.raises(ValueError, match="N, H, W, C"):
+        random_flip(x[0], 0)
+
+
+def test_random_flip_is_an_augment_for_fit():
+    from convlib import Adam, build_lenet, fit
+
+    x = np.random.default_rng(0).standard_normal((16, 28, 28, 1)).astype(np.float32)
+    y = np.arange(16) % 10
+    seen = []
+
+    def spy(xb, rng):
+        out = random_flip(xb, rng)
+        seen.append((xb.copy(), out))
+        return out
+
+    model = build_lenet(0)
+    fit(model, x, y, Adam(model.parameters()), epochs=1, batch_size=8, augment=spy, progress=False)
+    assert len(seen) == 2 and any(not np.array_equal(a, b) for a, b in seen)
+
+
+def test_fashion_mnist_constants_are_its_training_statistics():
+    try:
+        (images, _), _ = load_fashion_mnist(download=False, quiet=True)
+    except DatasetNotFoundError:
+        pytest.skip("Fashion-MNIST not found (set CONVLIB_DATA)")
+    levels = np.arange(256) / 255.0
+    counts = np.bincount(images.ravel(), minlength=256)
+    mean = counts @ levels / counts.sum()
+    std = np.sqrt(counts @ (levels - mean) ** 2 / counts.sum())
+    assert abs(mean - FASHION_MNIST_MEAN) < 5e-5 and abs(std - FASHION_MNIST_STD) < 5e-5
+    x = prepare_images(images[:2000], FASHION_MNIST_MEAN, FASHION_MNIST_STD)
+    assert abs(float(x.mean())) < 0.05 and abs(float(x.std()) - 1) < 0.05
+    assert (FASHION_MNIST_MEAN, FASHION_MNIST_STD) != (MNIST_MEAN, MNIST_STD)

@@ -7,14 +7,24 @@ import pytest
 
 import convlib
 from convlib.datasets import prepare_images, synthetic_digits
-from convlib.optim import Adam, CosineLR
-from convlib.recipes import BUILDERS, DEFAULTS, TrainConfig, make_optimizer, train_model
+from convlib.optim import Adam, CosineLR, OneCycleLR
+from convlib.recipes import (
+    BUILDERS,
+    DEFAULTS,
+    TrainConfig,
+    augmentation,
+    make_optimizer,
+    train_model,
+)
 
 
 def test_every_network_has_defaults_and_a_builder():
-    assert set(DEFAULTS) == set(BUILDERS) == {"capstone", "lenet"}
+    assert set(DEFAULTS) == set(BUILDERS) == {"capstone", "lenet", "resnet", "plain"}
     assert all(isinstance(c, TrainConfig) for c in DEFAULTS.values())
     assert DEFAULTS["capstone"].augment and not DEFAULTS["lenet"].augment
+    assert DEFAULTS["resnet"] == DEFAULTS["plain"]  # the same recipe for the twins
+    assert DEFAULTS["resnet"].flip and DEFAULTS["resnet"].schedule == "one-cycle"
+    assert not DEFAULTS["capstone"].flip and DEFAULTS["capstone"].schedule == "cosine"
 
 
 def test_make_optimizer_decays_from_lr_to_the_final_fraction():
@@ -102,3 +112,70 @@ def test_make_optimizer_refuses_bad_arguments(args, exc, match):
     model = BUILDERS["lenet"](0) if args[0] == "net" else args[0]
     with pytest.raises(exc, match=match):
         make_optimizer(model, *args[1:])
+
+
+def test_make_optimizer_one_cycle_starts_low_peaks_and_ends_at_the_fraction():
+    model = BUILDERS["lenet"](0)
+    opt = make_optimizer(model, 0.01, 100, min_lr_fraction=1e-4, schedule="one-cycle")
+    assert isinstance(opt.schedule, OneCycleLR)
+    assert opt.schedule(0) == pytest.approx(0.01 / 25)
+    assert max(opt.schedule(t) for t in range(100)) == pytest.approx(0.01, rel=1e-3)
+    assert opt.schedule(99) == pytest.approx(0.01 * 1e-4)
+    with pytest.raises(ValueError, match=r"min_lr_fraction must be in \(0, 0.04\]"):
+        make_optimizer(model, 0.01, 100, min_lr_fraction=0.1, schedule="one-cycle")
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        make_optimizer(model, 0.01, 100, schedule="linear")
+
+
+def test_augmentation_of_each_config():
+    base = {"epochs": 1, "batch_size": 8, "lr": 0.01, "min_lr_fraction": 0.01}
+    assert augmentation(TrainConfig(**base, augment=False)) is None
+    assert augmentation(TrainConfig(**base, augment=True)) is convlib.random_shift
+    assert augmentation(TrainConfig(**base, augment=False, flip=True)) is convlib.random_flip
+    both = augmentation(TrainConfig(**base, augment=True, flip=True))
+    x = np.random.default_rng(0).standard_normal((4, 6, 6, 1))
+    expected = convlib.random_flip(convlib.random_shift(x, np.random.default_rng(1)), _after(1))
+    np.testing.assert_array_equal(both(x, np.random.default_rng(1)), expected)
+
+
+def _after(seed):
+    # The generator of seed `seed` after random_shift has drawn from it for 4 images.
+    rng = np.random.default_rng(seed)
+    convlib.random_shift(np.zeros((4, 6, 6, 1)), rng)
+    return rng
+
+
+def test_train_model_uses_the_one_cycle_schedule_and_flips():
+    images, labels = synthetic_digits(64, seed=1)
+    x, y = prepare_images(images), labels.astype(np.int64)
+    config = TrainConfig(2, 16, 0.01, 4e-6, False, flip=True, schedule="one-cycle")
+    history = train_model(BUILDERS["lenet"](0), x, y, None, None, config, seed=3, progress=False)
+    model = BUILDERS["lenet"](0)
+    again = convlib.fit(
+        model,
+        x,
+        y,
+        make_optimizer(model, 0.01, 8, 4e-6, "one-cycle"),
+        epochs=2,
+        batch_size=16,
+        seed=3,
+        progress=False,
+        augment=convlib.random_flip,
+    )
+    assert again.train_loss == history.train_loss and again.lr == history.lr
+    assert history.lr[-1] == pytest.approx(0.01 * 4e-6)
+
+
+@pytest.mark.parametrize(
+    "fields, exc, match",
+    [
+        ({"flip": "yes"}, TypeError, "flip must be a bool"),
+        ({"schedule": "linear"}, ValueError, "schedule must be one of"),
+        ({"schedule": 1}, TypeError, "schedule must be one of"),
+        ({"schedule": "one-cycle", "min_lr_fraction": 0.5}, ValueError, "for the one-cycle"),
+    ],
+)
+def test_train_config_refuses_bad_new_fields(fields, exc, match):
+    good = {"epochs": 1, "batch_size": 8, "lr": 0.01, "min_lr_fraction": 0.01, "augment": False}
+    with pytest.raises(exc, match=match):
+        TrainConfig(**{**good, **fields})

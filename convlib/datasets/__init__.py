@@ -147,10 +147,13 @@ from .mnist import (  # noqa: F401
     load_mnist,
 )
 from .preprocessing import (
+    FASHION_MNIST_MEAN,
+    FASHION_MNIST_STD,
     MNIST_MEAN,
     MNIST_STD,
     one_hot,
     prepare_images,
+    random_flip,
     random_shift,
     to_float_nhwc,
 )
@@ -161,7 +164,9 @@ __all__ = [
     "DatasetWarning",
     "FASHION_MNIST_CHECKSUMS",
     "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_MEAN",
     "FASHION_MNIST_MIRRORS",
+    "FASHION_MNIST_STD",
     "IDXFormatError",
     "MNIST_CHECKSUMS",
     "MNIST_MEAN",
@@ -173,6 +178,7 @@ __all__ = [
     "load_mnist",
     "one_hot",
     "prepare_images",
+    "random_flip",
     "random_shift",
     "read_idx",
     "synthetic_digits",

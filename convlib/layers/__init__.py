@@ -35,7 +35,17 @@ Every class is importable from here (``from convlib.layers import Conv2D``).
 
 from .base import INITS, Layer, as_generator, init_weights  # noqa: F401 (INITS: convlib.layers.INITS)
 from .multi_input import Add, Concat, MergeLayer
-from .parameter_free import AvgPool2D, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Tanh
+from .parameter_free import (
+    AvgPool2D,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
 from .trainable import BatchNorm, Conv2D, ConvTranspose2D, Dense
 
 __all__ = [
@@ -44,6 +54,7 @@ __all__ = [
     "ConvTranspose2D",
     "MaxPool2D",
     "AvgPool2D",
+    "GlobalAvgPool2D",
     "ReLU",
     "LeakyReLU",
     "Sigmoid",

@@ -26,12 +26,14 @@ from ..arithmetic import conv_output_size, resolve_padding
 from ..dense import flatten_backward, flatten_forward
 from ..dropout import _check_p, _check_scale, dropout_backward, dropout_forward
 from ..fast.elementwise import relu_backward_fast, relu_forward_fast
+from ..global_pooling import global_avgpool_backward, global_avgpool_forward
 from ..pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .base import Layer, _shape, as_generator
 
 __all__ = [
     "MaxPool2D",
     "AvgPool2D",
+    "GlobalAvgPool2D",
     "ReLU",
     "LeakyReLU",
     "Sigmoid",
@@ -125,6 +127,47 @@ class AvgPool2D(_Pool2D):
 
     _fwd = staticmethod(avgpool2d_forward)
     _bwd = staticmethod(avgpool2d_backward)
+
+
+class GlobalAvgPool2D(Layer):
+    """Mean of every channel over the whole image: ``(N, H, W, C) -> (N, C)``.
+
+    Wraps :func:`convlib.global_pooling.global_avgpool_forward`. No
+    parameters; ends the convolutional part of a residual network
+    (:func:`convlib.architectures.build_resnet`), so that the classifier
+    after it sees ``C`` numbers whatever the image size.
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+    name : str, optional
+
+    Examples
+    --------
+    >>> layer = GlobalAvgPool2D()
+    >>> layer.output_shape((7, 7, 32))
+    (32,)
+    >>> layer.forward(np.ones((2, 7, 7, 32))).shape
+    (2, 32)
+    """
+
+    def _check_input(self, x: np.ndarray) -> None:
+        if x.ndim != 4 or x.shape[1] == 0 or x.shape[2] == 0:
+            raise ValueError(
+                f"{self.name} expects input of shape (N, H, W, C) with H, W >= 1, got shape {x.shape}"
+            )
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
+        return global_avgpool_forward(x)
+
+    def _backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        return global_avgpool_backward(dout, cache)
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        h, w, c = _shape("input_shape", input_shape, 3, "(H, W, C)")
+        if h == 0 or w == 0:
+            raise ValueError(f"{self.name}: input_shape must have H, W >= 1, got {input_shape}")
+        return (c,)
 
 
 class _Elementwise(Layer):
