@@ -10,9 +10,9 @@ it fails on); each CORRECT alternative must pass every case.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from typing import Any
+import importlib.util
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,26 +20,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from convlib import exercises as ex
 
-BUGS: list[tuple[str, Callable[..., int], Callable[..., Any], str, int | None]] = []
-CORRECT: list[tuple[str, Callable[..., int], Callable[..., Any]]] = []
+# The shared registry and assertions (tests/ is not a package: load by path).
+_spec = importlib.util.spec_from_file_location(
+    "exercise_gallery", Path(__file__).with_name("exercise_gallery.py")
+)
+assert _spec is not None and _spec.loader is not None
+gallery = sys.modules.setdefault("exercise_gallery", importlib.util.module_from_spec(_spec))
+if not hasattr(gallery, "Gallery"):
+    _spec.loader.exec_module(gallery)
 
-
-def bug(checker: Callable[..., int], hint: str, case: int | None = None):
-    """Register a buggy function: ``checker`` must fail it, on ``case`` (1-based), matching ``hint``."""
-
-    def register(fn):
-        BUGS.append((fn.__name__, checker, fn, hint, case))
-        return fn
-
-    return register
-
-
-def correct(checker: Callable[..., int]):
-    def register(fn):
-        CORRECT.append((fn.__name__, checker, fn))
-        return fn
-
-    return register
+GALLERY = gallery.Gallery()
+bug, correct = GALLERY.bug, GALLERY.correct
+BUGS, CORRECT = GALLERY.bugs, GALLERY.correct_ones
 
 
 def pad4(x, p, value=0.0):
@@ -655,16 +647,11 @@ def test_the_gallery_is_large_enough():
 
 @pytest.mark.parametrize("name, checker, fn", CORRECT, ids=[c[0] for c in CORRECT])
 def test_correct_alternative_passes(name, checker, fn):
-    assert checker(fn, verbose=False) >= 3
+    gallery.assert_passes(checker, fn)
 
 
 @pytest.mark.parametrize(
     "name, checker, fn, hint, case", BUGS, ids=[b[0] for b in BUGS]
 )  # fmt: skip
 def test_bug_is_caught_and_named(name, checker, fn, hint, case):
-    with pytest.raises(ex.ExerciseFailure) as info:
-        checker(fn, verbose=False, time_limit=None)
-    message = str(info.value)
-    assert re.search(hint, message, flags=re.MULTILINE), message
-    if case is not None:
-        assert re.search(rf"FAILED on case {case} of \d+,", message), message
+    gallery.assert_caught_and_named(checker, fn, hint, case)
