@@ -24,7 +24,8 @@ fresh array).
 
 **Compute threads** are convlib's own, for the element-wise passes BLAS
 does not run: ReLU, max pooling and batch norm of the tuned tier
-(:mod:`convlib.fast.threads`), about half of the capstone's training step.
+(:mod:`convlib.fast.threads`), about a third of the capstone's training step
+(6.5 of about 21 ms at one thread, measured under load; ``benchmarks/README.md``).
 With :func:`set_compute_threads` or the context manager
 :func:`compute_threads` set to ``n > 1``, each such pass over an array of at
 least :data:`convlib.fast.threads.MIN_PARALLEL_ELEMENTS` elements splits its
