@@ -1,9 +1,10 @@
 """Compute threads for the tuned tier's element-wise passes (opt-in, default 1).
 
-The capstone network spends about half of a training step in element-wise
-passes over its first block's ``(128, 26, 26, 16)`` maps -- ReLU, max
-pooling, batch norm -- which NumPy runs on one thread, whatever the BLAS
-thread count. With more than one *compute thread*
+The capstone network spends about a third of a training step (6.5 of about
+21 ms at one thread, measured under load; ``benchmarks/README.md``) in
+element-wise passes -- ReLU, max pooling, batch norm, mostly over its first
+block's ``(128, 26, 26, 16)`` maps -- which NumPy runs on one thread,
+whatever the BLAS thread count. With more than one *compute thread*
 (:func:`convlib.runtime.set_compute_threads` or the context manager
 :func:`convlib.runtime.compute_threads`) these passes split their work
 along the batch axis: the calling thread computes the first chunk, a small
