@@ -431,12 +431,7 @@ class ConvTranspose2D(Layer):
         if bias:
             self._add_param("b", np.zeros(c_out, dtype=self.dtype))
 
-    def _check_input(self, x: np.ndarray) -> None:
-        if x.ndim != 4 or x.shape[3] != self.in_channels:
-            raise ValueError(
-                f"{self.name} expects input of shape (N, H, W, {self.in_channels}) "
-                f"(NHWC, {self.in_channels} channels), got shape {x.shape}"
-            )
+    _check_input = Conv2D._check_input  # the same NHWC input rule as a convolution
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         return conv_transpose2d_forward(
