@@ -32,13 +32,13 @@ from typing import Any
 import numpy as np
 
 from ._checks import as_bool, as_real, as_rng, check_callable
-from .gradcheck import _named_inputs
+from .gradcheck import _CheckReport, _CheckResult, _named_inputs
 
 __all__ = ["check_adjoint", "AdjointReport", "AdjointResult"]
 
 
 @dataclass
-class AdjointResult:
+class AdjointResult(_CheckResult):
     """The dot-product test of one input.
 
     Attributes
@@ -72,21 +72,17 @@ class AdjointResult:
     passed: bool
     hint: str = ""
 
-    def line(self) -> str:
-        status = "ok" if self.passed else "WRONG"
-        text = (
+    def _text(self) -> str:
+        return (
             f"  {self.name}: <L({self.name}), y> = {self.forward_inner:.17g}, "
             f"<{self.name}, L^T(y)> = {self.backward_inner:.17g}\n"
             f"      relative difference {self.rel_diff:.2e} (tolerance {self.tol:.1e}); "
-            f"{self.name} {self.x_shape}, y {self.y_shape}  [{status}]"
+            f"{self.name} {self.x_shape}, y {self.y_shape}"
         )
-        if self.hint:
-            text += f"\n      hint: {self.hint}"
-        return text
 
 
 @dataclass
-class AdjointReport:
+class AdjointReport(_CheckReport):
     """All results of :func:`check_adjoint`.
 
     Attributes
@@ -102,10 +98,6 @@ class AdjointReport:
     dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
 
     @property
-    def passed(self) -> bool:
-        return all(r.passed for r in self.results)
-
-    @property
     def rel_diff(self) -> dict[str, float]:
         """``{input name: relative difference of the two inner products}``."""
         return {r.name: r.rel_diff for r in self.results}
@@ -115,11 +107,11 @@ class AdjointReport:
         """The largest relative difference over the checked inputs."""
         return max((r.rel_diff for r in self.results), default=0.0)
 
-    def __str__(self) -> str:
-        head = "adjoint test passed" if self.passed else "adjoint test FAILED"
-        lines = [f"{head} (<L(x), y> against <x, L^T(y)>, random x and y, {self.dtype}):"]
-        lines += [r.line() for r in self.results]
-        return "\n".join(lines)
+    def _results(self) -> list[AdjointResult]:
+        return self.results
+
+    def _heading(self) -> tuple[str, str]:
+        return "adjoint test", f"<L(x), y> against <x, L^T(y)>, random x and y, {self.dtype}"
 
 
 def _norm_product(a: np.ndarray, b: np.ndarray) -> float:

@@ -43,6 +43,7 @@ from ._checks import (
     as_numeric_or_complex_array,
     as_pair,
     check_cache,
+    check_conv_operands,
     check_dout,
     check_groups,
     check_memory,
@@ -177,20 +178,8 @@ def _prepare(
     n, h, wd, c = x.shape
     kh, kw, _, f = w.shape
     groups = check_groups(groups, x.shape, w.shape)
-    if min(x.shape) == 0 or min(w.shape) == 0:
-        raise ValueError(f"x {x.shape} and w {w.shape} must not have empty axes")
-
-    arrays = [x, w]
-    b_shape = None
-    if b is not None:
-        b = as_numeric_or_complex_array("b", b)
-        b_shape = b.shape
-        if b.shape not in ((f,), (1, 1, 1, f)):
-            raise ValueError(
-                f"b must have shape ({f},) or (1, 1, 1, {f}) to match the {f} filters "
-                f"of w {w.shape}, got {b.shape}"
-            )
-        arrays.append(b)
+    b, dtype = check_conv_operands(x, w, b, f, f"filters of w {w.shape}", complex_ok=True)
+    b_shape = None if b is None else b.shape
 
     stride = as_pair("stride", stride, 1)
     dilation = as_pair("dilation", dilation, 1)
@@ -204,7 +193,6 @@ def _prepare(
             f"padding {pads}, dilation {dilation}: {exc}"
         ) from None
 
-    dtype = float_dtype(*arrays)
     hp, wp = h + sum(pads[0]), wd + sum(pads[1])
     big: list[tuple[str, tuple[int, ...], Any]] = [("output", (n, oh, ow, f), dtype)]
     if x.dtype != dtype:
@@ -214,9 +202,7 @@ def _prepare(
     if cols:
         big.append(("im2col matrix", (n * oh * ow, kh * kw * c + (b is not None)), dtype))
     check_memory(call, big, f"x {x.shape} and w {w.shape} with padding {pads}, stride {stride}")
-    x = x.astype(dtype, copy=False)
-    w = w.astype(dtype, copy=False)
-    b_flat = None if b is None else b.astype(dtype, copy=False).reshape(f)
+    x, w, b_flat = _cast(dtype, x, w, b)
     x_padded = _pad_spatial(x, pads, 0.0)  # arguments checked above
     cache = Conv2DCache(
         x_padded=x_padded,
@@ -230,6 +216,14 @@ def _prepare(
         groups=groups,
     )
     return x_padded, w, b_flat, cache
+
+
+def _cast(
+    dtype: np.dtype, x: np.ndarray, w: np.ndarray, b: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``x``, ``w`` and ``b`` in ``dtype`` (no copy when they have it); ``b`` flattened to 1-D."""
+    b_flat = None if b is None else b.astype(dtype, copy=False).reshape(-1)
+    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b_flat
 
 
 def _check_backward(dout: Any, cache: Any) -> np.ndarray:

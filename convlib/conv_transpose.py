@@ -44,13 +44,13 @@ from ._checks import (
     as_numeric_array,
     as_pair,
     check_cache,
+    check_conv_operands,
     check_dout,
     check_memory,
     check_ndim,
-    float_dtype,
 )
 from .arithmetic import Pads, resolve_transpose_padding
-from .conv import conv2d_forward, im2col
+from .conv import _cast, conv2d_forward, im2col
 from .fast.phases import phase_scatter
 from .windows import WindowGeometry, crop_spatial, pad_spatial
 
@@ -138,19 +138,9 @@ def _prepare(
             f"(shape {w.shape}, layout (KH, KW, C_out, C_in): the last axis is the "
             f"transposed convolution's input channels)"
         )
-    if min(x.shape) == 0 or min(w.shape) == 0:
-        raise ValueError(f"x {x.shape} and w {w.shape} must not have empty axes")
-    arrays = [x, w]
-    b_shape = None
-    if b is not None:
-        b = as_numeric_array("b", b)
-        b_shape = b.shape
-        if b.shape not in ((c_out,), (1, 1, 1, c_out)):
-            raise ValueError(
-                f"b must have shape ({c_out},) or (1, 1, 1, {c_out}) to match the {c_out} "
-                f"output channels of w {w.shape} (KH, KW, C_out, C_in), got {b.shape}"
-            )
-        arrays.append(b)
+    what = f"output channels of w {w.shape} (KH, KW, C_out, C_in)"
+    b, dtype = check_conv_operands(x, w, b, c_out, what)
+    b_shape = None if b is None else b.shape
     stride = as_pair("stride", stride, 1)
     dilation = as_pair("dilation", dilation, 1)
     try:
@@ -160,16 +150,13 @@ def _prepare(
     except ValueError as exc:
         raise ValueError(f"{exc} (x {x.shape}, w {w.shape})") from None
     op = as_pair("output_padding", output_padding, 0)  # checked by resolve_transpose_padding
-    dtype = float_dtype(*arrays)
     full = (n, oh + sum(pads[0]), ow + sum(pads[1]), c_out)
     check_memory(
         call,
         [("output", (n, oh, ow, c_out), dtype), ("uncropped output", full, dtype)],
         f"x {x.shape} and w {w.shape} with stride {stride}, padding {pads}",
     )
-    x = x.astype(dtype, copy=False)
-    w = w.astype(dtype, copy=False)
-    b_flat = None if b is None else b.astype(dtype, copy=False).reshape(c_out)
+    x, w, b_flat = _cast(dtype, x, w, b)
     cache = ConvTranspose2DCache(
         x=x,
         w=w,

@@ -241,8 +241,55 @@ def rel_error(a: Any, b: Any, floor: float = 1e-3) -> float:
     return float(_rel_errors(a, b, floor).max())
 
 
+class _CheckResult:
+    """What the result of one input shares in :class:`InputReport` and ``AdjointResult``.
+
+    A subclass (a dataclass) has the fields ``passed`` and ``hint`` and gives
+    :meth:`_text`, the numbers of its check; :meth:`line` adds the verdict
+    and the hint.
+    """
+
+    passed: bool
+    hint: str
+
+    def _text(self) -> str:
+        raise NotImplementedError
+
+    def line(self) -> str:
+        """The input's line(s) of the printed report: the numbers, ``[ok]`` or ``[WRONG]``, the hint."""
+        text = f"{self._text()}  [{'ok' if self.passed else 'WRONG'}]"
+        if self.hint:
+            text += f"\n      hint: {self.hint}"
+        return text
+
+
+class _CheckReport:
+    """What :class:`GradientReport` and ``AdjointReport`` share: ``passed`` and the printed report.
+
+    A subclass (a dataclass) gives :meth:`_results`, its list of per-input
+    results, and :meth:`_heading`, e.g. ``("gradient check", "tolerance 1e-07")``.
+    """
+
+    def _results(self) -> Sequence[_CheckResult]:
+        raise NotImplementedError
+
+    def _heading(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    @property
+    def passed(self) -> bool:
+        """Whether every input passed (``True`` when there are none)."""
+        return all(r.passed for r in self._results())
+
+    def __str__(self) -> str:
+        what, how = self._heading()
+        lines = [f"{what} {'passed' if self.passed else 'FAILED'} ({how}):"]
+        lines += [r.line() for r in self._results()]
+        return "\n".join(lines)
+
+
 @dataclass
-class InputReport:
+class InputReport(_CheckResult):
     """Gradient check result for one input.
 
     Attributes
@@ -269,20 +316,16 @@ class InputReport:
     passed: bool
     hint: str = ""
 
-    def line(self) -> str:
-        status = "ok" if self.passed else "WRONG"
-        text = (
+    def _text(self) -> str:
+        return (
             f"  {self.name}: max relative error {self.max_rel_error:.2e} at index "
             f"{self.worst_index} (analytic {self.analytic:.6g}, numerical "
-            f"{self.numerical:.6g}); {100 * self.fraction_wrong:.1f}% of entries off  [{status}]"
+            f"{self.numerical:.6g}); {100 * self.fraction_wrong:.1f}% of entries off"
         )
-        if self.hint:
-            text += f"\n      hint: {self.hint}"
-        return text
 
 
 @dataclass
-class GradientReport:
+class GradientReport(_CheckReport):
     """All inputs' results of :func:`check_gradients`.
 
     Attributes
@@ -295,19 +338,15 @@ class GradientReport:
     tol: float = 1e-7
 
     @property
-    def passed(self) -> bool:
-        return all(r.passed for r in self.inputs)
-
-    @property
     def max_rel_error(self) -> dict[str, float]:
         """``{input name: max relative error}``."""
         return {r.name: r.max_rel_error for r in self.inputs}
 
-    def __str__(self) -> str:
-        head = "gradient check passed" if self.passed else "gradient check FAILED"
-        lines = [f"{head} (tolerance {self.tol:.0e}, float64 centered differences):"]
-        lines += [r.line() for r in self.inputs]
-        return "\n".join(lines)
+    def _results(self) -> list[InputReport]:
+        return self.inputs
+
+    def _heading(self) -> tuple[str, str]:
+        return "gradient check", f"tolerance {self.tol:.0e}, float64 centered differences"
 
 
 def _hint(analytic: np.ndarray, numerical: np.ndarray, bad: np.ndarray) -> str:

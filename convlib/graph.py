@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_bool, as_shape
+from ._checks import as_bool
 from ._graph_files import load_graph, save_graph
 from .layers import (
     Add as Add,  # re-exported: from convlib.graph import Graph, Add, Concat
@@ -38,7 +38,13 @@ from .layers import (
     Layer,
     MergeLayer,
 )
-from .model import ModelSummary, Parameter
+from .model import (
+    ModelSummary,
+    Parameter,
+    _batch_axis_error,
+    _summary_input_shape,
+    _summary_table,
+)
 
 # Add and Concat are defined (and documented) in convlib.layers.
 __all__ = ["Graph", "GraphSummary", "INPUT"]
@@ -85,16 +91,7 @@ class GraphSummary(ModelSummary):
             (n, d, ", ".join(ins), str(s), f"{p:,}")
             for n, ins, (d, s, p) in zip(self.names, self.inputs, self.rows)
         ]
-        widths = [max(len(r[k]) for r in [header, *body]) for k in range(5)]
-
-        def fmt(r: tuple[str, ...]) -> str:
-            cells = [f"{r[k]:<{widths[k]}}" for k in range(4)] + [f"{r[4]:>{widths[4]}}"]
-            return "  ".join(cells).rstrip()
-
-        rule = "-" * len(fmt(tuple("x" * w for w in widths)))
-        lines = [fmt(header), rule, *(fmt(r) for r in body), rule]
-        lines.append(f"Total parameters: {self.total_params:,}")
-        return "\n".join(lines)
+        return _summary_table(header, body, "<<<<>", self.total_params)
 
     __repr__ = __str__
 
@@ -493,22 +490,13 @@ class Graph:
             shapes it receives (e.g. an :class:`Add` of two different shapes):
             the message names the node, its inputs and their shapes.
         """
-        try:
-            shape = as_shape("input_shape", input_shape)
-        except TypeError:
-            raise TypeError(
-                f"input_shape must be a tuple of ints, one example's shape without the "
-                f"batch axis, e.g. (28, 28, 1); got {input_shape!r}"
-            ) from None
+        shape = _summary_input_shape(input_shape)
         self.check()
         try:
             shapes, rows, in_shapes = self._shapes(shape)
         except _NodeMismatch as err:
             if len(shape) > 1 and self._fits(shape[1:]):
-                raise ValueError(
-                    f"input_shape is one example's shape without the batch axis, e.g. "
-                    f"{shape[1:]}; got {shape}, whose first entry looks like a batch axis"
-                ) from None
+                raise _batch_axis_error(shape) from None
             ins = self._inputs[err.name]
             got = ", ".join(f"{i!r} {s}" for i, s in zip(ins, err.shapes))
             raise ValueError(

@@ -396,3 +396,39 @@ def test_a_large_bias_does_not_fail_a_correct_backward() -> None:
         )
         failures += not report.passed
     assert failures == 0
+
+
+def test_gradient_and_adjoint_reports_print_alike():
+    """GradientReport and AdjointReport share their verdicts and their layout (one base)."""
+    from convlib.adjoint import AdjointReport, AdjointResult
+    from convlib.gradcheck import GradientReport, InputReport
+
+    def grad(name, passed, hint=""):
+        return InputReport(name, 0.5, (0, 1), 1.0, 2.0, 0.25, passed, hint)
+
+    def adj(name, passed, hint=""):
+        return AdjointResult(name, (2,), (3,), 1.0, 1.5, 0.2, 1e-14, passed, hint)
+
+    for report, make, head in (
+        (
+            GradientReport,
+            grad,
+            "gradient check {} (tolerance 1e-07, float64 centered differences):",
+        ),
+        (
+            AdjointReport,
+            adj,
+            "adjoint test {} (<L(x), y> against <x, L^T(y)>, random x and y, float64):",
+        ),
+    ):
+        empty = report()
+        assert empty.passed and str(empty) == head.format("passed")
+        good, bad = make("a", True), make("b", False, "look here")
+        both = report([good, bad])
+        assert not both.passed and report([good]).passed
+        lines = str(both).split("\n")
+        assert lines[0] == head.format("FAILED")
+        assert "\n".join(lines[1:]) == f"{good.line()}\n{bad.line()}"
+        assert good.line().endswith("  [ok]") and "hint" not in good.line()
+        assert bad.line().endswith("  [WRONG]\n      hint: look here")
+        assert bad.line().startswith("  b: ")

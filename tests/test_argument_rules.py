@@ -543,3 +543,47 @@ def test_as_pads_as_array_shape_as_dtype_check_instance() -> None:
     check_instance("n", 3, int)
     with pytest.raises(TypeError, match=r"n must be an int \(a count\), got str"):
         check_instance("n", "3", int, "(a count)")
+
+
+# ------------------------------- one rule for the operands of conv2d and conv_transpose2d (round 8)
+def test_convolution_and_transposed_convolution_share_the_operand_rule() -> None:
+    """``check_conv_operands``: empty axes, the bias's shape, the compute dtype; both callers."""
+    from convlib._checks import check_conv_operands, complex_step_inputs
+    from convlib.conv import conv2d_forward
+    from convlib.conv_transpose import conv_transpose2d_forward
+
+    x = np.ones((1, 4, 4, 2), dtype=np.float32)
+    w = np.ones((3, 3, 2, 5), dtype=np.float32)  # conv: F = 5; transpose: C_out = 2, C_in = 5
+    xt = np.ones((1, 4, 4, 5), dtype=np.float32)
+    bad = "b must have shape ({0},) or (1, 1, 1, {0}) to match the {0} {1}, got (3,)"
+    with pytest.raises(ValueError) as err:
+        conv2d_forward(x, w, np.zeros(3))
+    assert str(err.value) == bad.format(5, "filters of w (3, 3, 2, 5)")
+    with pytest.raises(ValueError) as err:
+        conv_transpose2d_forward(xt, w, np.zeros(3))
+    assert str(err.value) == bad.format(
+        2, "output channels of w (3, 3, 2, 5) (KH, KW, C_out, C_in)"
+    )
+    for call, inp in ((conv2d_forward, x[:0]), (conv_transpose2d_forward, xt[:0])):
+        with pytest.raises(ValueError, match=r"^x \(0, 4, 4, \d\) and w \(3, 3, 2, 5\) must not"):
+            call(inp, w, None)
+    # NumPy promotion: an int8 bias keeps float32, a float64 one promotes;
+    # a bias of shape (1, 1, 1, k) is the same as one of shape (k,).
+    for call, inp, k in ((conv2d_forward, x, 5), (conv_transpose2d_forward, xt, 2)):
+        out_int, _ = call(inp, w, np.arange(k, dtype=np.int8))
+        assert out_int.dtype == np.float32
+        out_flat, _ = call(inp, w, np.arange(k, dtype=np.float64))
+        out_4d, _ = call(inp, w, np.arange(k, dtype=np.float64).reshape(1, 1, 1, k))
+        assert out_flat.dtype == out_4d.dtype == np.float64
+        np.testing.assert_array_equal(out_flat, out_4d)
+        np.testing.assert_array_equal(
+            out_flat - call(inp, w, None)[0], np.broadcast_to(np.arange(k), out_flat.shape)
+        )
+    # Complex biases pass only where the caller opts in, and only inside complex_step_inputs.
+    cb = np.zeros(5, dtype=complex)
+    with complex_step_inputs():
+        assert check_conv_operands(x, w, cb, 5, "filters", complex_ok=True)[1] == np.complex128
+        with pytest.raises(TypeError, match="b must hold real numbers"):
+            check_conv_operands(x, w, cb, 5, "filters")
+    with pytest.raises(TypeError, match="b must hold real numbers"):
+        check_conv_operands(x, w, cb, 5, "filters", complex_ok=True)

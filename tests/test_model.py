@@ -138,6 +138,44 @@ def test_summary_of_lenet():
     assert text == repr(s)
 
 
+@pytest.mark.parametrize("kind", ["sequential", "graph"])
+def test_summary_tables_align_their_columns(kind):
+    """Sequential and Graph summaries share one table builder: check both layouts.
+
+    Every column starts where its title starts, the layer column is left-aligned
+    and the indices and parameter counts are right-aligned (they end where their
+    titles end), and no line has trailing spaces.
+    """
+    from convlib.architectures import build_resnet
+
+    if kind == "sequential":
+        s = build_capstone().summary((28, 28, 1))
+        labels = [str(i) for i in range(len(s.rows))]  # right-aligned under "#"
+        first = "#"
+    else:
+        s = build_resnet(0).summary((28, 28, 1))
+        labels = s.names  # left-aligned under "Node"
+        first = "Node"
+    lines = str(s).splitlines()
+    header, rule, body = lines[0], lines[1], lines[3:-2]
+    assert len(body) == len(s.rows) > 10 and lines[-2] == rule and set(rule) == {"-"}
+    assert lines[-1] == f"Total parameters: {s.total_params:,}"
+    assert all(line == line.rstrip() for line in lines)
+    layer_col = header.index("Layer")
+    shape_col = header.index("Output shape")
+    assert header.endswith("Params") and len(header) == len(rule)
+    for line, label, (desc, shape, params) in zip(body, labels, s.rows):
+        assert line[layer_col:].startswith(desc + " ")
+        assert line[shape_col:].startswith(str(shape))
+        assert line.endswith(f"{params:,}") and len(line) == len(rule)
+        if kind == "sequential":
+            assert line[: header.index(first) + 1].endswith(label)
+        else:
+            assert line.startswith(label + " ")
+    assert lines[2][layer_col:].startswith("Input ")
+    assert lines[2].endswith(str(s.input_shape))  # no parameter count
+
+
 def test_summary_of_capstone_matches_a_forward_pass():
     model = build_capstone()
     s = model.summary((28, 28, 1))

@@ -284,3 +284,56 @@ def check_memory(call: str, arrays: list[tuple[str, tuple[int, ...], Any]], inpu
         f"the memory limit of {limit / gib:.1f} GiB: use a smaller batch or smaller shapes, "
         f"or change the limit with convlib.set_memory_limit(nbytes)"
     )
+
+
+def check_conv_operands(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: Any,
+    channels: int,
+    what: str,
+    *,
+    complex_ok: bool = False,
+) -> tuple[np.ndarray | None, np.dtype]:
+    """Refuse empty axes and a bias of the wrong shape; return the bias and the compute dtype.
+
+    The rule of the convolution and the transposed convolution, once ``x``
+    and ``w`` are 4-D arrays whose channels match.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, H, W, C)
+    w : ndarray, 4-D
+        The filters.
+    b : array_like, shape (channels,) or (1, 1, 1, channels), or None
+    channels : int
+        The output channels, one bias each.
+    what : str
+        What the channels are, for the message, e.g. ``"filters of w (3, 3, 1, 8)"``.
+    complex_ok : bool
+        Read ``b`` with :func:`as_numeric_or_complex_array` (else :func:`as_numeric_array`).
+
+    Returns
+    -------
+    b : ndarray or None
+        ``b`` as an array, not cast yet.
+    dtype : numpy.dtype
+        The compute dtype of ``x``, ``w`` and ``b`` (:func:`float_dtype`).
+
+    Raises
+    ------
+    ValueError
+        If an axis of ``x`` or ``w`` is empty, or ``b`` has another shape;
+        the message names the shapes.
+    """
+    if min(x.shape) == 0 or min(w.shape) == 0:
+        raise ValueError(f"x {x.shape} and w {w.shape} must not have empty axes")
+    if b is None:
+        return None, float_dtype(x, w)
+    b = (as_numeric_or_complex_array if complex_ok else as_numeric_array)("b", b)
+    if b.shape not in ((channels,), (1, 1, 1, channels)):
+        raise ValueError(
+            f"b must have shape ({channels},) or (1, 1, 1, {channels}) to match the "
+            f"{channels} {what}, got {b.shape}"
+        )
+    return b, float_dtype(x, w, b)
