@@ -6,6 +6,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -312,3 +313,23 @@ def test_a_name_that_only_the_replaced_exercise_cell_defined_is_refused() -> Non
     nb.cells.append(nbformat.v4.new_code_cell("print(SHAPE)"))
     with pytest.raises(se.StudentEditionError, match="SHAPE"):
         se.student_notebook(nb, "chX.ipynb", CHECKERS)
+
+
+def test_no_student_chapter_says_that_its_solutions_run_on_the_page() -> None:
+    """What stays in the student edition must be true there: it shows no solution.
+
+    Chapter 12's exercise introduction used to say that the solutions "run here".
+    """
+    claims = re.compile(
+        r"solutions?\s+(runs?|are\s+run|execute)\s+(here|on\s+this\s+page|below)"
+        r"|(see|in)\s+the\s+solutions?\s+below",
+        re.IGNORECASE,
+    )
+    found = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        student, _ = se.student_notebook(nb, path.stem, CHECKERS)
+        for i, cell in enumerate(student.cells):
+            if cell.cell_type == "markdown":
+                found += [(path.name, i, m.group(0)) for m in claims.finditer(cell.source)]
+    assert not found, found
