@@ -45,7 +45,7 @@ define timed
 	exit $$status
 endef
 
-.PHONY: help venv install jupyter-cache-key book pdf student book-all test lint typecheck test-unit test-core test-setup-cell test-execute test-notebooks test-book test-student check-site clean distclean
+.PHONY: help venv install jupyter-cache-key book pdf student book-all test lint typecheck test-unit test-core test-setup-cell test-execute test-notebooks test-book test-student check-site check-site-student check-site-student-run clean distclean
 
 help:
 	@echo "make book            build the book into _build/html (creates .venv on first use)"
@@ -62,6 +62,7 @@ help:
 	@echo "make test-book       jupyter-book build . $(JB_FLAGS) --all (warnings are errors)"
 	@echo "make test-student    the student edition from the notebooks the last build executed, strictly (-W), without executing them"
 	@echo "make check-site      check every page of _build/html in headless Chromium (Playwright), screenshots in _build/screenshots"
+	@echo "make check-site-student  the same for the student edition's site, $(STUDENT)/html (make student first; not part of make test)"
 	@echo "make install         create .venv and install requirements.txt and convlib (editable)"
 	@echo "make clean           remove _build and caches; make distclean also removes .venv"
 	@echo "Variables: PYTHON=$(PYTHON) VENV=$(VENV)"
@@ -229,6 +230,20 @@ check-site: $(STAMP)
 check-site-run:
 	@rm -rf _build/screenshots  # no screenshot of a page that is gone
 	$(call timed,site check in Chromium,$(VPY) scripts/check_site.py _build/html --screenshots _build/screenshots)
+
+# The same check of the student edition's site (make student builds it); its
+# screenshots go to _build/student/screenshots. Not part of make test.
+check-site-student: $(STAMP)
+	@if [ ! -f $(STUDENT)/html/index.html ]; then echo "ERROR: $(STUDENT)/html/index.html not found: run make student first" >&2; exit 2; fi
+	@if [ "$${CI:-}" != "true" ] && ! bash scripts/install_chromium.sh --find >/dev/null 2>&1; then \
+	  echo "==> student site check SKIPPED: no Chromium/Chrome found (install one, e.g. sudo bash scripts/install_chromium.sh)"; \
+	else \
+	  rm -rf $(STUDENT)/screenshots; \
+	  $(MAKE) --no-print-directory check-site-student-run; \
+	fi
+
+check-site-student-run:
+	$(call timed,student site check in Chromium,$(VPY) scripts/check_site.py --student)
 
 test: $(STAMP)
 	@failed=""; total_start=$$(date +%s); \

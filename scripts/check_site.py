@@ -3,8 +3,11 @@
 
 Usage::
 
-    python scripts/check_site.py [_build/html] [--browser PATH] [--only GLOB]
+    python scripts/check_site.py [_build/html | --student] [--browser PATH] [--only GLOB]
         [--jobs N] [--timeout SECONDS] [--screenshots DIR | --no-screenshots] [-v]
+
+``--student`` checks the student edition's site, ``_build/student/html``
+(``make student`` builds it), instead of the book's, ``_build/html``.
 
 The site is served on 127.0.0.1 (as GitHub Pages serves it, not from
 ``file://``) and every HTML page, except the fragments in ``_static/``, is
@@ -111,6 +114,27 @@ FETCHING_ATTRS = frozenset(
 
 class SetupError(RuntimeError):
     """The check could not run (no site, no browser, browser did not start)."""
+
+
+#: The built sites, relative to the repository's root (where make runs), and
+#: the make target that builds each.
+SITES = {
+    "book": (Path("_build/html"), "make book"),
+    "student": (Path("_build/student/html"), "make student"),
+}
+
+
+def choose_site(site: Path | None, student: bool) -> tuple[Path, str]:
+    """The site folder to check and the make target that builds it.
+
+    ``site`` is the folder given on the command line (``None``: none given);
+    ``student`` is ``--student``, the student edition's site. A folder given
+    together with ``--student`` is a :class:`SetupError`: which one is meant?
+    """
+    if site is not None and student:
+        raise SetupError(f"give a site folder ({site}) or --student, not both")
+    default, target = SITES["student" if student else "book"]
+    return (default if site is None else site), target
 
 
 # --- pure logic: which pages, which URLs, what counts as a failure ---------
@@ -640,9 +664,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "site",
         nargs="?",
-        default="_build/html",
         type=Path,
-        help="built site (default: _build/html)",
+        help="built site (default: _build/html; with --student: _build/student/html)",
+    )
+    parser.add_argument(
+        "--student",
+        action="store_true",
+        help="check the student edition's site, _build/student/html (make student)",
     )
     parser.add_argument(
         "--browser", help="Chromium/Chrome executable (default: $CHROMIUM, then PATH)"
@@ -675,11 +703,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-v", "--verbose", action="store_true", help="also print timings, warnings and requests"
     )
     args = parser.parse_args(argv)
-    site = args.site.resolve()
-    screenshots = None if args.no_screenshots else (args.screenshots or site.parent / "screenshots")
     try:
+        given, target = choose_site(args.site, args.student)
+        site = given.resolve()
+        screenshots = (
+            None if args.no_screenshots else (args.screenshots or site.parent / "screenshots")
+        )
         if not (site / "index.html").is_file():
-            raise SetupError(f"{args.site}/index.html not found: build the book first (make book)")
+            raise SetupError(f"{given}/index.html not found: build it first ({target})")
         try:
             import playwright  # noqa: F401
         except ImportError:

@@ -298,6 +298,50 @@ def test_main_needs_a_built_site(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "index.html not found" in capsys.readouterr().err
 
 
+def test_student_flag_picks_the_student_site() -> None:
+    assert cs.choose_site(None, False) == (Path("_build/html"), "make book")
+    assert cs.choose_site(None, True) == (Path("_build/student/html"), "make student")
+    assert cs.choose_site(Path("site"), False) == (Path("site"), "make book")
+    with pytest.raises(cs.SetupError, match=r"site folder \(site\) or --student, not both"):
+        cs.choose_site(Path("site"), True)
+
+
+def test_main_with_student_looks_for_the_student_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "_build" / "html").mkdir(parents=True)
+    (tmp_path / "_build" / "html" / "index.html").write_text("<p>the book</p>")
+    monkeypatch.chdir(tmp_path)  # the paths are relative to the repository's root
+    assert cs.main(["--student"]) == 2  # the book is built, its student edition is not
+    err = capsys.readouterr().err
+    assert "_build/student/html/index.html not found" in err and "(make student)" in err
+    assert cs.main(["_build/html", "--student"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="needs Playwright")
+@pytest.mark.skipif(shutil.which("true") is None, reason="needs the `true` command")
+def test_a_student_site_gets_its_own_screenshot_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    student = tmp_path / "_build" / "student" / "html"
+    student.mkdir(parents=True)
+    (student / "index.html").write_text("<p>the student edition</p>")
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+
+    def fake_check_site(site: Path, browser: str, *args: object) -> tuple[int, int]:
+        seen["site"], seen["screenshots"] = site, args[4]  # after only, query, timeout, jobs
+        return 1, 0
+
+    monkeypatch.setattr(cs, "check_site", fake_check_site)
+    assert cs.main(["--student", "--browser", shutil.which("true") or "true"]) == 0
+    assert seen == {
+        "site": student.resolve(),
+        "screenshots": student.resolve().parent / "screenshots",
+    }
+
+
 @pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="needs Playwright")
 @pytest.mark.skipif(shutil.which("true") is None, reason="needs the `true` command")
 def test_a_browser_that_does_not_start_is_a_setup_error(
