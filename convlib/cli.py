@@ -319,8 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             n_threads = DEFAULT_THREADS if args.threads is None else args.threads
             # BLAS at one thread, the batch split over n compute threads: a capstone
-            # step took 18.8 ms (critical path) against 43-47 ms with 2 BLAS threads
-            # (load 6-8; benchmarks/README.md, issue 12: two cores that help).
+            # step took 18.9 ms (critical path) against 40.7 ms with 2 BLAS threads
+            # and 24.4 ms at one thread (load 6-7; benchmarks/README.md, issue 12).
             found = process_settings.enter_context(blas_threads(1))  # restored when main returns
             process_settings.enter_context(compute_threads(n_threads))  # restored too
             allocator = (

@@ -47,11 +47,13 @@ block with other kernel code than the same rows inside the whole product.
 The products inside the chunks run on one BLAS thread each; with more
 BLAS threads the convolutions are not split (two BLAS threads inside each
 of two compute threads would oversubscribe the cores) and run on BLAS's
-threads as with one compute thread. On the project's 2-core machine a
-capstone training step took 18.8 ms with 1 BLAS and 2 compute threads
-(critical path) against 22.1 ms at one thread and 43-47 ms with 2 BLAS
-threads (load 6-8; ``benchmarks/README.md``), so ``python -m convlib.train
---threads N`` runs BLAS at one thread and ``N`` compute threads.
+threads as with one compute thread. On the project's 2-core machine
+(batch 128, load 6-7, ``benchmarks/README.md``) a capstone training step
+took 18.9 ms with 1 BLAS and 2 compute threads (critical path) against
+24.4 ms at one thread and 40.7 ms (critical path, 88 ms CPU) with 2 BLAS
+threads; a step of the book's residual network 41.8 against 63.5 and
+114.6 ms. So ``python -m convlib.train --threads N`` runs BLAS at one
+thread and ``N`` compute threads.
 """
 
 from __future__ import annotations

@@ -172,8 +172,8 @@ def conv_thread_count(batch: int, macs: int) -> int:
     threads inside each of two compute threads, the threads oversubscribe
     the cores (on the 2-core machine, load 7-8, batch 128: the capstone's
     second convolution's backward took 43.8 ms of CPU against 6.8 ms with
-    one BLAS thread in each, every convolution measured 1.6-4x slower than
-    with one BLAS thread in each; ``benchmarks/README.md``), so the products
+    one BLAS thread in each; every 3 x 3 convolution measured was 2.4-5.9x
+    slower, critical path; ``benchmarks/README.md``), so the products
     then run whole, on BLAS's own threads, as they do with one compute
     thread.
 
