@@ -203,31 +203,32 @@ def _capstone_step(n: int, rng: np.random.Generator, args: argparse.Namespace) -
     )
 
 
-#: (label, input shape without the batch, filters, kernel, stride, padding, first layer)
+#: (label, input shape without the batch, filters, kernel, stride, padding, first layer,
+#: groups); the last one is a depthwise convolution (not in either network).
 CONV_SHAPES = (
-    ("cap conv1", (28, 28, 1), 16, 3, 1, "valid", True),
-    ("cap conv2", (13, 13, 16), 32, 3, 1, "valid", False),
-    ("res stem", (28, 28, 1), 16, 3, 1, "same", True),
-    ("res 14x14x16", (14, 14, 16), 16, 3, 1, "same", False),
-    ("res 16->32 s2", (14, 14, 16), 32, 3, 2, "same", False),
-    ("res 7x7x32", (7, 7, 32), 32, 3, 1, "same", False),
-    ("res proj 1x1 s2", (14, 14, 16), 32, 1, 2, "valid", False),
+    ("cap conv1", (28, 28, 1), 16, 3, 1, "valid", True, 1),
+    ("cap conv2", (13, 13, 16), 32, 3, 1, "valid", False, 1),
+    ("res stem", (28, 28, 1), 16, 3, 1, "same", True, 1),
+    ("res 14x14x16", (14, 14, 16), 16, 3, 1, "same", False, 1),
+    ("res 16->32 s2", (14, 14, 16), 32, 3, 2, "same", False, 1),
+    ("res 7x7x32", (7, 7, 32), 32, 3, 1, "same", False, 1),
+    ("res proj 1x1 s2", (14, 14, 16), 32, 1, 2, "valid", False, 1),
+    ("depthwise 14x14x32", (14, 14, 32), 32, 3, 1, "same", False, 32),
 )
 
 
 def _convs(n: int, rng: np.random.Generator, args: argparse.Namespace) -> None:
     cases: dict[str, Callable[[], object]] = {}
-    for label, hwc, f, k, stride, padding, first in CONV_SHAPES:
+    for label, hwc, f, k, stride, padding, first, groups in CONV_SHAPES:
         x = rng.standard_normal((n, *hwc)).astype(np.float32)
-        w = (0.1 * rng.standard_normal((k, k, hwc[2], f))).astype(np.float32)
+        w = (0.1 * rng.standard_normal((k, k, hwc[2] // groups, f))).astype(np.float32)
         b = np.zeros(f, np.float32)
-        out, _ = fast.conv2d_forward_fast(x, w, b, stride, padding)
+        out, cache = fast.conv2d_forward_fast(x, w, b, stride, padding, groups=groups)
         dout = rng.standard_normal(out.shape).astype(np.float32)
 
-        cases[f"{label} fwd"] = lambda x=x, w=w, b=b, s=stride, pad=padding: (
-            fast.conv2d_forward_fast(x, w, b, s, pad)
+        cases[f"{label} fwd"] = lambda x=x, w=w, b=b, s=stride, pad=padding, g=groups: (
+            fast.conv2d_forward_fast(x, w, b, s, pad, groups=g)
         )
-        _, cache = fast.conv2d_forward_fast(x, w, b, stride, padding)
         # the backward functions leave the cache as it is: one cache serves every call
         backward = fast.conv2d_param_grads_fast if first else fast.conv2d_backward_fast
         cases[f"{label} {'dW' if first else 'bwd'}"] = lambda f=backward, d=dout, c=cache: f(d, c)

@@ -360,6 +360,15 @@ def conv2d_param_grads_fast(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray, 
     average ~10). PyTorch skips it too: autograd computes no gradient for an
     input that does not require one.
 
+    It stays one product on the calling thread whatever the compute threads
+    (:mod:`convlib.fast.threads`): its only work is ``[cols | 1].T @ dY``, a
+    reduction over all ``N * OH * OW`` rows, and splitting it (into partial
+    sums, or into blocks of ``dW``'s rows or columns) gave results that differ
+    from the whole product's in the last bits depending on OpenBLAS's kernel
+    blocking (column halves of 8 of the capstone's 16 filters matched, blocks
+    of 4 did not, on the Haswell kernels), so ``dw`` and ``db`` stay
+    bit-identical to one thread's.
+
     Parameters
     ----------
     dout : array_like, shape (N, OH, OW, F)

@@ -49,6 +49,7 @@ __all__ = [
     "MIN_PARALLEL_MACS",
     "compute_thread_count",
     "conv_thread_count",
+    "elementwise_thread_count",
     "pool_exists",
     "run_batch_chunks",
     "run_chunks",
@@ -194,6 +195,20 @@ def conv_thread_count(batch: int, macs: int) -> int:
     if k <= 1 or macs < MIN_PARALLEL_MACS or getattr(_inside, "active", False):
         return 1
     if _blas_single is not None and not _blas_single():
+        return 1
+    return k
+
+
+def elementwise_thread_count(batch: int, elements: int) -> int:
+    """How many compute threads an element-wise pass over ``elements`` should use.
+
+    The rule of :func:`run_batch_chunks`, for passes that schedule their
+    chunks with :func:`run_chunks` (the depthwise convolution's backward):
+    1 below :data:`MIN_PARALLEL_ELEMENTS` elements, for one example, or
+    inside a chunk; else ``min(compute threads, batch)``.
+    """
+    k = min(_threads, batch)
+    if k <= 1 or elements < MIN_PARALLEL_ELEMENTS or getattr(_inside, "active", False):
         return 1
     return k
 
