@@ -14,9 +14,10 @@ wall-clock training time.
 Fairness on a shared machine: each run is a fresh process with the same
 thread count (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
 ``MKL_NUM_THREADS``, plus ``--threads`` of each script: for convlib the
-BLAS threads (threadpoolctl) *and* the compute threads over which ReLU,
-max pooling and batch norm split each batch
-(:func:`convlib.runtime.compute_threads`), for PyTorch
+compute threads over which the convolutions, ReLU, max pooling and batch
+norm split each batch (:func:`convlib.runtime.compute_threads`), BLAS
+staying at one thread (``python -m convlib.train`` sets it through
+threadpoolctl, whatever the variables say), for PyTorch
 ``torch.set_num_threads``, which covers its element-wise kernels too); with ``--rounds`` above 1
 the two alternate and which goes first alternates too, and the medians are
 reported. The load average is printed at the start and after every run:
@@ -99,7 +100,7 @@ def run_one(lib: str, threads: int, extra: Sequence[str], coretype: str | None =
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}")
     if lib == "convlib" and f"{threads} compute thread" not in out:
-        # convlib.train --threads N must split the element-wise passes too.
+        # convlib.train --threads N must split the convolutions and element-wise passes.
         raise RuntimeError(f"{' '.join(cmd)} did not report {threads} compute thread(s):\n{out}")
     match = None
     for line in out.splitlines():

@@ -16,6 +16,18 @@ the same warm-up calls and the same number of timed calls per shape; the two
 alternate, round after round, and which one goes first alternates too, so a
 change of load hits both. The medians are taken over all rounds.
 
+How convlib uses its ``--threads N`` (``--convlib-threads``):
+
+* ``compute`` (the default, what ``python -m convlib.train --threads N``
+  does): BLAS at one thread and N compute threads
+  (:func:`convlib.runtime.compute_threads`), over which the convolutions
+  split their batch (:mod:`convlib.fast.threads`);
+* ``blas``: BLAS at N threads and one compute thread (every product on
+  BLAS's threads, as before issue 12's compute threads reached the
+  convolutions).
+
+The floor is timed with BLAS at N threads in both modes.
+
 What is timed, float32, per shape: the forward pass, and forward + backward
 with the gradients of the input, the weights and the bias (convlib:
 ``conv2d_forward`` then ``conv2d_backward``; PyTorch: ``conv2d`` on NCHW
@@ -35,6 +47,7 @@ end: on a loaded machine the figures mean little.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -42,7 +55,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -182,8 +195,26 @@ def _torch_fns(name: str) -> dict[str, Callable[[], Any]]:
     return {"fwd": fwd, "fb": fb}
 
 
+@contextlib.contextmanager
+def _convlib_mode(lib: str, key: str, threads: int, mode: str) -> Iterator[None]:
+    """convlib's thread setting while ``key`` is timed (see ``--convlib-threads``)."""
+    if lib != "convlib" or mode == "blas" or key == "floor":
+        yield
+        return
+    import convlib
+
+    with convlib.blas_threads(1), convlib.compute_threads(threads):
+        yield
+
+
 def worker(
-    lib: str, shapes: Sequence[str], threads: int, warmup: int, repeats: int, clock: str
+    lib: str,
+    shapes: Sequence[str],
+    threads: int,
+    warmup: int,
+    repeats: int,
+    clock: str,
+    convlib_threads: str = "compute",
 ) -> None:
     """Time ``lib`` on ``shapes`` in this process; print one JSON object."""
     if lib == "torch":
@@ -199,7 +230,10 @@ def worker(
     result: dict[str, Any] = {}
     for name in shapes:
         fns = make(name)
-        result[name] = {key: _time(fn, warmup, repeats, CLOCKS[clock]) for key, fn in fns.items()}
+        result[name] = {}
+        for key, fn in fns.items():
+            with _convlib_mode(lib, key, threads, convlib_threads):
+                result[name][key] = _time(fn, warmup, repeats, CLOCKS[clock])
     if lib == "convlib":
         result["_openblas"] = openblas_core()
     print(json.dumps(result))
@@ -213,6 +247,7 @@ def run_worker(
     repeats: int,
     clock: str = "wall",
     coretype: str | None = None,
+    convlib_threads: str = "compute",
 ) -> dict[str, Any]:
     env = dict(os.environ)
     env.update({v: str(threads) for v in THREAD_VARS})
@@ -232,6 +267,8 @@ def run_worker(
         str(repeats),
         "--clock",
         clock,
+        "--convlib-threads",
+        convlib_threads,
     ]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -256,6 +293,7 @@ def compare(
     repeats: int,
     clock: str = "wall",
     coretype: str | None = None,
+    convlib_threads: str = "compute",
 ) -> dict[str, Any]:
     """Alternate convlib and PyTorch workers; print and return the medians and the verdict."""
     libs = ["convlib", "torch"] if torch_available() else ["convlib"]
@@ -263,14 +301,21 @@ def compare(
     print(
         f"convlib vs PyTorch, float32, {threads} thread(s) each, {rounds} round(s) of alternating "
         f"subprocesses, {warmup} warm-up + {repeats} timed calls per shape and round, "
-        f"{'wall-clock' if clock == 'wall' else 'process CPU'} time"
+        f"{'wall-clock' if clock == 'wall' else 'process CPU'} time; convlib's threads: "
+        + (
+            f"BLAS 1, compute {threads} (--convlib-threads compute)"
+            if convlib_threads == "compute"
+            else f"BLAS {threads}, compute 1 (--convlib-threads blas)"
+        )
     )
     print(f"load average at start: {load_average()}", flush=True)
     blas = "?"
     for r in range(rounds):
         order = libs if r % 2 == 0 else libs[::-1]
         for lib in order:
-            got = run_worker(lib, shapes, threads, warmup, repeats, clock, coretype)
+            got = run_worker(
+                lib, shapes, threads, warmup, repeats, clock, coretype, convlib_threads
+            )
             blas = got.pop("_openblas", blas)
             for name, per in got.items():
                 for key, ts in per.items():
@@ -359,6 +404,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "unset it and OPENBLAS_L2_SIZE so that OpenBLAS detects the processor; "
         "default: inherited",
     )
+    p.add_argument(
+        "--convlib-threads",
+        choices=["compute", "blas"],
+        default="compute",
+        help="how convlib uses its threads: compute (default; BLAS 1 thread, the convolutions "
+        "split their batch over --threads compute threads, as python -m convlib.train "
+        "--threads does) or blas (BLAS --threads threads, 1 compute thread)",
+    )
     p.add_argument("--worker", choices=["convlib", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.quick:
@@ -375,7 +428,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.worker:
-        worker(args.worker, args.shape_list, args.threads, args.warmup, args.repeats, args.clock)
+        worker(
+            args.worker,
+            args.shape_list,
+            args.threads,
+            args.warmup,
+            args.repeats,
+            args.clock,
+            args.convlib_threads,
+        )
         return
     compare(
         args.shape_list,
@@ -385,6 +446,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.repeats,
         args.clock,
         args.openblas_coretype,
+        args.convlib_threads,
     )
 
 

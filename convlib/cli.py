@@ -29,8 +29,9 @@ horizontal flips; ``--model plain`` trains its twin without shortcuts)::
 and machines without the data).
 
 Unlike the library, the command tunes the process it runs in (it owns
-it): one BLAS thread and one compute thread by default (``--threads N``
-sets both to ``N``) and glibc's allocator keeping freed memory
+it): one BLAS thread always, one compute thread by default (``--threads N``:
+``N`` compute threads, over which the convolutions, ReLU, max pooling and
+batch norm split each batch) and glibc's allocator keeping freed memory
 (:mod:`convlib.runtime`); ``--no-tuning`` leaves all of them alone. The recipe
 itself is :func:`convlib.recipes.train_model`.
 """
@@ -71,7 +72,7 @@ from .runtime import (
 
 __all__ = ["build_parser", "main"]
 
-#: BLAS and compute threads when neither ``--threads`` nor ``--no-tuning`` is given.
+#: Compute threads when neither ``--threads`` nor ``--no-tuning`` is given (BLAS: always 1).
 DEFAULT_THREADS = 1
 
 #: Fewest optimizer steps of a one-cycle run (its rise must last beyond step 1).
@@ -169,9 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     tuning = p.add_argument_group(
         "process settings",
         "Unless --no-tuning is given, the command tunes the Python process it runs in: it limits "
-        f"BLAS to --threads threads (default {DEFAULT_THREADS}, set through threadpoolctl), lets "
-        "ReLU, max pooling and batch norm split each batch over as many threads "
-        "(convlib.runtime.compute_threads) and raises "
+        "BLAS to one thread (set through threadpoolctl), lets the convolutions, ReLU, max pooling "
+        f"and batch norm split each batch over --threads compute threads (default {DEFAULT_THREADS}; "
+        "convlib.runtime.compute_threads) and raises "
         "glibc's malloc thresholds so that the memory of each step's temporaries is reused instead of "
         "returned to the OS and faulted in again (convlib.runtime.tune_allocator; irreversible for "
         "the process). Both are process-wide, which a command may decide and a library should "
@@ -181,8 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         metavar="N",
-        help=f"BLAS threads and compute threads (default {DEFAULT_THREADS}: the matrix products are "
-        "small, and a second thread slows training down badly when other programs use the CPU)",
+        help=f"compute threads (default {DEFAULT_THREADS}), with BLAS at one thread: each batch is "
+        "split into N chunks computed at the same time, the matrix products included (faster than "
+        "N BLAS threads on these small products, see benchmarks/README.md); more threads than "
+        "idle cores slow training down",
     )
     tuning.add_argument(
         "--no-tuning",
@@ -315,16 +318,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         else:
             n_threads = DEFAULT_THREADS if args.threads is None else args.threads
-            found = process_settings.enter_context(
-                blas_threads(n_threads)
-            )  # restored when main returns
+            # BLAS at one thread, the batch split over n compute threads: a capstone
+            # step took 18.9 ms (critical path) against 40.7 ms with 2 BLAS threads
+            # and 24.4 ms at one thread (load 6-7; benchmarks/README.md, issue 12).
+            found = process_settings.enter_context(blas_threads(1))  # restored when main returns
             process_settings.enter_context(compute_threads(n_threads))  # restored too
             allocator = (
                 "freed memory kept for reuse" if tune_allocator() else "allocator not tunable here"
             )
             settings = (
                 "process settings (--no-tuning leaves them alone): "
-                f"{_threads_text(n_threads if found else None)}, "
+                f"{_threads_text(1 if found else None)}, "
                 f"{_compute_text(n_threads)}, {allocator}"
             )
         return _train(args, cfg, x_train, y_train, x_test, y_test, settings)
@@ -338,7 +342,7 @@ def _threads_text(n: int | None) -> str:
 
 
 def _compute_text(n: int) -> str:
-    """``"1 compute thread"`` (convlib's own, for the element-wise passes)."""
+    """``"1 compute thread"`` (convlib's own, for the convolutions and element-wise passes)."""
     return f"{n} compute thread{'s' if n != 1 else ''}"
 
 

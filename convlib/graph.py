@@ -396,15 +396,41 @@ class Graph:
         ndarray, shape of the last forward input
             Gradient of the loss with respect to the graph's input.
         """
+        retain_grads = as_bool("retain_grads", retain_grads)
+        dx_input = self._backward_nodes(dout, retain_grads=retain_grads, params_only=False)
+        assert dx_input is not None
+        return dx_input
+
+    def backward_params(self, dout: Any) -> None:
+        """:meth:`backward` for training: the parameter gradients only.
+
+        The same gradients in ``layer.grads`` as :meth:`backward`, but a node
+        whose only input is the graph's input does not compute the gradient
+        with respect to it (the data, which no training step uses): it runs
+        :meth:`convlib.layers.Layer.backward_params`, which for a
+        :class:`~convlib.layers.Conv2D` skips the input gradient's products.
+        A node that merges the graph's input with other nodes' outputs runs
+        its whole backward pass (its other inputs need their gradients).
+        :func:`convlib.fit` calls this, as for :meth:`convlib.Sequential.backward_params`.
+
+        Parameters
+        ----------
+        dout : array_like, shape of the last forward output
+        """
+        self._backward_nodes(dout, retain_grads=False, params_only=True)
+
+    def _backward_nodes(
+        self, dout: Any, *, retain_grads: bool, params_only: bool
+    ) -> np.ndarray | None:
+        """The reverse sweep of :meth:`backward` (``params_only``: of :meth:`backward_params`)."""
         for layer in self._layers.values():
             layer._invalidate_grads()
         if not self._forward_done:
             raise RuntimeError(
-                "Graph.backward() called before forward(): run forward on a batch first "
-                "(each forward allows one backward)"
+                f"Graph.{'backward_params' if params_only else 'backward'}() called before "
+                "forward(): run forward on a batch first (each forward allows one backward)"
             )
         self._forward_done = False
-        retain_grads = as_bool("retain_grads", retain_grads)
         self.node_grads = {}
         grads: dict[str, Any] = {self.output: dout}
         for name in reversed(self.nodes):
@@ -412,6 +438,13 @@ class Graph:
             g = grads.pop(name)
             if retain_grads:
                 self.node_grads[name] = g
+            if params_only and self._inputs[name] == (INPUT,) and isinstance(layer, Layer):
+                # The graph's input alone: its gradient is not needed.
+                try:
+                    layer.backward_params(g)
+                except (ValueError, TypeError) as exc:
+                    raise self._node_error(name, exc) from exc
+                continue
             try:
                 result = layer.backward(g)
             except (ValueError, TypeError) as exc:
@@ -420,6 +453,8 @@ class Graph:
             for src, dx in zip(self._inputs[name], dxs):
                 # Not in place: a layer may hand back an array it also uses elsewhere.
                 grads[src] = dx if src not in grads else grads[src] + dx
+        if params_only:
+            return None
         dx_input: np.ndarray = grads[INPUT]
         if retain_grads:
             self.node_grads[INPUT] = dx_input

@@ -34,8 +34,26 @@ a small pool of ``n - 1`` worker threads that convlib creates on first use
 (NumPy releases the GIL inside its loops). The results are bit-identical to
 one thread's. The default, 1, runs every pass on the calling thread and
 creates no pool. Like BLAS threads, more compute threads than idle cores
-slow things down. ``python -m convlib.train --threads N`` sets both to
-``N``.
+slow things down.
+
+While BLAS runs **one** thread, the compute threads also split the tuned
+**convolutions** (:mod:`convlib.fast.conv`): each thread fills and
+multiplies the im2col rows of its chunk of examples; in the backward pass
+the calling thread computes the weight and bias gradients (one product,
+bit-identical to one thread's) while the workers compute the input
+gradient chunk by chunk. The output and input gradient then agree with
+one thread's up to rounding: OpenBLAS computes the last rows of a row
+block with other kernel code than the same rows inside the whole product.
+The products inside the chunks run on one BLAS thread each; with more
+BLAS threads the convolutions are not split (two BLAS threads inside each
+of two compute threads would oversubscribe the cores) and run on BLAS's
+threads as with one compute thread. On the project's 2-core machine
+(batch 128, load 6-7, ``benchmarks/README.md``) a capstone training step
+took 18.9 ms with 1 BLAS and 2 compute threads (critical path) against
+24.4 ms at one thread and 40.7 ms (critical path, 88 ms CPU) with 2 BLAS
+threads; a step of the book's residual network 41.8 against 63.5 and
+114.6 ms. So ``python -m convlib.train --threads N`` runs BLAS at one
+thread and ``N`` compute threads.
 """
 
 from __future__ import annotations
@@ -44,6 +62,7 @@ import ctypes
 import ctypes.util
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
@@ -151,6 +170,25 @@ def set_blas_threads(n: int) -> bool:
 
 # --- compute threads (convlib's own, for element-wise passes) ---------------
 
+_BLAS_LIBS: list[Any] | None = None
+
+
+def _blas_single_thread() -> bool:
+    """Whether every BLAS library threadpoolctl controls runs one thread now.
+
+    Asked by the tuned convolutions before they split a batch over the
+    compute threads (:func:`convlib.fast.threads.conv_thread_count`); the
+    libraries are looked up once (about 1 ms), their thread counts read at
+    every call (under a microsecond).
+    """
+    global _BLAS_LIBS
+    if _BLAS_LIBS is None:
+        _BLAS_LIBS = list(_blas().lib_controllers)
+    return all(lib.num_threads == 1 for lib in _BLAS_LIBS)
+
+
+_threads._blas_single = _blas_single_thread
+
 
 def compute_thread_count() -> int:
     """How many threads the tuned tier's element-wise passes may use (1 by default).
@@ -165,14 +203,18 @@ def compute_thread_count() -> int:
 
 
 def set_compute_threads(n: int) -> int:
-    """Let ReLU, max pooling and batch norm split their batch over ``n`` threads.
+    """Let ReLU, max pooling, batch norm and the convolutions split their batch over ``n`` threads.
 
     Opt-in and process-wide (every thread that calls these passes shares the
     setting). The passes of the tuned tier (:mod:`convlib.fast.threads`)
     then compute chunks of the batch at the same time, with results
     bit-identical to one thread's; arrays below
     :data:`convlib.fast.threads.MIN_PARALLEL_ELEMENTS` elements stay on one
-    thread. The worker pool (``n - 1`` threads) is created by the first pass
+    thread. The convolutions split only while BLAS runs one thread
+    (:func:`blas_threads`), from
+    :data:`convlib.fast.threads.MIN_PARALLEL_MACS` multiply-adds on, with
+    the output and input gradient equal to one thread's up to rounding (see
+    :mod:`convlib.runtime`). The worker pool (``n - 1`` threads) is created by the first pass
     that needs it; ``n = 1`` shuts it down. Prefer :func:`compute_threads`,
     which restores the previous value.
 

@@ -73,15 +73,41 @@ def test_bench_threads_quick() -> None:
     assert "load average at start" in out and "load average at end" in out
     assert "relu fwd 26x26x16" in out and "2 compute" in out
     assert "capstone step" in out
+    assert "cap conv2 bwd" in out and "res 7x7x32 fwd" in out and "3 compute" in out
+    assert "book resnet step" in out and "2 BLAS+compute" in out
 
 
-def test_auto_coretype_unsets_both_openblas_variables() -> None:
-    """--openblas-coretype auto removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE together."""
+def _conv_vs_torch_module():
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "conv_vs_torch.py"
     spec = importlib.util.spec_from_file_location("conv_vs_torch_for_test", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_conv_vs_torch_runs_convlib_on_compute_threads() -> None:
+    """By default convlib's side runs BLAS 1 + N compute threads; the floor and
+    --convlib-threads blas leave the process's BLAS threads alone."""
+    import convlib
+
+    module = _conv_vs_torch_module()
+    with convlib.blas_threads(2):
+        with module._convlib_mode("convlib", "fb", 2, "compute"):
+            assert convlib.compute_thread_count() == 2
+            assert convlib.blas_thread_count() in (1, None)
+        assert convlib.compute_thread_count() == 1
+        for key, mode in (("floor", "compute"), ("fb", "blas")):
+            with module._convlib_mode("convlib", key, 2, mode):
+                assert convlib.compute_thread_count() == 1
+                assert convlib.blas_thread_count() in (2, None)
+    out = run("conv_vs_torch.py", "--quick", "--shapes", "B", "--threads", "2")
+    assert "convlib's threads: BLAS 1, compute 2 (--convlib-threads compute)" in out
+
+
+def test_auto_coretype_unsets_both_openblas_variables() -> None:
+    """--openblas-coretype auto removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE together."""
+    module = _conv_vs_torch_module()
     env = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512", "PATH": "/bin"}
     module.apply_coretype(env, "auto")
     assert env == {"PATH": "/bin"}

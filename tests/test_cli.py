@@ -46,7 +46,8 @@ def test_cli_help(capsys):
     # --help says which process-wide settings the command changes, and how not to
     flat = " ".join(out.split())
     assert "--no-tuning" in flat and "--threads" in flat
-    assert "BLAS to --threads threads (default 1" in flat and "malloc thresholds" in flat
+    assert "BLAS to one thread" in flat and "malloc thresholds" in flat
+    assert "split each batch over --threads compute threads (default 1" in flat
 
 
 def test_cli_runs_as_module():
@@ -248,15 +249,22 @@ def test_cli_threads_sets_the_compute_threads_while_it_trains_then_restores_them
     seen = []
     real_fit = convlib.loop.fit
 
-    def spy(*args, **kwargs):  # the compute threads while training
+    def spy(*args, **kwargs):  # the compute and BLAS threads while training
         seen.append(compute_thread_count())
+        blas.append(_blas_threads())
         return real_fit(*args, **kwargs)
 
+    blas: list[list[int]] = []
+    before = _blas_threads()
     monkeypatch.setattr("convlib.recipes.fit", spy)
     assert compute_thread_count() == 1
     assert main([*QUICK, "--threads", "2"]) == 0
     assert seen == [2]
-    assert "2 compute threads" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 compute threads" in out
+    if before:  # --threads N means N compute threads and one BLAS thread
+        assert "1 BLAS thread," in out
+        assert blas == [[1] * len(before)]
     assert compute_thread_count() == 1  # put back when main returns
     assert main([*QUICK]) == 0  # the default: one compute thread
     assert seen == [2, 1]

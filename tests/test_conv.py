@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -42,7 +44,7 @@ from convlib import (
     im2col,
     same_padding,
 )
-from convlib.fast import im2col_fast
+from convlib.fast import conv as conv_module, im2col_fast, threads as fast_threads
 from convlib.windows import crop_spatial
 
 Forward = Callable[..., tuple[np.ndarray, Conv2DCache]]
@@ -418,6 +420,73 @@ def test_vectorised_tiers_match_reference_many_channels(
         for name, g, go in zip(("dx", "dw", "db"), (dx, dw, db), other(dout, cache)):
             if g is not None:
                 assert_close(g, go, 1e-10, f"{name} ({other.__name__}, {forward.__name__} cache)")
+
+
+@contextmanager
+def _split_convolutions(n_threads: int) -> Iterator[list[int]]:
+    """Compute threads on, BLAS at one thread, every convolution split; yields the chunk counts."""
+    counts: list[int] = []
+    real = conv_module.run_chunks
+
+    def spy(fn: Callable[[slice], None], chunks: list[slice], first: Any = None) -> None:
+        counts.append(len(chunks))
+        real(fn, chunks, first)
+
+    with (
+        convlib.blas_threads(1),
+        convlib.compute_threads(n_threads),
+        mock.patch.object(fast_threads, "MIN_PARALLEL_MACS", 0),
+        mock.patch.object(conv_module, "run_chunks", spy),
+    ):
+        yield counts
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize(("dtype", "tol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
+@settings(max_examples=60, deadline=None)
+@_with_edge_cases
+@given(cfg=configs(max_n=5, max_hw=7, max_k=3, channels=MANY_CHANNELS))
+def test_fast_tier_split_over_compute_threads(
+    n_threads: int, dtype: type, tol: float, cfg: Config
+) -> None:
+    """The batch split (issue 12): dW, db bit-identical, out and dx equal up to rounding.
+
+    The forward's rows and the input gradient's per-tap products are row
+    blocks of the one-thread products; OpenBLAS computes a block's last rows
+    with other kernel code than the same rows inside the whole product, so
+    they can differ in the last bits (hence ``tol`` of the largest value:
+    1e-12 in float64, 1e-5 in float32). The weight gradient stays one
+    product: bit for bit.
+    """
+    x, w, b, dout = (None if a is None else a.astype(dtype) for a in cfg.arrays())
+    with convlib.blas_threads(1):
+        out1, cache1 = conv2d_forward(x, w, b, **cfg.kwargs)
+        grads1 = conv2d_backward(dout, cache1)
+        params1 = convlib.fast.conv2d_param_grads_fast(dout, cache1)
+    with _split_convolutions(n_threads) as counts:
+        out2, cache2 = conv2d_forward(x, w, b, **cfg.kwargs)
+        grads2 = conv2d_backward(dout, cache2)
+        params2 = convlib.fast.conv2d_param_grads_fast(dout, cache2)
+        cross = conv2d_backward(dout, cache1)  # a one-thread cache, split backward
+    # batch 1 is never split; otherwise forward and backward were
+    assert counts == (
+        []
+        if cfg.n == 1
+        else [min(n_threads, cfg.n), min(2 * n_threads, cfg.n), min(2 * n_threads, cfg.n)]
+    )
+    assert out2.dtype == out1.dtype == dtype
+    assert_close(out2, out1, tol, "out")
+    np.testing.assert_array_equal(cache2.cols, cache1.cols)  # the same im2col matrix
+    for name, g1, g2, g3 in zip(("dx", "dw", "db"), grads1, grads2, cross):
+        if g1 is None:
+            assert g2 is None and g3 is None
+        elif name == "dx":
+            assert_close(g2, g1, tol, "dx")
+            np.testing.assert_array_equal(g3, g2)  # the cache's layout does not matter
+        else:
+            np.testing.assert_array_equal(g2, g1, err_msg=name, strict=True)
+    for p1, p2 in zip(params1, params2):
+        np.testing.assert_array_equal(p2, p1, strict=True)
 
 
 # --------------------------------------------------------------------------

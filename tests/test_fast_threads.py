@@ -20,6 +20,8 @@ def split_everything(monkeypatch):
     """Split even tiny arrays, and record which threads computed chunks."""
     monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTS", 0)
     monkeypatch.setattr(fast.elementwise, "MIN_PARALLEL_ELEMENTS", 0)
+    # the convolutions' split is not bit-identical (tests below, and test_conv.py)
+    monkeypatch.setattr(threads, "MIN_PARALLEL_MACS", 2**62)
     seen: list[tuple[int, slice]] = []
     real = threads._run_chunk
 
@@ -181,3 +183,147 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+# -- the convolutions (split when BLAS runs one thread) -------------------------
+
+
+@pytest.fixture
+def conv_chunks(monkeypatch):
+    """Split every convolution; record (thread, chunk) of every chunk computed."""
+    monkeypatch.setattr(threads, "MIN_PARALLEL_MACS", 0)
+    seen: list[tuple[int, slice]] = []
+    real = fast.conv.run_chunks
+
+    def spy(fn, chunks, first=None):
+        def recording(rows):
+            seen.append((threading.get_ident(), rows))
+            fn(rows)
+
+        real(recording, chunks, first)
+
+    monkeypatch.setattr(fast.conv, "run_chunks", spy)
+    yield seen
+    convlib.set_compute_threads(1)
+
+
+def _conv_pass(x, w, b, dout, **kwargs):
+    out, cache = convlib.conv2d_forward(x, w, b, **kwargs)
+    return [out, *convlib.conv2d_backward(dout, cache)]
+
+
+def test_one_compute_thread_never_splits_a_convolution(conv_chunks):
+    """The default: no chunk, no pool, the one-thread products as before."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 9, 9, 8))
+    w, b = rng.standard_normal((3, 3, 8, 4)), rng.standard_normal(4)
+    with convlib.blas_threads(1):
+        assert threads.conv_thread_count(6, 10**12) == 1
+        _conv_pass(x, w, b, np.ones((6, 7, 7, 4)))
+    assert conv_chunks == [] and not threads.pool_exists()
+
+
+def test_convolutions_split_only_when_blas_runs_one_thread(conv_chunks, monkeypatch):
+    """With more BLAS threads the products stay whole (two BLAS threads in each of
+    two compute threads oversubscribe the cores), and the results are exactly
+    those of one compute thread."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 9, 9, 8))
+    w, b = rng.standard_normal((3, 3, 8, 4)), rng.standard_normal(4)
+    dout = rng.standard_normal((6, 7, 7, 4))
+    one = _conv_pass(x, w, b, dout)
+    monkeypatch.setattr(threads, "_blas_single", lambda: False)
+    with convlib.compute_threads(2):
+        assert threads.conv_thread_count(6, 10**12) == 1
+        many = _conv_pass(x, w, b, dout)
+    assert conv_chunks == []
+    for a, c in zip(one, many, strict=True):
+        np.testing.assert_array_equal(a, c, strict=True)
+    monkeypatch.setattr(threads, "_blas_single", lambda: True)
+    with convlib.compute_threads(2):
+        assert threads.conv_thread_count(6, 10**12) == 2
+        assert threads.conv_thread_count(1, 10**12) == 1  # one example: nothing to split
+        assert threads.conv_thread_count(6, 0) == 2  # MIN_PARALLEL_MACS is 0 here
+        _conv_pass(x, w, b, dout)
+    assert len({ident for ident, _ in conv_chunks}) == 2  # a worker computed chunks
+
+
+def test_the_blas_probe_reads_the_blas_thread_count():
+    """convlib.runtime tells the core whether BLAS runs one thread, as threadpoolctl sees it."""
+    with convlib.blas_threads(1) as found:
+        assert threads._blas_single is not None
+        assert threads._blas_single() is True
+    if found:
+        with convlib.blas_threads(2):
+            assert threads._blas_single() is (convlib.blas_thread_count() == 1)
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("batch", [1, 2, 5, 7])
+def test_a_training_step_with_split_convolutions(conv_chunks, n_threads, batch):
+    """A capstone step (float64): every gradient within 1e-10 of one thread's,
+    and the same bits in two runs at the same thread count.
+
+    Odd batches give chunks of different sizes; a batch of one is not split.
+    """
+    rng = np.random.default_rng(batch)
+    x = rng.standard_normal((batch, 28, 28, 1))
+    y = rng.integers(0, 10, batch)
+
+    def grads() -> list[np.ndarray]:
+        model = build_capstone(0, dtype=np.float64)
+        logits = model.forward(x)
+        _, dlogits = convlib.softmax_cross_entropy(logits, y)
+        model.backward_params(dlogits)
+        return [logits] + [p.grad.copy() for p in model.parameters()]
+
+    with convlib.blas_threads(1):
+        one = grads()
+        assert conv_chunks == []
+        with convlib.compute_threads(n_threads):
+            many = grads()
+            again = grads()  # deterministic: the chunks do not depend on who computes them
+    for a, c in zip(many, again, strict=True):
+        np.testing.assert_array_equal(a, c, strict=True)
+    if batch == 1:
+        assert conv_chunks == []
+    else:
+        sizes = {r.stop - r.start for _, r in conv_chunks}
+        assert conv_chunks and min(sizes) >= 1
+    for a, c in zip(one, many, strict=True):
+        scale = max(np.abs(a).max(), 1e-300)
+        assert np.abs(a - c).max() <= 1e-10 * scale
+
+
+def test_run_chunks_runs_first_on_the_caller_and_every_chunk_once():
+    chunks = [slice(i, i + 1) for i in range(7)]
+    done: list[tuple[int, int]] = []
+    lock = threading.Lock()
+    caller = threading.get_ident()
+    first_thread: list[int] = []
+
+    def fn(rows: slice) -> None:
+        with lock:
+            done.append((rows.start, threading.get_ident()))
+
+    with convlib.compute_threads(3):
+        threads.run_chunks(fn, chunks, first=lambda: first_thread.append(threading.get_ident()))
+    assert first_thread == [caller]
+    assert sorted(i for i, _ in done) == list(range(7))
+    threads.run_chunks(fn, chunks[:2])  # one thread: in order, on the caller
+    assert done[-2:] == [(0, caller), (1, caller)]
+
+
+@pytest.mark.parametrize("where", ["chunk", "first"])
+def test_an_error_in_run_chunks_reaches_the_caller(where):
+    def fn(rows: slice) -> None:
+        if where == "chunk" and rows.start == 3:
+            raise ZeroDivisionError("chunk 3")
+
+    def first() -> None:
+        if where == "first":
+            raise ZeroDivisionError("first")
+
+    chunks = [slice(i, i + 1) for i in range(6)]
+    with convlib.compute_threads(2), pytest.raises(ZeroDivisionError):
+        threads.run_chunks(fn, chunks, first=first)

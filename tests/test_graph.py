@@ -406,3 +406,62 @@ def test_repr_lists_nodes_inputs_and_output():
     assert "skip = Add(dtype=float64)(conv2, input)" in text
     assert "\n  output: fc\n)" in text
     assert repr(g.summary((4, 4, 3))) == str(g.summary((4, 4, 3)))
+
+
+# -- backward_params: the graph's input gradient is not computed ------------------
+
+
+def test_backward_params_gives_the_gradients_of_backward(monkeypatch):
+    """Same parameter gradients; the node reading the input alone skips its dx products."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 4, 3))
+    graphs = [residual_graph(seed=5), residual_graph(seed=5)]
+    outs = [g.forward(x) for g in graphs]
+    np.testing.assert_array_equal(outs[0], outs[1])
+    dout = rng.standard_normal(outs[0].shape)
+    assert graphs[0].backward(dout).shape == x.shape
+    full_backwards = []
+    real = convlib.layers.trainable.conv2d_backward
+
+    def counting(*args, **kwargs):
+        full_backwards.append(args[1].w.shape)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("convlib.layers.trainable.conv2d_backward", counting)
+    assert graphs[1].backward_params(dout) is None
+    # conv2 (whose input is relu1) ran its full backward; conv1 (input only) did not
+    assert len(full_backwards) == 1
+    for p, q in zip(graphs[0].parameters(), graphs[1].parameters()):
+        assert p.name == q.name
+        np.testing.assert_array_equal(p.grad, q.grad, err_msg=p.name)
+
+
+def test_backward_params_needs_forward_and_consumes_it():
+    g = residual_graph()
+    with pytest.raises(RuntimeError, match=r"backward_params\(\) called before forward"):
+        g.backward_params(np.zeros((2, 5)))
+    x = np.random.default_rng(0).standard_normal((2, 4, 4, 3))
+    g.forward(x)
+    g.backward_params(np.ones((2, 5)))
+    with pytest.raises(RuntimeError, match="called before forward"):
+        g.backward(np.ones((2, 5)))
+
+
+def test_fit_uses_graph_backward_params(monkeypatch):
+    """convlib.fit takes the params-only path of a Graph too."""
+    calls = []
+    real = Graph.backward_params
+
+    def spy(self, dout):
+        calls.append(dout.shape)
+        return real(self, dout)
+
+    monkeypatch.setattr(Graph, "backward_params", spy)
+    g = Graph()
+    g.add("flat", Flatten(dtype=np.float32), "input")
+    g.add("fc", Dense(4 * 4, 3, rng=np.random.default_rng(0)), "flat")
+    x = np.random.default_rng(1).standard_normal((8, 4, 4, 1)).astype(np.float32)
+    y = np.arange(8) % 3
+    opt = convlib.optim.SGD(g.parameters(), lr=0.1)
+    convlib.fit(g, x, y, opt, epochs=1, batch_size=4, progress=False)
+    assert calls == [(4, 3), (4, 3)]

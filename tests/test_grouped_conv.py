@@ -14,6 +14,7 @@ The references, independent of :mod:`convlib.grouping`:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ from convlib.fast import (
     conv2d_backward_grouped_fast,
     conv2d_forward_fast,
     conv2d_forward_grouped_fast,
+    threads as fast_threads,
 )
 from convlib.grouping import group_channels, ungroup_channels, ungrouped_weights
 
@@ -387,6 +389,63 @@ def test_depthwise_tuned_path_needs_no_groups_caches(multiplier: int) -> None:
     dout = rng.standard_normal(out.shape)
     for got, want in zip(conv2d_backward(dout, cache), conv2d_backward_im2col(dout, ref_cache)):
         np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("multiplier", [1, 2])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_depthwise_split_over_compute_threads_is_bit_identical(
+    monkeypatch: pytest.MonkeyPatch, n_threads: int, multiplier: int, batch: int
+) -> None:
+    """The depthwise path's chunks (issue 12) run the one-thread operations: same bits."""
+    monkeypatch.setattr(fast_threads, "MIN_PARALLEL_ELEMENTS", 0)
+    calls: list[int] = []
+    real = fast_threads._run_chunk
+
+    def spy(fn, rows):  # type: ignore[no-untyped-def]
+        calls.append(threading.get_ident())
+        return real(fn, rows)
+
+    monkeypatch.setattr(fast_threads, "_run_chunk", spy)
+    rng = np.random.default_rng(batch)
+    x, w = rng.standard_normal((batch, 8, 7, 4)), rng.standard_normal((3, 3, 1, 4 * multiplier))
+    b = rng.standard_normal(4 * multiplier)
+    options = {"stride": (2, 1), "padding": "same", "dilation": (1, 2), "groups": 4}
+    out1, cache1 = conv2d_forward(x, w, b, **options)
+    dout = rng.standard_normal(out1.shape)
+    grads1 = conv2d_backward(dout, cache1)
+    assert calls == []
+    with convlib.compute_threads(n_threads):
+        out2, cache2 = conv2d_forward(x, w, b, **options)
+        grads2 = conv2d_backward(dout, cache2)
+    if batch > 1:
+        assert len(set(calls)) >= 2  # a worker computed chunks
+    else:
+        assert calls == []
+    np.testing.assert_array_equal(out2, out1, strict=True)
+    for g1, g2 in zip(grads1, grads2, strict=True):
+        np.testing.assert_array_equal(g2, g1, strict=True)
+
+
+def test_grouped_split_over_compute_threads_matches_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grouped convolution splits inside each group's ungrouped call: dW bit-identical."""
+    monkeypatch.setattr(fast_threads, "MIN_PARALLEL_MACS", 0)
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((5, 7, 7, 6)), rng.standard_normal((3, 3, 3, 4))
+    b = rng.standard_normal(4)
+    dout = rng.standard_normal((5, 7, 7, 4))
+    results = []
+    for n_threads in (1, 2):
+        with convlib.blas_threads(1), convlib.compute_threads(n_threads):
+            out, cache = conv2d_forward(x, w, b, padding="same", groups=2)
+            results.append([out, *conv2d_backward(dout, cache)])
+    (o1, dx1, dw1, db1), (o2, dx2, dw2, db2) = results
+    np.testing.assert_allclose(o2, o1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dx2, dx1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(dw2, dw1)
+    np.testing.assert_array_equal(db2, db1)
 
 
 def test_tuned_cache_keeps_each_groups_im2col() -> None:

@@ -21,8 +21,9 @@ benchmark figure that pays for it, in the module that uses it:
   ``dx`` and both pooling backwards) and the phase gather of pooling;
 * :mod:`convlib.fast.elementwise` -- ReLU, split over the compute threads;
 * :mod:`convlib.fast.threads` -- the opt-in compute threads that ReLU, max
-  pooling and batch norm split their batch over
-  (:func:`convlib.runtime.compute_threads`; one thread by default);
+  pooling, batch norm and (with BLAS at one thread) the convolutions split
+  their batch over (:func:`convlib.runtime.compute_threads`; one thread by
+  default);
 * :mod:`convlib.fast.workspace` -- per-thread scratch buffers, bounded, with
   :func:`clear_workspace` and :func:`workspace_nbytes`.
 """

@@ -48,6 +48,7 @@ from .._checks import as_bool, check_memory
 from ..conv import Conv2DCache, _check_backward, _prepare
 from ..windows import WindowGeometry, _checked_windows_args, _strided_windows
 from .phases import _phase_scatter
+from .threads import conv_thread_count, run_chunks
 from .workspace import _scratch
 
 __all__ = [
@@ -83,32 +84,74 @@ def _fill_cols(
     ones: bool,
 ) -> np.ndarray:
     """:func:`im2col_fast` for arguments that are already valid."""
-    n, hp, wp, c = x_padded.shape
+    n, _, _, c = x_padded.shape
     (kh, kw), (oh, ow) = kernel_size, out_hw
-    m, k = n * oh * ow, kh * kw * c
+    buf = _new_cols(n * oh * ow, kh * kw * c, c, x_padded.dtype, ones)
+    _fill_rows(buf, x_padded, slice(0, n), kernel_size, stride, dilation, out_hw)
+    return _cols_matrix(buf, kh * kw * c, c, ones)
+
+
+def _new_cols(m: int, k: int, c: int, dtype: np.dtype, ones: bool) -> np.ndarray:
+    """The im2col buffer of ``m`` rows and ``k`` columns (+ the ones), unfilled.
+
+    Channel-major (``c <= CHANNEL_MAJOR_MAX_C``): shape ``(k [+ 1], m)``;
+    otherwise ``(m, L)``, ``L >= k [+ 1]`` a multiple of ``ROW_ALIGN``.
+    """
     width = k + 1 if ones else k
     if channel_major(c):
         # Few channels: fill the transposed (K, M) buffer, whose copied runs are
         # output rows instead of KW * C numbers (A: im2col 1.2 -> 0.17 ms).
-        buf = np.empty((width, m), dtype=x_padded.dtype)
+        buf = np.empty((width, m), dtype=dtype)
         if ones:
             buf[k] = 1  # the bias row (out += b alone cost 0.36 ms on A)
-        if c > 1:
-            # Channels first in memory, so that each copied run is an image row;
-            # a temporary, so it lives in the workspace.
-            xt = _scratch("x_chw", (c, n, hp, wp), x_padded.dtype)
-            xt[...] = x_padded.transpose(3, 0, 1, 2)
-            x_padded = xt.transpose(1, 2, 3, 0)
-        windows = _strided_windows(x_padded, kernel_size, stride, dilation, out_hw)
-        buf[:k].reshape(kh, kw, c, n, oh, ow)[...] = windows.transpose(3, 4, 5, 0, 1, 2)
-        return buf.T
+        return buf
     row = -(-width // ROW_ALIGN) * ROW_ALIGN  # aligned rows: dw product ~10 % faster
-    buf = np.empty((m, row), dtype=x_padded.dtype)
+    buf = np.empty((m, row), dtype=dtype)
     if ones:
         buf[:, k] = 1
-    windows = _strided_windows(x_padded, kernel_size, stride, dilation, out_hw)
-    buf.reshape(n, oh, ow, row)[..., :k].reshape(n, oh, ow, kh, kw, c)[...] = windows
-    return buf[:, :width]
+    return buf
+
+
+def _cols_matrix(buf: np.ndarray, k: int, c: int, ones: bool) -> np.ndarray:
+    """The ``(M, K [+ 1])`` matrix view of a buffer from :func:`_new_cols`."""
+    return buf.T if channel_major(c) else buf[:, : k + 1 if ones else k]
+
+
+def _fill_rows(
+    buf: np.ndarray,
+    x_padded: np.ndarray,
+    rows: slice,
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    out_hw: tuple[int, int],
+) -> None:
+    """Fill the im2col rows of the examples ``rows`` of ``x_padded`` into ``buf``."""
+    n, hp, wp, c = x_padded.shape
+    (kh, kw), (oh, ow) = kernel_size, out_hw
+    k = kh * kw * c
+    x_rows = x_padded[rows]
+    nr = x_rows.shape[0]
+    if channel_major(c):
+        if c > 1:
+            # Channels first in memory, so that each copied run is an image row;
+            # a temporary, so it lives in the (calling thread's) workspace.
+            xt = _scratch("x_chw", (c, nr, hp, wp), x_padded.dtype)
+            xt[...] = x_rows.transpose(3, 0, 1, 2)
+            x_rows = xt.transpose(1, 2, 3, 0)
+        windows = _strided_windows(x_rows, kernel_size, stride, dilation, out_hw)
+        target = buf[:k].reshape(kh, kw, c, n, oh, ow)[:, :, :, rows]
+        target[...] = windows.transpose(3, 4, 5, 0, 1, 2)
+        return
+    windows = _strided_windows(x_rows, kernel_size, stride, dilation, out_hw)
+    row = buf.shape[1]
+    buf.reshape(n, oh, ow, row)[rows, ..., :k].reshape(nr, oh, ow, kh, kw, c)[...] = windows
+
+
+def _batch_slices(n: int, parts: int) -> list[slice]:
+    """``parts`` consecutive slices of ``range(n)``, sizes differing by at most one."""
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
 
 
 def im2col_fast(
@@ -199,13 +242,16 @@ def conv2d_forward_fast(
     xp, w, b, cache = _prepare(x, w, b, stride, padding, dilation, call="conv2d_forward_fast")
     kh, kw, c, f = w.shape
     k = kh * kw * c
-    mat = _fill_cols(
-        xp, (kh, kw), cache.stride, cache.dilation, cache.out_shape[1:3], ones=b is not None
-    )
+    n, oh, ow, _ = cache.out_shape
     wmat = w.reshape(k, f)
     if b is not None:
         wmat = np.concatenate([wmat, b.reshape(1, f)])
-    out = mat @ wmat
+    threads = conv_thread_count(n, n * oh * ow * k * f)
+    if threads == 1:
+        mat = _fill_cols(xp, (kh, kw), cache.stride, cache.dilation, (oh, ow), b is not None)
+        out = mat @ wmat
+    else:
+        mat, out = _forward_chunks(xp, wmat, cache, b is not None, threads)
     cache = replace(cache, cols=mat[:, :k], cols_with_ones=mat if b is not None else None)
     return out.reshape(cache.out_shape), cache
 
@@ -249,11 +295,14 @@ def conv2d_backward_fast(
     kh, kw, c, _ = cache.w.shape
     k = kh * kw * c
     dy = dout.reshape(-1, f)
-    dw, db = _param_grads(dy, cache)
-
     geometry = WindowGeometry(
         cache.x_shape, cache.pads, (kh, kw), cache.stride, cache.dilation, (oh, ow)
     )
+    threads = conv_thread_count(n, n * oh * ow * k * f)
+    if threads > 1:
+        return _backward_chunks(dy, cache, geometry, threads)
+    dw, db = _param_grads(dy, cache)
+
     # dx: one small product per tap, added by the phase scatter, instead of the
     # M x K matrix dcols and col2im (np.add.at was 4-10x slower than these
     # additions; phases: E backward 12.5 -> 9.5 ms).
@@ -311,6 +360,15 @@ def conv2d_param_grads_fast(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray, 
     average ~10). PyTorch skips it too: autograd computes no gradient for an
     input that does not require one.
 
+    It stays one product on the calling thread whatever the compute threads
+    (:mod:`convlib.fast.threads`): its only work is ``[cols | 1].T @ dY``, a
+    reduction over all ``N * OH * OW`` rows, and splitting it (into partial
+    sums, or into blocks of ``dW``'s rows or columns) gave results that differ
+    from the whole product's in the last bits depending on OpenBLAS's kernel
+    blocking (column halves of 8 of the capstone's 16 filters matched, blocks
+    of 4 did not, on the Haswell kernels), so ``dw`` and ``db`` stay
+    bit-identical to one thread's.
+
     Parameters
     ----------
     dout : array_like, shape (N, OH, OW, F)
@@ -324,3 +382,97 @@ def conv2d_param_grads_fast(dout: Any, cache: Conv2DCache) -> tuple[np.ndarray, 
     """
     dout = _check_backward(dout, cache)
     return _param_grads(dout.reshape(-1, cache.out_shape[3]), cache)
+
+
+# --- the batch split over the compute threads (opt-in, convlib.fast.threads) ---
+
+
+def _forward_chunks(
+    xp: np.ndarray, wmat: np.ndarray, cache: Conv2DCache, ones: bool, threads: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The forward's im2col matrix and ``(M, F)`` product, one batch chunk per thread.
+
+    Each chunk fills its examples' rows of the im2col buffer and multiplies
+    them into its rows of the output. Batch 128, float32, BLAS 1 thread,
+    load 7-8, one thread CPU -> two threads' critical path
+    (``benchmarks/bench_threads.py --only convs``, benchmarks/README.md):
+    the capstone's second convolution 4.24 -> 2.48 ms, the book residual
+    network's 14 x 14 x 16 one 4.58 -> 3.10 ms. The rows agree with
+    the one-thread product up to rounding, not bit for bit: OpenBLAS computes
+    the last ``M mod unroll`` rows of a product with other kernel code.
+    """
+    n, oh, ow, f = cache.out_shape
+    kh, kw, c, _ = cache.w.shape
+    k = kh * kw * c
+    buf = _new_cols(n * oh * ow, k, c, xp.dtype, ones)
+    mat = _cols_matrix(buf, k, c, ones)
+    out = np.empty((n * oh * ow, f), dtype=np.result_type(mat.dtype, wmat.dtype))
+    per_example = oh * ow
+
+    def chunk(rows: slice) -> None:
+        _fill_rows(buf, xp, rows, (kh, kw), cache.stride, cache.dilation, (oh, ow))
+        m_rows = slice(rows.start * per_example, rows.stop * per_example)
+        np.matmul(mat[m_rows], wmat, out=out[m_rows])
+
+    run_chunks(chunk, _batch_slices(n, threads))
+    return mat, out
+
+
+def _backward_chunks(
+    dy: np.ndarray, cache: Conv2DCache, geometry: WindowGeometry, threads: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The backward pass with ``dx`` in batch chunks and ``dW``, ``db`` as one product.
+
+    Example ``i``'s input gradient depends only on its own rows of ``dY``,
+    so the workers compute ``dx`` chunk by chunk (per-tap products and phase
+    scatter of the chunk, into its rows of ``dx``) while the calling thread
+    computes ``[dW; db]`` as the one product of the one-thread pass (so
+    ``dw`` and ``db`` are bit-identical to it), then takes the chunks left.
+
+    Measured (batch 128, float32, BLAS 1 thread, load 4.5-5.8, critical path
+    at 2 compute threads, ``benchmarks/README.md``): the capstone's second
+    convolution 5.48 -> 3.39 ms, the book residual network's 14 x 14 x 16 one
+    6.41 -> 3.91 ms, shape D of ``bench_conv.py`` 118.8 -> 59.2 ms. Per-chunk
+    partial sums of ``dW`` instead (each chunk its ``cols.T @ dY`` rows, added
+    at the end) took 3.29, 3.81 and 61.8 ms: no clear gain, and a ``dW``
+    whose rounding changes with the thread count (4e-7 relative in float32),
+    so the one product stays.
+    """
+    n, oh, ow, f = cache.out_shape
+    kh, kw, c, _ = cache.w.shape
+    k = kh * kw * c
+    wmat = cache.w.reshape(k, f).astype(dy.dtype, copy=False)
+    w4 = wmat.reshape(kh, kw, c, f)
+    dx = np.empty(cache.x_shape, dtype=dy.dtype)
+    per_example = oh * ow
+    grads: list[tuple[np.ndarray, np.ndarray | None]] = []
+
+    def chunk(rows: slice) -> None:
+        nr = rows.stop - rows.start
+        dy_rows = dy[rows.start * per_example : rows.stop * per_example]
+        geo = replace(geometry, x_shape=(nr, *geometry.x_shape[1:]))
+        if channel_major(c):
+            scratch = _scratch("dcols_t", (k, nr * per_example), dy.dtype)
+            dcols_t = np.matmul(wmat, dy_rows.T, out=scratch).reshape(kh, kw, c, nr, oh, ow)
+            _phase_scatter(
+                lambda p, q: dcols_t[p, q], geo, dy.dtype, channel_major=True, out=dx[rows]
+            )
+            return
+        tap = _scratch("tap", (nr * per_example, c), dy.dtype)
+
+        def tap_grad(p: int, q: int) -> np.ndarray:
+            return np.matmul(dy_rows, w4[p, q].T, out=tap).reshape(nr, oh, ow, c)
+
+        _phase_scatter(tap_grad, geo, dy.dtype, out=dx[rows])
+
+    # Twice as many chunks as threads, so that the thread that finishes first
+    # (the caller, after dW) takes the chunks left: with as many chunks as
+    # threads the same three backward passes took 3.69, 4.49 and 65.3 ms
+    # instead of 3.39, 3.91 and 59.2 (benchmarks/README.md).
+    run_chunks(
+        chunk,
+        _batch_slices(n, min(n, 2 * threads)),
+        first=lambda: grads.append(_param_grads(dy, cache)),
+    )
+    dw, db = grads[0]
+    return dx, dw, db
