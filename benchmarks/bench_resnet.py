@@ -4,7 +4,7 @@ Trains the same network as :func:`convlib.architectures.build_resnet` (or
 :func:`~convlib.architectures.build_plain` with ``--plain``) on
 Fashion-MNIST with the same recipe as convlib's command line: images
 standardised with Fashion-MNIST's mean and standard deviation, random
-horizontal flips, Adam with a one-cycle learning rate (Smith & Topin 2019;
+horizontal flips (where the preset has them), Adam with a one-cycle learning rate (Smith & Topin 2019;
 PyTorch's ``OneCycleLR`` without momentum cycling, which is the formula of
 :class:`convlib.optim.OneCycleLR`), He-normal weights, minibatches shuffled
 each epoch. It prints the load average before and after, the time of the
@@ -87,7 +87,9 @@ def main() -> None:
     p.add_argument("--epochs", type=int, help="default: the preset's")
     p.add_argument("--lr", type=float, help="peak learning rate (default: the preset's)")
     p.add_argument("--batch-size", type=int, help="default: the preset's")
-    p.add_argument("--no-flip", action="store_true", help="no horizontal flips")
+    p.add_argument(
+        "--no-flip", action="store_true", help="no horizontal flips (whatever the preset says)"
+    )
     p.add_argument("--plain", action="store_true", help="the plain network (no skip connections)")
     p.add_argument("--limit", type=int, help="first N training images only")
     p.add_argument("--seed", type=int, default=0)
@@ -101,6 +103,7 @@ def main() -> None:
     epochs = args.epochs or preset["epochs"]
     lr = args.lr or preset["lr"]
     bs = args.batch_size or preset["batch_size"]
+    flip = preset["flip"] and not args.no_flip
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     (x_tr, y_tr), (x_te, y_te) = load_fashion_mnist(download=False)
@@ -125,7 +128,7 @@ def main() -> None:
         f"{'plain' if args.plain else 'resnet'} ({args.preset} preset: widths {preset['widths']}, "
         f"stem pool {preset['stem_pool']}), {sum(p.numel() for p in net.parameters()):,} "
         f"parameters; {n:,} training images; {epochs} epochs, batch {bs}, one-cycle Adam "
-        f"lr {lr:g}{'' if args.no_flip else ', horizontal flips'}; torch {torch.__version__}, "
+        f"lr {lr:g}{', horizontal flips' if flip else ''}; torch {torch.__version__}, "
         f"{torch.get_num_threads()} thread(s)"
     )
     print(f"load average before: {load_average()}")
@@ -138,9 +141,9 @@ def main() -> None:
         for s in range(0, n, bs):
             idx = order[s : s + bs]
             xb, yb = xtr[idx], ytr[idx]
-            if not args.no_flip:
-                flip = torch.rand(len(idx), generator=gen) < 0.5
-                xb = torch.where(flip[:, None, None, None], xb.flip(3), xb)
+            if flip:
+                mirror = torch.rand(len(idx), generator=gen) < 0.5
+                xb = torch.where(mirror[:, None, None, None], xb.flip(3), xb)
             loss = nn.functional.cross_entropy(net(xb), yb)
             opt.zero_grad()
             loss.backward()

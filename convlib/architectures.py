@@ -55,10 +55,25 @@ __all__ = [
 
 #: The network and recipe of each use: channel widths of the two stages,
 #: whether the stem max-pools to 14 x 14, and the training recipe (epochs,
-#: peak learning rate of the one-cycle Adam, batch size).
+#: peak learning rate of the one-cycle Adam, batch size, random horizontal
+#: flips or not).
 RESNET_PRESETS: dict[str, dict[str, Any]] = {
-    "cli": {"widths": (16, 32), "stem_pool": False, "epochs": 12, "lr": 5e-3, "batch_size": 128},
-    "book": {"widths": (16, 32), "stem_pool": True, "epochs": 8, "lr": 5e-3, "batch_size": 128},
+    "cli": {
+        "widths": (32, 64),
+        "stem_pool": True,
+        "epochs": 15,
+        "lr": 5e-3,
+        "batch_size": 128,
+        "flip": True,
+    },
+    "book": {
+        "widths": (16, 32),
+        "stem_pool": True,
+        "epochs": 5,
+        "lr": 1e-2,
+        "batch_size": 128,
+        "flip": False,
+    },
 }
 
 

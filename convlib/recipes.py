@@ -138,7 +138,7 @@ DEFAULTS: dict[str, TrainConfig] = {
             lr=_CLI["lr"],
             min_lr_fraction=4e-6,
             augment=False,
-            flip=True,
+            flip=_CLI["flip"],
             schedule="one-cycle",
         )
         for name in ("resnet", "plain")

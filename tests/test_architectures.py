@@ -141,7 +141,8 @@ def test_deep_plain_gradients_grow_toward_the_input_at_initialisation():
 def test_presets():
     assert set(RESNET_PRESETS) == {"cli", "book"}
     for preset in RESNET_PRESETS.values():
-        assert set(preset) == {"widths", "stem_pool", "epochs", "lr", "batch_size"}
+        assert set(preset) == {"widths", "stem_pool", "epochs", "lr", "batch_size", "flip"}
+        assert isinstance(preset["flip"], bool)
         build_resnet(0, widths=preset["widths"], stem_pool=preset["stem_pool"])
 
 

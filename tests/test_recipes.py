@@ -179,3 +179,43 @@ def test_train_config_refuses_bad_new_fields(fields, exc, match):
     good = {"epochs": 1, "batch_size": 8, "lr": 0.01, "min_lr_fraction": 0.01, "augment": False}
     with pytest.raises(exc, match=match):
         TrainConfig(**{**good, **fields})
+
+
+def test_two_trainings_in_two_threads_give_what_they_give_one_after_the_other():
+    # Chapter 18 trains its two networks at the same time, one per thread: each
+    # run must be exactly the run it would be alone (per-thread workspaces, no
+    # shared state between models or optimizers).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from convlib.architectures import build_plain, build_resnet
+
+    images, labels = synthetic_digits(192, seed=2)
+    x, y = prepare_images(images), labels.astype(np.int64)
+    config = TrainConfig(
+        epochs=2,
+        batch_size=32,
+        lr=0.005,
+        min_lr_fraction=1e-4,
+        augment=False,
+        flip=True,
+        schedule="one-cycle",
+    )
+
+    def nets():
+        return [
+            build_resnet(0, widths=(4, 8), stem_pool=True),
+            build_plain(0, widths=(4, 8), stem_pool=True),
+        ]
+
+    def train(net):
+        return train_model(net, x, y, x, y, config, seed=5, progress=False)
+
+    alone_nets = nets()
+    alone = [train(net) for net in alone_nets]
+    together_nets = nets()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(train, together_nets))
+    for a, b, net_a, net_b in zip(alone, together, alone_nets, together_nets):
+        assert a.train_loss == b.train_loss and a.val_acc == b.val_acc
+        state_a, state_b = net_a.state(), net_b.state()
+        assert all(np.array_equal(state_a[k], state_b[k]) for k in state_a)
