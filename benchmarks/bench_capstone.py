@@ -13,11 +13,12 @@ wall-clock training time.
 
 Fairness on a shared machine: each run is a fresh process with the same
 thread count (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
-``MKL_NUM_THREADS``, plus ``--threads`` of each script: for convlib the
-compute threads over which the convolutions, ReLU, max pooling and batch
-norm split each batch (:func:`convlib.runtime.compute_threads`), BLAS
-staying at one thread (``python -m convlib.train`` sets it through
-threadpoolctl, whatever the variables say), for PyTorch
+``MKL_NUM_THREADS``, plus a thread option of each script: for convlib
+``--threads N`` (``N`` BLAS threads, set through threadpoolctl, one compute
+thread; the default, ``--convlib-threads blas``) or, with ``--convlib-threads
+compute``, ``--compute-threads N`` (BLAS at one thread, ``N`` compute threads
+over which the convolutions, ReLU, max pooling and batch norm split each
+batch, :func:`convlib.runtime.compute_threads`), for PyTorch
 ``torch.set_num_threads``, which covers its element-wise kernels too); with ``--rounds`` above 1
 the two alternate and which goes first alternates too, and the medians are
 reported. The load average is printed at the start and after every run:
@@ -70,22 +71,29 @@ class Run:
     cpu_seconds: float
 
 
-def command(lib: str, threads: int, extra: Sequence[str]) -> list[str]:
+def command(lib: str, threads: int, extra: Sequence[str], mode: str = "blas") -> list[str]:
     if lib == "convlib":
         base = [sys.executable, "-m", "convlib.train", "--no-progress", "--no-download"]
-    else:
-        base = [sys.executable, os.path.join(HERE, "torch_capstone.py")]
+        flag = "--compute-threads" if mode == "compute" else "--threads"
+        return [*base, flag, str(threads), *extra]
+    base = [sys.executable, os.path.join(HERE, "torch_capstone.py")]
     return [*base, "--threads", str(threads), *extra]
 
 
-def run_one(lib: str, threads: int, extra: Sequence[str], coretype: str | None = None) -> Run:
+def run_one(
+    lib: str,
+    threads: int,
+    extra: Sequence[str],
+    coretype: str | None = None,
+    mode: str = "blas",
+) -> Run:
     """One training run in a fresh subprocess; its time, accuracy, peak memory and CPU time."""
     env = dict(os.environ)
     env.update({v: str(threads) for v in THREAD_VARS})
     from conv_vs_torch import apply_coretype  # beside this script
 
     apply_coretype(env, coretype)
-    cmd = command(lib, threads, extra)
+    cmd = command(lib, threads, extra, mode)
     # One pipe for both streams (two could deadlock), read to its end, then
     # os.wait4 for this child's own resource usage (RUSAGE_CHILDREN would
     # give the maximum over every child so far).
@@ -99,9 +107,10 @@ def run_one(lib: str, threads: int, extra: Sequence[str], coretype: str | None =
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}")
-    if lib == "convlib" and f"{threads} compute thread" not in out:
-        # convlib.train --threads N must split the convolutions and element-wise passes.
-        raise RuntimeError(f"{' '.join(cmd)} did not report {threads} compute thread(s):\n{out}")
+    wanted = f"{threads} {'compute' if mode == 'compute' else 'BLAS'} thread"
+    if lib == "convlib" and wanted not in out:
+        # convlib.train must say it runs the thread setting asked for.
+        raise RuntimeError(f"{' '.join(cmd)} did not report {wanted}(s):\n{out}")
     match = None
     for line in out.splitlines():
         match = LAST_LINE.search(line) or match
@@ -131,6 +140,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     p.add_argument("--rounds", type=int, default=1, help="runs of each library per thread count")
+    p.add_argument(
+        "--convlib-threads",
+        choices=("blas", "compute"),
+        default="blas",
+        help="convlib's threads: BLAS threads (--threads, the default) or compute threads "
+        "with BLAS at one (--compute-threads)",
+    )
     p.add_argument("--epochs", type=int, help="override the recipe's 4 epochs")
     p.add_argument("--limit", type=int, help="first N training and test images")
     p.add_argument("--synthetic", action="store_true", help="generated digits instead of MNIST")
@@ -167,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     libs = ["convlib", "torch"] if torch_available() else ["convlib"]
     print(
         f"capstone recipe{' (' + ' '.join(args.extra) + ')' if args.extra else ''}; "
-        f"threads {args.thread_list}, {args.rounds} round(s); load average at start: "
+        f"threads {args.thread_list} (convlib: {args.convlib_threads} threads), {args.rounds} round(s); "
+        "load average at start: "
         f"{load_average()}",
         flush=True,
     )
@@ -175,7 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for threads in args.thread_list:
         for r in range(args.rounds):
             for lib in libs if r % 2 == 0 else libs[::-1]:
-                run = run_one(lib, threads, args.extra, args.openblas_coretype)
+                run = run_one(
+                    lib, threads, args.extra, args.openblas_coretype, args.convlib_threads
+                )
                 runs.append(run)
                 print(
                     f"  {lib:7s} {threads} thread(s): {run.seconds:.1f} s, "

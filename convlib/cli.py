@@ -29,9 +29,10 @@ horizontal flips; ``--model plain`` trains its twin without shortcuts)::
 and machines without the data).
 
 Unlike the library, the command tunes the process it runs in (it owns
-it): one BLAS thread always, one compute thread by default (``--threads N``:
-``N`` compute threads, over which the convolutions, ReLU, max pooling and
-batch norm split each batch) and glibc's allocator keeping freed memory
+it): one BLAS thread and one compute thread by default (``--threads N``: ``N``
+BLAS threads; ``--compute-threads N`` instead: BLAS at one thread and ``N``
+compute threads, over which the convolutions, ReLU, max pooling and batch
+norm split each batch) and glibc's allocator keeping freed memory
 (:mod:`convlib.runtime`); ``--no-tuning`` leaves all of them alone. The recipe
 itself is :func:`convlib.recipes.train_model`.
 """
@@ -72,7 +73,7 @@ from .runtime import (
 
 __all__ = ["build_parser", "main"]
 
-#: Compute threads when neither ``--threads`` nor ``--no-tuning`` is given (BLAS: always 1).
+#: BLAS threads and compute threads when no thread option and no ``--no-tuning`` is given.
 DEFAULT_THREADS = 1
 
 #: Fewest optimizer steps of a one-cycle run (its rise must last beyond step 1).
@@ -169,10 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tuning = p.add_argument_group(
         "process settings",
-        "Unless --no-tuning is given, the command tunes the Python process it runs in: it limits "
-        "BLAS to one thread (set through threadpoolctl), lets the convolutions, ReLU, max pooling "
-        f"and batch norm split each batch over --threads compute threads (default {DEFAULT_THREADS}; "
-        "convlib.runtime.compute_threads) and raises "
+        "Unless --no-tuning is given, the command tunes the Python process it runs in: it sets "
+        f"the BLAS threads (default {DEFAULT_THREADS}, set through threadpoolctl) or lets the "
+        "convolutions, ReLU, max pooling and batch norm split each batch over compute threads "
+        "(convlib.runtime.compute_threads), and raises "
         "glibc's malloc thresholds so that the memory of each step's temporaries is reused instead of "
         "returned to the OS and faulted in again (convlib.runtime.tune_allocator; irreversible for "
         "the process). Both are process-wide, which a command may decide and a library should "
@@ -182,10 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         metavar="N",
-        help=f"compute threads (default {DEFAULT_THREADS}), with BLAS at one thread: each batch is "
-        "split into N chunks computed at the same time, the matrix products included (faster than "
-        "N BLAS threads on these small products, see benchmarks/README.md); more threads than "
-        "idle cores slow training down",
+        help=f"BLAS threads (default {DEFAULT_THREADS}), one compute thread: the matrix products "
+        "run on N threads (on an idle 2-core machine the capstone's 4 epochs took 37.8 s at 2 "
+        "BLAS threads, 41.5 s at one; spinning BLAS threads slow a busy machine down, see "
+        "benchmarks/README.md)",
+    )
+    tuning.add_argument(
+        "--compute-threads",
+        type=int,
+        metavar="N",
+        help="instead of --threads: one BLAS thread and N compute threads, each batch split "
+        "into N chunks computed at the same time, the matrix products included (on the busy "
+        "machine of benchmarks/README.md faster than N BLAS threads; on an idle one the "
+        "capstone took 46.3 s at 2)",
     )
     tuning.add_argument(
         "--no-tuning",
@@ -210,10 +220,13 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> TrainCo
         p.error(f"--lr must be a positive number, got {lr}")
     if args.seed < 0:
         p.error(f"--seed must be >= 0, got {args.seed}")
-    if args.threads is not None and args.threads < 1:
-        p.error(f"--threads must be at least 1, got {args.threads}")
-    if args.threads is not None and args.no_tuning:
-        p.error("--threads and --no-tuning exclude each other")
+    for flag, value in (("--threads", args.threads), ("--compute-threads", args.compute_threads)):
+        if value is not None and value < 1:
+            p.error(f"{flag} must be at least 1, got {value}")
+        if value is not None and args.no_tuning:
+            p.error(f"{flag} and --no-tuning exclude each other")
+    if args.threads is not None and args.compute_threads is not None:
+        p.error("--threads and --compute-threads exclude each other")
     if args.limit is not None and args.limit < 1:
         p.error(f"--limit must be at least 1, got {args.limit}")
     if args.data_dir is not None and not os.path.isdir(args.data_dir):
@@ -317,19 +330,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{_threads_text(blas_thread_count())}, {_compute_text(compute_thread_count())}"
             )
         else:
-            n_threads = DEFAULT_THREADS if args.threads is None else args.threads
-            # BLAS at one thread, the batch split over n compute threads: a capstone
-            # step took 18.9 ms (critical path) against 40.7 ms with 2 BLAS threads
-            # and 24.4 ms at one thread (load 6-7; benchmarks/README.md, issue 12).
-            found = process_settings.enter_context(blas_threads(1))  # restored when main returns
-            process_settings.enter_context(compute_threads(n_threads))  # restored too
+            # BLAS threads by default: on an idle 2-core machine the capstone's 4
+            # epochs took 37.8 s at 2 BLAS threads, 46.3 s at 2 compute threads and
+            # 41.5 s at one thread; under load (6-7) the compute threads won, 18.9 ms
+            # a step against 40.7 ms (benchmarks/README.md, issue 12).
+            n_blas, n_compute = DEFAULT_THREADS, DEFAULT_THREADS
+            if args.compute_threads is not None:
+                n_blas, n_compute = 1, args.compute_threads
+            elif args.threads is not None:
+                n_blas = args.threads
+            found = process_settings.enter_context(blas_threads(n_blas))  # restored at the end
+            process_settings.enter_context(compute_threads(n_compute))  # restored too
             allocator = (
                 "freed memory kept for reuse" if tune_allocator() else "allocator not tunable here"
             )
             settings = (
                 "process settings (--no-tuning leaves them alone): "
-                f"{_threads_text(1 if found else None)}, "
-                f"{_compute_text(n_threads)}, {allocator}"
+                f"{_threads_text(n_blas if found else None)}, "
+                f"{_compute_text(n_compute)}, {allocator}"
             )
         return _train(args, cfg, x_train, y_train, x_test, y_test, settings)
 

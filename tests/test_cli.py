@@ -46,8 +46,8 @@ def test_cli_help(capsys):
     # --help says which process-wide settings the command changes, and how not to
     flat = " ".join(out.split())
     assert "--no-tuning" in flat and "--threads" in flat
-    assert "BLAS to one thread" in flat and "malloc thresholds" in flat
-    assert "split each batch over --threads compute threads (default 1" in flat
+    assert "sets the BLAS threads" in flat and "malloc thresholds" in flat
+    assert "--compute-threads" in flat and "split each batch over compute threads" in flat
 
 
 def test_cli_runs_as_module():
@@ -122,6 +122,9 @@ def test_cli_tiny_mnist_run(capsys):
         (["--save", "/no/such/folder/m.npz"], "does not exist"),
         (["--threads", "0"], "--threads must be at least 1"),
         (["--threads", "2", "--no-tuning"], "--threads and --no-tuning exclude each other"),
+        (["--compute-threads", "0"], "--compute-threads must be at least 1"),
+        (["--compute-threads", "2", "--no-tuning"], "--compute-threads and --no-tuning exclude"),
+        (["--threads", "2", "--compute-threads", "2"], "--threads and --compute-threads exclude"),
     ],
 )
 def test_cli_bad_arguments(argv, message, capsys):
@@ -240,8 +243,16 @@ def test_cli_no_tuning_leaves_the_process_alone(capsys, monkeypatch):
     assert LAST_LINE.match(lines[-1]), lines[-1]
 
 
-def test_cli_threads_sets_the_compute_threads_while_it_trains_then_restores_them(
-    capsys, monkeypatch
+@pytest.mark.parametrize(
+    "flags, blas_wanted, compute_wanted",
+    [
+        (["--threads", "2"], 2, 1),  # N BLAS threads, one compute thread
+        (["--compute-threads", "2"], 1, 2),  # one BLAS thread, N compute threads
+        ([], 1, 1),  # the default
+    ],
+)
+def test_cli_thread_options_set_blas_and_compute_threads_while_it_trains_then_restore_them(
+    capsys, monkeypatch, flags, blas_wanted, compute_wanted
 ):
     import convlib.loop
     from convlib.runtime import compute_thread_count
@@ -258,17 +269,15 @@ def test_cli_threads_sets_the_compute_threads_while_it_trains_then_restores_them
     before = _blas_threads()
     monkeypatch.setattr("convlib.recipes.fit", spy)
     assert compute_thread_count() == 1
-    assert main([*QUICK, "--threads", "2"]) == 0
-    assert seen == [2]
+    assert main([*QUICK, *flags]) == 0
+    assert seen == [compute_wanted]
     out = capsys.readouterr().out
-    assert "2 compute threads" in out
-    if before:  # --threads N means N compute threads and one BLAS thread
-        assert "1 BLAS thread," in out
-        assert blas == [[1] * len(before)]
+    assert f"{compute_wanted} compute thread{'s' if compute_wanted > 1 else ''}," in out
+    if before:  # a BLAS that threadpoolctl controls (OpenBLAS here)
+        assert f"{blas_wanted} BLAS thread{'s' if blas_wanted > 1 else ''}," in out
+        assert blas == [[blas_wanted] * len(before)]
     assert compute_thread_count() == 1  # put back when main returns
-    assert main([*QUICK]) == 0  # the default: one compute thread
-    assert seen == [2, 1]
-    assert "1 compute thread," in capsys.readouterr().out
+    assert _blas_threads() == before
 
 
 def test_cli_trains_the_residual_network_on_synthetic_images(tmp_path, capsys):
