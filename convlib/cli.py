@@ -184,9 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help=f"BLAS threads (default {DEFAULT_THREADS}), one compute thread: the matrix products "
-        "run on N threads (on an idle 2-core machine the capstone's 4 epochs took 37.8 s at 2 "
-        "BLAS threads, 41.5 s at one; spinning BLAS threads slow a busy machine down, see "
-        "benchmarks/README.md)",
+        "run on N threads (on an idle 2-core machine the capstone's 4 epochs took 37.8 and "
+        "42.1 s in two runs at 2 BLAS threads, 41.5 and 44.3 s at one; spinning BLAS threads "
+        "slow a busy machine down, see benchmarks/README.md)",
     )
     tuning.add_argument(
         "--compute-threads",
@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead of --threads: one BLAS thread and N compute threads, each batch split "
         "into N chunks computed at the same time, the matrix products included (on the busy "
         "machine of benchmarks/README.md faster than N BLAS threads; on an idle one the "
-        "capstone took 46.3 s at 2)",
+        "capstone took 46.3 and 44.4 s at 2)",
     )
     tuning.add_argument(
         "--no-tuning",
@@ -331,9 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         else:
             # BLAS threads by default: on an idle 2-core machine the capstone's 4
-            # epochs took 37.8 s at 2 BLAS threads, 46.3 s at 2 compute threads and
-            # 41.5 s at one thread; under load (6-7) the compute threads won, 18.9 ms
-            # a step against 40.7 ms (benchmarks/README.md, issue 12).
+            # epochs took 37.8 and 42.1 s at 2 BLAS threads, 46.3 and 44.4 s at 2
+            # compute threads, 41.5 and 44.3 s at one thread (two runs each); under
+            # load (6-7) the compute threads won, 18.9 ms a step against 40.7 ms
+            # (benchmarks/README.md, issue 12).
             n_blas, n_compute = DEFAULT_THREADS, DEFAULT_THREADS
             if args.compute_threads is not None:
                 n_blas, n_compute = 1, args.compute_threads
