@@ -10,24 +10,12 @@ it fails on); each CORRECT alternative must pass every case.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
+import exercise_gallery as gallery  # shared registry and assertions, loaded by conftest.py
 from convlib import exercises as ex
-
-# The shared registry and assertions (tests/ is not a package: load by path).
-_spec = importlib.util.spec_from_file_location(
-    "exercise_gallery", Path(__file__).with_name("exercise_gallery.py")
-)
-assert _spec is not None and _spec.loader is not None
-gallery = sys.modules.setdefault("exercise_gallery", importlib.util.module_from_spec(_spec))
-if not hasattr(gallery, "Gallery"):
-    _spec.loader.exec_module(gallery)
 
 GALLERY = gallery.Gallery()
 bug, correct = GALLERY.bug, GALLERY.correct
