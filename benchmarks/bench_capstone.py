@@ -80,6 +80,19 @@ def command(lib: str, threads: int, extra: Sequence[str], mode: str = "blas") ->
     return [*base, "--threads", str(threads), *extra]
 
 
+def openblas_kernels(coretype: str | None) -> str:
+    """The OpenBLAS kernels NumPy runs in a subprocess with the runs' environment."""
+    env = dict(os.environ)
+    from conv_vs_torch import apply_coretype  # beside this script
+
+    apply_coretype(env, coretype)
+    code = "from conv_vs_torch import openblas_core; print(openblas_core())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=HERE, capture_output=True, text=True
+    )
+    return out.stdout.strip() or f"unknown ({out.stderr.strip().splitlines()[-1:]})"
+
+
 def run_one(
     lib: str,
     threads: int,
@@ -188,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{load_average()}",
         flush=True,
     )
+    print(f"NumPy's OpenBLAS kernels: {openblas_kernels(args.openblas_coretype)}", flush=True)
     runs: list[Run] = []
     for threads in args.thread_list:
         for r in range(args.rounds):

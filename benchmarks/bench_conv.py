@@ -15,9 +15,9 @@ importable, it compares convlib's fast path with PyTorch's CPU
 ``torch.nn.functional.conv2d`` (forward under ``torch.no_grad()``, and forward
 + backward through autograd with gradients for the input, the weights and the
 bias) in *alternating subprocesses* with the same thread count (``--threads``,
-2 by default; convlib then runs one BLAS thread and that many compute threads,
-over which the convolutions split their batch, unless ``--convlib-threads
-blas``) and warm-up -- :mod:`conv_vs_torch` beside this script, which
+2 by default; convlib then runs that many BLAS threads, or, with
+``--convlib-threads compute``, one BLAS thread and that many compute threads
+over which the convolutions split their batch) and warm-up -- :mod:`conv_vs_torch` beside this script, which
 also times the "floor" (the three matrix products of each shape alone) and
 says which parts of issue 12's speed goal the run meets. It also prints the
 fast path's GFLOP/s beside the GFLOP/s of one NumPy matmul of the same
@@ -52,7 +52,7 @@ Usage::
     python benchmarks/bench_conv.py --quick            # fewer repeats, float32, 1 naive round
     python benchmarks/bench_conv.py --goal-only        # only the comparison with PyTorch (issue 12)
     python benchmarks/bench_conv.py --goal-only --threads 1 --clock cpu   # steadier under load
-    python benchmarks/bench_conv.py --goal-only --convlib-threads blas     # convlib: 2 BLAS threads
+    python benchmarks/bench_conv.py --goal-only --convlib-threads compute  # convlib: the batch split
     python benchmarks/bench_conv.py --shapes A,B --repeats 11
     python benchmarks/bench_conv.py --no-naive --dtypes float32
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_conv.py
@@ -464,11 +464,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds of the comparison (3)")
     p.add_argument(
         "--convlib-threads",
-        choices=["compute", "blas"],
-        default="compute",
-        help="how convlib uses --threads in the comparison: compute (default; BLAS 1 thread and "
-        "--threads compute threads over which the convolutions split their batch, as python -m "
-        "convlib.train --threads does) or blas (BLAS --threads threads, 1 compute thread)",
+        choices=["blas", "compute"],
+        default="blas",
+        help="how convlib uses --threads in the comparison: blas (default; BLAS --threads "
+        "threads, 1 compute thread, as python -m convlib.train --threads does) or compute "
+        "(BLAS 1 thread and --threads compute threads over which the convolutions split their "
+        "batch, as --compute-threads does)",
     )
     p.add_argument(
         "--clock",

@@ -18,13 +18,18 @@ change of load hits both. The medians are taken over all rounds.
 
 How convlib uses its ``--threads N`` (``--convlib-threads``):
 
-* ``compute`` (the default, what ``python -m convlib.train --threads N``
+* ``blas`` (the default, what ``python -m convlib.train --threads N``
+  does): BLAS at N threads and one compute thread (every product on
+  BLAS's threads);
+* ``compute`` (what ``python -m convlib.train --compute-threads N``
   does): BLAS at one thread and N compute threads
   (:func:`convlib.runtime.compute_threads`), over which the convolutions
-  split their batch (:mod:`convlib.fast.threads`);
-* ``blas``: BLAS at N threads and one compute thread (every product on
-  BLAS's threads, as before issue 12's compute threads reached the
-  convolutions).
+  split their batch (:mod:`convlib.fast.threads`).
+
+On the idle 2-core machine (``benchmarks/README.md``, session 6) the
+geometric mean of the ratios was 1.15 with ``blas`` and 1.46 with
+``compute`` (Haswell kernels), 1.14 and 1.52 with the processor's own;
+only D was faster split. Until then the default was ``compute``.
 
 The floor is timed with BLAS at N threads in both modes.
 
@@ -214,7 +219,7 @@ def worker(
     warmup: int,
     repeats: int,
     clock: str,
-    convlib_threads: str = "compute",
+    convlib_threads: str = "blas",
 ) -> None:
     """Time ``lib`` on ``shapes`` in this process; print one JSON object."""
     if lib == "torch":
@@ -247,7 +252,7 @@ def run_worker(
     repeats: int,
     clock: str = "wall",
     coretype: str | None = None,
-    convlib_threads: str = "compute",
+    convlib_threads: str = "blas",
 ) -> dict[str, Any]:
     env = dict(os.environ)
     env.update({v: str(threads) for v in THREAD_VARS})
@@ -293,7 +298,7 @@ def compare(
     repeats: int,
     clock: str = "wall",
     coretype: str | None = None,
-    convlib_threads: str = "compute",
+    convlib_threads: str = "blas",
 ) -> dict[str, Any]:
     """Alternate convlib and PyTorch workers; print and return the medians and the verdict."""
     libs = ["convlib", "torch"] if torch_available() else ["convlib"]
@@ -406,11 +411,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--convlib-threads",
-        choices=["compute", "blas"],
-        default="compute",
-        help="how convlib uses its threads: compute (default; BLAS 1 thread, the convolutions "
-        "split their batch over --threads compute threads, as python -m convlib.train "
-        "--threads does) or blas (BLAS --threads threads, 1 compute thread)",
+        choices=["blas", "compute"],
+        default="blas",
+        help="how convlib uses its threads: blas (default; BLAS --threads threads, 1 compute "
+        "thread, as python -m convlib.train --threads does) or compute (BLAS 1 thread, the "
+        "convolutions split their batch over --threads compute threads, as --compute-threads "
+        "does)",
     )
     p.add_argument("--worker", choices=["convlib", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)

@@ -32,19 +32,14 @@ import numpy as np
 
 from ._checks import as_bool
 from ._graph_files import load_graph, save_graph
+from ._summary_tables import batch_axis_error, summary_input_shape, summary_table
 from .layers import (
     Add as Add,  # re-exported: from convlib.graph import Graph, Add, Concat
     Concat as Concat,
     Layer,
     MergeLayer,
 )
-from .model import (
-    ModelSummary,
-    Parameter,
-    _batch_axis_error,
-    _summary_input_shape,
-    _summary_table,
-)
+from .model import ModelSummary, Parameter
 
 # Add and Concat are defined (and documented) in convlib.layers.
 __all__ = ["Graph", "GraphSummary", "INPUT"]
@@ -91,7 +86,7 @@ class GraphSummary(ModelSummary):
             (n, d, ", ".join(ins), str(s), f"{p:,}")
             for n, ins, (d, s, p) in zip(self.names, self.inputs, self.rows)
         ]
-        return _summary_table(header, body, "<<<<>", self.total_params)
+        return summary_table(header, body, "<<<<>", self.total_params)
 
     __repr__ = __str__
 
@@ -525,13 +520,13 @@ class Graph:
             shapes it receives (e.g. an :class:`Add` of two different shapes):
             the message names the node, its inputs and their shapes.
         """
-        shape = _summary_input_shape(input_shape)
+        shape = summary_input_shape(input_shape)
         self.check()
         try:
             shapes, rows, in_shapes = self._shapes(shape)
         except _NodeMismatch as err:
             if len(shape) > 1 and self._fits(shape[1:]):
-                raise _batch_axis_error(shape) from None
+                raise batch_axis_error(shape) from None
             ins = self._inputs[err.name]
             got = ", ".join(f"{i!r} {s}" for i, s in zip(ins, err.shapes))
             raise ValueError(

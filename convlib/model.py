@@ -13,15 +13,16 @@ by ``python -m convlib.train``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._checks import as_bool, as_shape
+from ._checks import as_bool
 from ._files import atomic_write, npz_members, open_npz, read_npy, read_state
+from ._summary_tables import batch_axis_error, summary_input_shape, summary_table
 from .layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D, ReLU, as_generator
 
 __all__ = [
@@ -78,62 +79,9 @@ class ModelSummary:
         header = ("#", "Layer", "Output shape", "Params")
         body = [("", "Input", str(self.input_shape), "")]
         body += [(str(i), d, str(s), f"{p:,}") for i, (d, s, p) in enumerate(self.rows)]
-        return _summary_table(header, body, "><<>", self.total_params)
+        return summary_table(header, body, "><<>", self.total_params)
 
     __repr__ = __str__
-
-
-def _summary_table(
-    header: tuple[str, ...], body: Sequence[tuple[str, ...]], align: str, total_params: int
-) -> str:
-    """The text table of a model summary (:class:`ModelSummary`, ``GraphSummary``).
-
-    Parameters
-    ----------
-    header : tuple of str
-        The column titles.
-    body : sequence of tuple of str
-        One row of cells per line, as many as ``header``.
-    align : str
-        One ``"<"`` (left) or ``">"`` (right) per column.
-    total_params : int
-        Printed in the last line.
-
-    Returns
-    -------
-    str
-        The header, a rule, the rows, a rule and ``Total parameters: ...``;
-        each column as wide as its widest cell, two spaces between columns,
-        no trailing spaces.
-    """
-    widths = [max(len(r[k]) for r in [header, *body]) for k in range(len(header))]
-
-    def fmt(r: tuple[str, ...]) -> str:
-        return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(r, align, widths)).rstrip()
-
-    rule = "-" * len(fmt(tuple("x" * w for w in widths)))
-    lines = [fmt(header), rule, *(fmt(r) for r in body), rule]
-    lines.append(f"Total parameters: {total_params:,}")
-    return "\n".join(lines)
-
-
-def _summary_input_shape(input_shape: Any) -> tuple[int, ...]:
-    """The ``input_shape`` of a summary as a tuple of ints, or a ``TypeError`` that says what it is."""
-    try:
-        return as_shape("input_shape", input_shape)
-    except TypeError:
-        raise TypeError(
-            f"input_shape must be a tuple of ints, one example's shape without the "
-            f"batch axis, e.g. (28, 28, 1); got {input_shape!r}"
-        ) from None
-
-
-def _batch_axis_error(shape: tuple[int, ...]) -> ValueError:
-    """The error of a summary given ``(N, *example_shape)`` where the model fits ``shape[1:]``."""
-    return ValueError(
-        f"input_shape is one example's shape without the batch axis, e.g. "
-        f"{shape[1:]}; got {shape}, whose first entry looks like a batch axis"
-    )
 
 
 class _LayerMismatch(Exception):
@@ -331,12 +279,12 @@ class Sequential:
             fit; if ``input_shape`` has a batch axis in front, the message
             says so and gives the shape to pass.
         """
-        shape = _summary_input_shape(input_shape)
+        shape = summary_input_shape(input_shape)
         try:
             rows = self._rows(shape)
         except _LayerMismatch as err:
             if err.index == 0 and len(shape) > 1 and self._fits(shape[1:]):
-                raise _batch_axis_error(shape) from None
+                raise batch_axis_error(shape) from None
             raise ValueError(
                 f"layer {err.index} ({err.layer!r}) does not accept input of shape "
                 f"{err.shape}: {err.reason}"

@@ -47,13 +47,19 @@ block with other kernel code than the same rows inside the whole product.
 The products inside the chunks run on one BLAS thread each; with more
 BLAS threads the convolutions are not split (two BLAS threads inside each
 of two compute threads would oversubscribe the cores) and run on BLAS's
-threads as with one compute thread. On the project's 2-core machine
-(batch 128, load 6-7, ``benchmarks/README.md``) a capstone training step
-took 18.9 ms with 1 BLAS and 2 compute threads (critical path) against
-24.4 ms at one thread and 40.7 ms (critical path, 88 ms CPU) with 2 BLAS
-threads; a step of the book's residual network 41.8 against 63.5 and
-114.6 ms. So ``python -m convlib.train --threads N`` runs BLAS at one
-thread and ``N`` compute threads.
+threads as with one compute thread.
+
+Which is faster depends on the machine and its load. On the project's
+2-core machine under load (6-7, ``benchmarks/README.md``) a capstone
+training step took 18.9 ms with 1 BLAS and 2 compute threads (critical
+path) against 24.4 ms at one thread and 40.7 ms with 2 BLAS threads. On
+the idle machine the order turned round: 2 BLAS threads were fastest for
+the capstone (17.8 ms a step against 22.6 ms split and 23.7 ms at one
+thread), while the split stayed fastest for the book's residual network
+(45.5 against 53.7 and 57.5 ms); compute threads added on top of 2 BLAS
+threads made the capstone step slower, not faster. So ``python -m
+convlib.train --threads N`` sets ``N`` BLAS threads and one compute thread,
+and ``--compute-threads N`` asks for the split.
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ LAYERS = {
         "convlib.model",
         "convlib.graph",
         "convlib._graph_files",
+        "convlib._summary_tables",
         "convlib.optim",
         "convlib.loop",
         "convlib.architectures",

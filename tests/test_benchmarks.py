@@ -64,6 +64,8 @@ def test_torch_capstone_runs_the_recipe() -> None:
 def test_bench_capstone_quick() -> None:
     out = run("bench_capstone.py", "--quick")
     assert "peak RSS" in out and "load average at end" in out
+    # The kernels of the runs' environment: the machine's, or OpenBLAS's own with auto.
+    assert "NumPy's OpenBLAS kernels: " in out and "unknown" not in out
     if HAS_TORCH:
         assert "goal at 1 thread(s)" in out
 
@@ -86,9 +88,9 @@ def _conv_vs_torch_module():
     return module
 
 
-def test_conv_vs_torch_runs_convlib_on_compute_threads() -> None:
-    """By default convlib's side runs BLAS 1 + N compute threads; the floor and
-    --convlib-threads blas leave the process's BLAS threads alone."""
+def test_conv_vs_torch_thread_modes() -> None:
+    """By default (--convlib-threads blas) convlib's side keeps the process's N BLAS
+    threads, as does the floor; --convlib-threads compute runs BLAS 1 + N compute threads."""
     import convlib
 
     module = _conv_vs_torch_module()
@@ -102,6 +104,17 @@ def test_conv_vs_torch_runs_convlib_on_compute_threads() -> None:
                 assert convlib.compute_thread_count() == 1
                 assert convlib.blas_thread_count() in (2, None)
     out = run("conv_vs_torch.py", "--quick", "--shapes", "B", "--threads", "2")
+    assert "convlib's threads: BLAS 2, compute 1 (--convlib-threads blas)" in out
+    out = run(
+        "conv_vs_torch.py",
+        "--quick",
+        "--shapes",
+        "B",
+        "--threads",
+        "2",
+        "--convlib-threads",
+        "compute",
+    )
     assert "convlib's threads: BLAS 1, compute 2 (--convlib-threads compute)" in out
 
 
