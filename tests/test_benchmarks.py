@@ -70,6 +70,13 @@ def test_bench_capstone_quick() -> None:
         assert "goal at 1 thread(s)" in out
 
 
+def test_bench_parallel_ceiling_quick() -> None:
+    out = run("bench_parallel_ceiling.py", "--quick")
+    for setting in ("one thread, full batch", "two threads, half batch each", "two processes"):
+        assert out.count(setting) == 2  # the round's line and the summary table
+    assert "load average at end" in out
+
+
 def test_bench_threads_quick() -> None:
     out = run("bench_threads.py", "--quick")
     assert "load average at start" in out and "load average at end" in out
