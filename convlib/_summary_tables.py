@@ -18,7 +18,9 @@ __all__ = ["batch_axis_error", "summary_input_shape", "summary_table"]
 def summary_table(
     header: tuple[str, ...], body: Sequence[tuple[str, ...]], align: str, total_params: int
 ) -> str:
-    """The text table of a model summary (:class:`convlib.model.ModelSummary`, :class:`convlib.graph.GraphSummary`).
+    """The text table of a model summary.
+
+    Used by :class:`convlib.model.ModelSummary` and :class:`convlib.graph.GraphSummary`.
 
     Parameters
     ----------
